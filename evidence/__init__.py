@@ -1,0 +1,17 @@
+"""evidence: a reference library that links an article's claims to the works that support them.
+
+The Python API (``from evidence import Library``) returns the same dataclasses the command line renders.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["Library", "__version__"]
+
+
+def __getattr__(name):
+    # Imported lazily so that 'import evidence' stays cheap for commands that never open a library.
+    if name == "Library":
+        from .api import Library
+
+        return Library
+    raise AttributeError(name)

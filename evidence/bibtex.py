@@ -1,0 +1,71 @@
+"""Writing BibTeX entries: encode plain text as BibTeX values and lay an entry out in one canonical format.
+
+Reading is bibtexparser's job (in store.py); this module only produces text, so the format is ours and stable:
+two-space indent, ``name = {value},`` one per line, fields in the order given. The same entry always gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model import MONTHS
+
+# Fields whose values are identifiers, not prose: written verbatim (no LaTeX escaping).
+VERBATIM_FIELDS = frozenset({"doi", "url", "issn", "isbn", "eprint", "file", "pmid", "pmcid"})
+_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "_": r"\_"}
+_SPECIAL_RE = re.compile(r"[&%#$_]")
+
+
+def _balanced(value: str) -> bool:
+    depth = 0
+    for char in value:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def encode_text(value: str) -> str:
+    """Escape plain text so LaTeX and BibTeX read it back as the same text."""
+    value = value.replace("\\", r"\textbackslash{}") if "\\" in value else value
+    value = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value)
+    if not _balanced(value.replace(r"\textbackslash{}", "")):
+        value = value.replace("{", r"\{").replace("}", r"\}").replace(r"\textbackslash\{\}", r"\textbackslash{}")
+    return value
+
+
+def encode_value(name: str, value: str) -> str:
+    """The raw BibTeX value (delimiters included) for one plain-text field."""
+    if name == "month" and value.lower() in MONTHS:
+        return value.lower()
+    if name in VERBATIM_FIELDS:
+        # Identifiers keep their characters; only braces would break the entry.
+        return "{" + value.replace("{", "").replace("}", "") + "}"
+    if name in ("author", "editor"):
+        # Names arrive already in BibTeX form (organisations braced); escape specials outside braces only.
+        return "{" + _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value) + "}"
+    return "{" + encode_text(value) + "}"
+
+
+def encode_fields(fields: dict[str, str]) -> dict[str, str]:
+    return {name: encode_value(name, value) for name, value in fields.items()}
+
+
+def format_entry(entry_type: str, key: str, raw_fields: dict[str, str]) -> str:
+    """One entry in the canonical layout, ending without a newline."""
+    lines = [f"@{entry_type}{{{key},"]
+    lines.extend(f"  {name} = {value}," for name, value in raw_fields.items())
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def strip_delimiters(raw: str) -> str:
+    """The value inside ``{...}`` or ``"..."``; bare values (numbers, macros) are returned unchanged."""
+    raw = raw.strip()
+    if len(raw) >= 2 and ((raw[0] == "{" and raw[-1] == "}") or (raw[0] == '"' and raw[-1] == '"')):
+        return raw[1:-1]
+    return raw

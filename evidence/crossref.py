@@ -1,0 +1,238 @@
+"""Crossref REST API and doi.org client: the only module that opens sockets.
+
+Built on requests rather than habanero because the tool must tell a 429 from a 404 (habanero turns both into
+``None`` or an httpx2 error), read the rate-limit headers, batch many DOIs into one ``filter=doi:`` request, and let
+tests point every call (content negotiation included) at a loopback server by changing only the base URL.
+Every failure leaves this module as an ``evidence.errors`` exception or a status, never a requests exception.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+
+from . import __version__
+from .errors import NetworkError, RemoteDataError
+
+DEFAULT_CROSSREF_URL = "https://api.crossref.org"
+DEFAULT_DOI_URL = "https://doi.org"
+# Crossref's limits from December 2025: (single requests per second, list requests per second, concurrent).
+PUBLIC_POOL = (5.0, 1.0, 1)
+POLITE_POOL = (10.0, 3.0, 3)
+MAX_URL_LENGTH = 4000
+
+
+class Unreachable(Exception):
+    """The service could not give an answer for this request after all retries (not the same as 'not found')."""
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    failures: int = 0
+
+
+@dataclass
+class Pacer:
+    """Spaces requests so that no more than ``rate`` start per second; adopts the server's advertised limit."""
+
+    rate: float
+    _next: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, sleep=time.sleep, clock=time.monotonic) -> None:
+        with self._lock:
+            now = clock()
+            start = max(now, self._next)
+            self._next = start + 1.0 / self.rate
+        if start > now:
+            sleep(start - now)
+
+    def adopt(self, limit: str | None, interval: str | None) -> None:
+        try:
+            count = float(limit) if limit else 0.0
+            seconds = float(str(interval).rstrip("s")) if interval else 1.0
+        except ValueError:
+            return
+        if count > 0 and seconds > 0:
+            self.rate = min(self.rate, count / seconds) if self.rate else count / seconds
+
+
+class CrossrefClient:
+    """Fetches Crossref work messages. ``base_url`` is the only thing tests change."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_CROSSREF_URL,
+        doi_url: str = DEFAULT_DOI_URL,
+        mailto: str | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        sleep=time.sleep,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.doi_url = doi_url.rstrip("/")
+        self.mailto = mailto
+        self.session = session or requests.Session()
+        agent = f"evidence/{__version__} (https://pypi.org/project/evidence; mailto:{mailto})" if mailto else (
+            f"evidence/{__version__}"
+        )
+        self.session.headers.update({"User-Agent": agent, "Accept": "application/json"})
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.sleep = sleep
+        single, listing, _concurrency = POLITE_POOL if mailto else PUBLIC_POOL
+        self.single_pacer = Pacer(single)
+        self.list_pacer = Pacer(listing)
+        self.counters = Counters()
+
+    # Low level ---------------------------------------------------------------------------------------------------------
+    def _params(self, params: dict | None = None) -> dict:
+        params = dict(params or {})
+        if self.mailto:
+            params["mailto"] = self.mailto
+        return params
+
+    def _get(self, url: str, params: dict | None, pacer: Pacer, allow_redirects: bool = True) -> requests.Response:
+        """GET with pacing, Retry-After on 429 and jittered exponential backoff on 5xx, timeouts and broken links.
+
+        Returns the final response (2xx, 3xx or 4xx other than 429); raises Unreachable when attempts run out.
+        """
+        last_problem = "no answer"
+        for attempt in range(self.max_attempts):
+            pacer.wait(self.sleep)
+            self.counters.requests += 1
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout, allow_redirects=allow_redirects)
+            except requests.Timeout:
+                last_problem = "timed out"
+                delay = self._backoff_delay(attempt)
+            except requests.ConnectionError:
+                last_problem = "connection failed"
+                delay = self._backoff_delay(attempt)
+            except requests.RequestException as error:
+                last_problem = f"request failed ({type(error).__name__})"
+                delay = self._backoff_delay(attempt)
+            else:
+                pacer.adopt(response.headers.get("x-rate-limit-limit"), response.headers.get("x-rate-limit-interval"))
+                if response.status_code == 429:
+                    self.counters.rate_limited += 1
+                    last_problem = "rate limited (429)"
+                    delay = _retry_after(response.headers.get("Retry-After"), self._backoff_delay(attempt))
+                elif response.status_code >= 500:
+                    last_problem = f"server error {response.status_code}"
+                    delay = self._backoff_delay(attempt)
+                else:
+                    return response
+            if attempt + 1 < self.max_attempts:
+                self.counters.retries += 1
+                self.sleep(delay)
+        self.counters.failures += 1
+        raise Unreachable(last_problem)
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return self.backoff * (2**attempt) * (0.5 + random.random())
+
+    @staticmethod
+    def _json(response: requests.Response, what: str) -> dict:
+        try:
+            data = response.json()
+        except ValueError:
+            kind = "an HTML page" if "html" in response.headers.get("Content-Type", "") else "something that is not JSON"
+            raise RemoteDataError(f"Crossref answered {what} with {kind}.") from None
+        if not isinstance(data, dict):
+            raise RemoteDataError(f"Crossref answered {what} with JSON of an unexpected shape.")
+        return data
+
+    # Public calls ------------------------------------------------------------------------------------------------------
+    def work(self, doi: str) -> dict | None:
+        """The work message for one DOI; None when Crossref has no such work (404). Follows alias redirects."""
+        url = f"{self.base_url}/works/{quote(doi, safe='')}"
+        response = self._get(url, self._params(), self.single_pacer)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise RemoteDataError(f"Crossref answered the request for {doi} with HTTP {response.status_code}.")
+        data = self._json(response, f"the request for {doi}")
+        message = data.get("message")
+        if not isinstance(message, dict) or not message.get("DOI"):
+            raise RemoteDataError(f"Crossref's answer for {doi} holds no work record.")
+        return message
+
+    def batch_size_for(self, dois: list[str]) -> int:
+        """How many of ``dois`` fit in one filter URL (Crossref answers at most 1000 rows)."""
+        length = len(self.base_url) + 60 + (len(self.mailto) + 8 if self.mailto else 0)
+        count = 0
+        for doi in dois:
+            length += len(quote("doi:" + doi, safe="")) + 3
+            if length > MAX_URL_LENGTH or count >= 100:
+                break
+            count += 1
+        return max(count, 1)
+
+    def works(self, dois: list[str]) -> dict[str, dict]:
+        """Messages for many DOIs in one list request, keyed by lower-case DOI; DOIs Crossref lacks are absent."""
+        if not dois:
+            return {}
+        params = self._params({"filter": ",".join("doi:" + d for d in dois), "rows": str(len(dois))})
+        response = self._get(f"{self.base_url}/works", params, self.list_pacer)
+        if response.status_code != 200:
+            raise RemoteDataError(f"Crossref answered a list request with HTTP {response.status_code}.")
+        data = self._json(response, "a list request")
+        items = (data.get("message") or {}).get("items")
+        if not isinstance(items, list):
+            raise RemoteDataError("Crossref's answer to a list request holds no list of works.")
+        found = {}
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("DOI"), str):
+                found[item["DOI"].lower()] = item
+        return found
+
+    def agency(self, doi: str) -> str | None:
+        """The registration agency of a DOI ('crossref', 'datacite', 'medra', ...) or None if it is not registered."""
+        url = f"{self.base_url}/works/{quote(doi, safe='')}/agency"
+        response = self._get(url, self._params(), self.single_pacer)
+        if response.status_code == 200:
+            try:
+                agency = self._json(response, f"the agency request for {doi}")["message"]["agency"]["id"]
+                return str(agency).lower()
+            except (KeyError, TypeError):
+                pass
+        return self.handle_exists(doi)
+
+    def handle_exists(self, doi: str) -> str | None:
+        """Ask doi.org's handle API whether the DOI exists at all: 'unknown-agency' if it does, else None."""
+        url = f"{self.doi_url}/api/handles/{quote(doi, safe='/')}"
+        response = self._get(url, None, self.single_pacer)
+        if response.status_code == 200:
+            try:
+                code = self._json(response, f"the handle request for {doi}").get("responseCode")
+            except RemoteDataError:
+                return None
+            return "unknown-agency" if code == 1 else None
+        return None
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        return max(0.0, min(float(value), 120.0))
+    except ValueError:
+        return default
+
+
+def raise_if_all_unreachable(total: int, unreachable: int, base_url: str) -> None:
+    """Exit 4 territory: nothing at all could be fetched because the service was never reached."""
+    if total and unreachable == total:
+        raise NetworkError(f"Crossref could not be reached at {base_url}; check the network or use --offline.")

@@ -1,0 +1,136 @@
+"""Crossref work message -> the plain-text fields of a BibTeX entry, as a careful reference manager would map them.
+
+Pure: takes the JSON message as a dict and returns plain Unicode values; encoding them for BibTeX is
+``bibtex.encode_fields``'s job. Dates follow the print date first (the issue a reader cites), then online, then
+``issued`` (which is the earliest of the two and so often a year too early for print citations).
+"""
+
+from __future__ import annotations
+
+from .doi import doi_url
+from .jats import html_to_text, jats_to_text
+from .model import MONTHS
+
+# Crossref type -> BibTeX entry type (classic BibTeX types, which biber and Pandoc also read).
+ENTRY_TYPES = {
+    "journal-article": "article",
+    "book-chapter": "incollection",
+    "book-section": "incollection",
+    "book-part": "incollection",
+    "reference-entry": "incollection",
+    "proceedings-article": "inproceedings",
+    "book": "book",
+    "monograph": "book",
+    "edited-book": "book",
+    "reference-book": "book",
+    "book-set": "book",
+    "book-series": "book",
+    "report": "techreport",
+    "report-component": "techreport",
+    "dissertation": "phdthesis",
+    "proceedings": "proceedings",
+    "standard": "misc",
+    "dataset": "misc",
+    "posted-content": "misc",
+    "peer-review": "misc",
+    "component": "misc",
+    "journal-issue": "misc",
+    "journal": "misc",
+    "other": "misc",
+}
+
+# Where each entry type keeps the title of what contains the work.
+_CONTAINER_FIELD = {"article": "journal", "incollection": "booktitle", "inproceedings": "booktitle"}
+
+
+def _first(values) -> str:
+    if isinstance(values, list):
+        for value in values:
+            if isinstance(value, str) and value.strip():
+                return html_to_text(value)
+        return ""
+    return html_to_text(values) if isinstance(values, str) else ""
+
+
+def _date_parts(message: dict) -> tuple[int | None, int | None]:
+    for name in ("published-print", "published-online", "issued", "published", "created"):
+        parts = (message.get(name) or {}).get("date-parts") or []
+        if parts and parts[0] and parts[0][0]:
+            first = parts[0]
+            try:
+                year = int(first[0])
+                month = int(first[1]) if len(first) > 1 and first[1] else None
+            except (TypeError, ValueError):
+                continue
+            return year, month if month and 1 <= month <= 12 else None
+    return None, None
+
+
+def person_to_bibtex(person: dict) -> str:
+    """``Family, Given`` (with a suffix as ``Family, Jr, Given``); organisations as ``{Name}`` so BibTeX keeps them whole."""
+    family = html_to_text(person.get("family", "") or "")
+    given = html_to_text(person.get("given", "") or "")
+    suffix = html_to_text(person.get("suffix", "") or "")
+    if not family:
+        literal = html_to_text(person.get("name", "") or given)
+        return "{" + literal + "}" if literal else ""
+    if suffix:
+        return f"{family}, {suffix}, {given}" if given else f"{family}, {suffix}"
+    return f"{family}, {given}" if given else family
+
+
+def names(people) -> str:
+    if not isinstance(people, list):
+        return ""
+    return " and ".join(filter(None, (person_to_bibtex(p) for p in people if isinstance(p, dict))))
+
+
+def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
+    """Map one Crossref work message to (BibTeX entry type, plain-text fields in a stable order)."""
+    crossref_type = message.get("type") or "other"
+    entry_type = ENTRY_TYPES.get(crossref_type, "misc")
+    fields: dict[str, str] = {}
+    fields["author"] = names(message.get("author"))
+    if entry_type in ("book", "proceedings") and not fields["author"]:
+        fields["editor"] = names(message.get("editor"))
+    elif entry_type in ("incollection", "inproceedings"):
+        fields["editor"] = names(message.get("editor"))
+    title = _first(message.get("title"))
+    subtitle = _first(message.get("subtitle"))
+    if subtitle and subtitle.lower() not in title.lower():
+        title = f"{title}: {subtitle}" if title else subtitle
+    fields["title"] = title
+    container = _first(message.get("container-title"))
+    container_field = _CONTAINER_FIELD.get(entry_type)
+    if container_field:
+        fields[container_field] = container
+    elif container and entry_type == "misc":
+        fields["howpublished"] = container
+    if entry_type == "article":
+        fields["shortjournal"] = _first(message.get("short-container-title"))
+    year, month = _date_parts(message)
+    fields["year"] = str(year) if year else ""
+    fields["month"] = MONTHS[month - 1] if month else ""
+    fields["volume"] = str(message.get("volume") or "").strip()
+    fields["number"] = str(message.get("issue") or "").strip()
+    pages = str(message.get("page") or "").strip()
+    article_number = str(message.get("article-number") or "").strip()
+    fields["pages"] = pages.replace("\u2013", "-").replace("--", "-").replace("-", "--") if pages else article_number
+    publisher = html_to_text(message.get("publisher") or "")
+    if entry_type == "techreport":
+        fields["institution"] = publisher
+    elif entry_type == "phdthesis":
+        fields["school"] = _first(message.get("institution", [{}])[0].get("name") if message.get("institution") else "") or publisher
+    else:
+        fields["publisher"] = publisher
+    doi = str(message.get("DOI") or "").strip().lower()
+    fields["doi"] = doi
+    fields["url"] = doi_url(doi) if doi else str(message.get("URL") or "")
+    issns = message.get("ISSN") or []
+    fields["issn"] = ", ".join(dict.fromkeys(i for i in issns if isinstance(i, str)))
+    if entry_type in ("book", "incollection", "inproceedings", "proceedings"):
+        isbns = message.get("ISBN") or []
+        fields["isbn"] = ", ".join(dict.fromkeys(i for i in isbns if isinstance(i, str)))
+    fields["language"] = str(message.get("language") or "")
+    fields["abstract"] = jats_to_text(message.get("abstract") or "")
+    return entry_type, {name: value for name, value in fields.items() if value}

@@ -1,0 +1,83 @@
+"""Safe file I/O shared by the adapters: atomic replacement and strict, explained text decoding.
+
+Sits below the adapters (store, index, csl) and above core: it touches the disk but decides nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import BadInputError, LibraryError
+
+
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a mix."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:
+        raise LibraryError(f"The folder {path.parent} does not exist.") from None
+    except PermissionError:
+        raise LibraryError(f"The folder {path.parent} is not writable.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise LibraryError(f"Could not write {path}: {error.strerror or error}; the old file is unchanged.") from None
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """Text of a file that should be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); a sentence otherwise."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError(f"The {what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise BadInputError(f"The {what} {path} is a folder, not a file.") from None
+    except PermissionError:
+        raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
+    return decode_bytes(data, path, what)
+
+
+def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise BadInputError(f"The {what} {path} starts like UTF-16 but is not valid UTF-16.") from None
+    if b"\x00" in data[:4096] and not data.startswith(b"\xef\xbb\xbf"):
+        raise BadInputError(f"The {what} {path} is a binary file, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        byte = data[error.start : error.start + 1].hex().upper()
+        hint = " (it looks like Windows-1252 or Latin-1; save it as UTF-8)" if _looks_like_cp1252(data) else ""
+        raise BadInputError(
+            f"The {what} {path} is not UTF-8: byte 0x{byte} on line {line} cannot be read{hint}."
+        ) from None
+
+
+def _looks_like_cp1252(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True

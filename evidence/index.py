@@ -1,0 +1,244 @@
+"""Full-text index of the library (Whoosh, BM25F), kept in ``.index/`` as derived data.
+
+Small interface on purpose (``sync``, ``search``, ``candidates``) so another engine could serve a larger library.
+The index stores only the key and a fingerprint of each entry: the text lives in references.bib. A manifest beside
+the index records the fingerprint of every indexed entry, so a changed references.bib costs an update of the changed
+entries only, and a missing, stale-schema or damaged index is rebuilt from the .bib with a note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LibraryError, QuerySyntaxError
+from .files import write_atomic
+from .model import Work
+
+SCHEMA_VERSION = 1
+MANIFEST = "evidence-manifest.json"
+SEARCH_FIELDS = ("title", "abstract", "annotation", "keywords", "authors", "journal")
+FIELD_ALIASES = {"author": "authors", "keyword": "keywords", "container": "journal", "note": "annotation"}
+KNOWN_FIELDS = frozenset(SEARCH_FIELDS) | {"doi", "year", "key", "type"} | frozenset(FIELD_ALIASES)
+
+
+def fingerprint(work: Work) -> str:
+    """Changes whenever anything the index holds about the work changes."""
+    payload = json.dumps([work.key, work.entry_type, sorted(work.text.items())], ensure_ascii=False)
+    return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def document(work: Work) -> dict:
+    """The indexed fields of one work (plain text from the decoded .bib values)."""
+    people = " ".join(p.display.replace(",", " ") for p in work.authors) or work.get("editor")
+    return {
+        "key": work.key,
+        "doi": work.doi,
+        "title": work.title,
+        "abstract": work.get("abstract"),
+        "annotation": " ".join(filter(None, (work.get("annotation"), work.get("note")))),
+        "keywords": work.get("keywords"),
+        "authors": people,
+        "journal": work.container,
+        "year": work.year,
+        "type": work.entry_type,
+    }
+
+
+def _schema():
+    from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+    from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+    stem = StemmingAnalyzer()
+    return Schema(
+        key=ID(stored=True, unique=True),
+        fp=STORED,
+        doi=ID(),
+        title=TEXT(analyzer=stem, field_boost=3.0),
+        abstract=TEXT(analyzer=stem),
+        annotation=TEXT(analyzer=stem, field_boost=1.5),
+        keywords=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
+        authors=TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=1.0, phrase=False),
+        journal=TEXT(analyzer=StandardAnalyzer(), field_boost=0.5),
+        year=ID(),
+        type=ID(),
+    )
+
+
+@dataclass(frozen=True)
+class RawHit:
+    key: str
+    score: float
+
+
+class SearchIndex:
+    """The Whoosh index of one library folder."""
+
+    def __init__(self, path: Path, notify=None):
+        self.path = Path(path)
+        self.notify = notify or (lambda message: None)
+
+    @staticmethod
+    def stem(word: str) -> str:
+        return stem(word)
+
+    # Manifest ----------------------------------------------------------------------------------------------------------
+    def _read_manifest(self) -> dict | None:
+        try:
+            manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
+            return None
+        return manifest
+
+    def _write_manifest(self, fingerprints: dict[str, str]) -> None:
+        data = json.dumps({"schema": SCHEMA_VERSION, "entries": fingerprints}, sort_keys=True).encode()
+        write_atomic(self.path / MANIFEST, data)
+
+    # Building ----------------------------------------------------------------------------------------------------------
+    def _open_or_create(self, rebuild: bool):
+        from whoosh import index as windex
+
+        if rebuild:
+            shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LibraryError(f"Cannot create the search index at {self.path}: {error.strerror}.") from None
+        if rebuild or not windex.exists_in(str(self.path)):
+            return windex.create_in(str(self.path), _schema())
+        return windex.open_dir(str(self.path))
+
+    def sync(self, works: list[Work]) -> int:
+        """Bring the index in line with ``works``; returns how many documents were written or removed."""
+        current = {work.key: fingerprint(work) for work in works}
+        manifest = self._read_manifest()
+        if manifest is not None and manifest.get("entries") == current and self._healthy():
+            return 0
+        if manifest is None and self.path.exists() and any(self.path.iterdir()):
+            self.notify("The search index was out of date or unreadable; rebuilding it.")
+        try:
+            return self._update(works, current, manifest)
+        except LibraryError:
+            raise
+        except Exception:  # noqa: BLE001 - any damage inside Whoosh's files means: rebuild from the .bib
+            self.notify("The search index was damaged; rebuilding it from references.bib.")
+            return self._update(works, current, None)
+
+    def _healthy(self) -> bool:
+        from whoosh import index as windex
+
+        try:
+            with windex.open_dir(str(self.path)).reader() as reader:
+                reader.doc_count()
+        except Exception:  # noqa: BLE001 - unreadable segments of any kind mean the index must be rebuilt
+            return False
+        return True
+
+    def _update(self, works: list[Work], current: dict[str, str], manifest: dict | None) -> int:
+        rebuild = manifest is None
+        old = {} if rebuild else manifest.get("entries", {})
+        index = self._open_or_create(rebuild)
+        changed = [work for work in works if old.get(work.key) != current[work.key]]
+        removed = [key for key in old if key not in current]
+        if not changed and not removed and not rebuild:
+            self._write_manifest(current)
+            return 0
+        big = len(changed) > 2000
+        writer = index.writer(limitmb=256, procs=1, multisegment=big)
+        try:
+            for key in removed:
+                writer.delete_by_term("key", key)
+            for work in changed:
+                doc = document(work)
+                doc["fp"] = current[work.key]
+                if rebuild:
+                    writer.add_document(**doc)
+                else:
+                    writer.update_document(**doc)
+            writer.commit(merge=not big)
+        except BaseException:
+            writer.cancel()
+            raise
+        self._write_manifest(current)
+        return len(changed) + len(removed)
+
+    # Searching ---------------------------------------------------------------------------------------------------------
+    def parse(self, text: str, default_and: bool = False):
+        """A Whoosh query from user syntax, after our own checks for what Whoosh would silently misread."""
+        from whoosh import qparser
+
+        check_query_syntax(text)
+        rewritten = _apply_field_aliases(text)
+        group = qparser.AndGroup if default_and else qparser.OrGroup.factory(0.9)
+        parser = qparser.MultifieldParser(
+            list(SEARCH_FIELDS), schema=_schema(), group=group,
+            fieldboosts={"title": 3.0, "annotation": 1.5, "keywords": 2.0, "journal": 0.5},
+        )
+        try:
+            return parser.parse(rewritten)
+        except Exception as error:  # noqa: BLE001 - Whoosh's parser errors have no common base worth naming
+            raise QuerySyntaxError(f"The query '{text}' cannot be read: {error}.") from None
+
+    def search(self, text: str, limit: int = 10, default_and: bool = False) -> tuple[list[RawHit], list[str]]:
+        """Ranked keys for a query, and the (field, term) pairs it looked for, for highlighting."""
+        from whoosh import index as windex
+
+        query = self.parse(text, default_and)
+        terms = sorted({term.decode() if isinstance(term, bytes) else str(term) for _field, term in query.iter_all_terms()})
+        try:
+            index = windex.open_dir(str(self.path))
+        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+            raise LibraryError(f"The search index at {self.path} cannot be opened: {error}.") from None
+        with index.searcher() as searcher:
+            results = searcher.search(query, limit=limit)
+            hits = [RawHit(key=hit["key"], score=float(hit.score)) for hit in results]
+        return hits, terms
+
+
+def _apply_field_aliases(text: str) -> str:
+    for alias, name in FIELD_ALIASES.items():
+        text = _replace_field(text, alias, name)
+    return text
+
+
+def _replace_field(text: str, alias: str, name: str) -> str:
+    import re
+
+    return re.sub(rf"(?<![\w:]){alias}:", f"{name}:", text)
+
+
+def check_query_syntax(text: str) -> None:
+    """Reject what Whoosh would accept but misread: unbalanced quotes or brackets, unknown fields, dangling operators."""
+    import re
+
+    if not text.strip():
+        raise QuerySyntaxError("The search query is empty.")
+    if text.count('"') % 2:
+        raise QuerySyntaxError(f"The query '{text}' has an unmatched double quote.")
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise QuerySyntaxError(f"The query '{text}' closes a bracket that was never opened.")
+    if depth:
+        raise QuerySyntaxError(f"The query '{text}' opens a bracket that is never closed.")
+    outside_quotes = re.sub(r'"[^"]*"', " ", text)
+    for field_name in re.findall(r"(?<![\w:/])([A-Za-z_]+):(?!//)", outside_quotes):
+        if field_name.lower() not in KNOWN_FIELDS:
+            known = ", ".join(sorted(SEARCH_FIELDS + ("doi", "year")))
+            raise QuerySyntaxError(f"The query names an unknown field '{field_name}'; known fields: {known}.")
+    words = outside_quotes.split()
+    if words and (words[0] in ("AND", "OR") or words[-1] in ("AND", "OR", "NOT")):
+        raise QuerySyntaxError(f"The query '{text}' starts or ends with an operator that joins nothing.")
+
+
+def stem(word: str) -> str:
+    """The stemmer the index's analyzer uses, for marking matches outside Whoosh."""
+    from whoosh.lang.porter import stem as porter
+
+    return porter(word)

@@ -1,0 +1,176 @@
+"""The data every layer passes around: frozen dataclasses, no behaviour that touches disk or network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One author or editor. Organisations have only ``literal``."""
+
+    family: str = ""
+    given: str = ""
+    suffix: str = ""
+    literal: str = ""
+
+    @property
+    def display(self) -> str:
+        if self.literal:
+            return self.literal
+        name = f"{self.family}, {self.given}" if self.given else self.family
+        return f"{name}, {self.suffix}" if self.suffix else name
+
+
+@dataclass(frozen=True)
+class Work:
+    """One entry of references.bib.
+
+    ``fields`` holds each value exactly as it stands after ``=`` in the file (delimiters included), so a rewrite never
+    changes what the user wrote; ``text`` holds the same values as plain Unicode, for display, search and comparison.
+    """
+
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    text: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return self.text.get(name, "")
+
+    @property
+    def doi(self) -> str:
+        return self.text.get("doi", "").lower()
+
+    @property
+    def title(self) -> str:
+        return self.get("title")
+
+    @property
+    def container(self) -> str:
+        return self.get("journal") or self.get("booktitle") or self.get("publisher")
+
+    @property
+    def year(self) -> str:
+        return self.get("year")
+
+    @property
+    def authors(self) -> list[Person]:
+        return parse_names(self.get("author"))
+
+    @property
+    def first_author(self) -> str:
+        people = self.authors
+        if not people:
+            return ""
+        first = people[0]
+        return first.literal or first.family
+
+
+def split_names(value: str) -> list[str]:
+    """Split a BibTeX name list on ' and ' outside braces."""
+    parts, depth, start, i = [], 0, 0, 0
+    lowered = value.lower()
+    while i < len(value):
+        char = value[i]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and lowered.startswith(" and ", i):
+            parts.append(value[start:i])
+            i += 5
+            start = i
+            continue
+        i += 1
+    parts.append(value[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _split_commas(name: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for char in name:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def parse_name(name: str) -> Person:
+    """Parse one BibTeX name: ``{Org}``, ``Family, Given``, ``Family, Jr, Given`` or ``Given von Family``."""
+    name = name.strip()
+    if name.startswith("{") and name.endswith("}") and name.count("{") == 1:
+        return Person(literal=name[1:-1].strip())
+    parts = _split_commas(name)
+    strip = lambda s: s.replace("{", "").replace("}", "").strip()  # noqa: E731
+    if len(parts) >= 3:
+        return Person(family=strip(parts[0]), suffix=strip(parts[1]), given=strip(", ".join(parts[2:])))
+    if len(parts) == 2:
+        return Person(family=strip(parts[0]), given=strip(parts[1]))
+    words = name.split()
+    if len(words) == 1:
+        return Person(family=strip(words[0]))
+    # "Given von Family": the family name starts at the first lower-case word (a particle) or is the last word.
+    for index, word in enumerate(words[:-1]):
+        if index > 0 and word[:1].islower():
+            return Person(family=strip(" ".join(words[index:])), given=strip(" ".join(words[:index])))
+    return Person(family=strip(words[-1]), given=strip(" ".join(words[:-1])))
+
+
+def parse_names(value: str) -> list[Person]:
+    """All people in a BibTeX name list; ``and others`` becomes a Person with literal 'others'."""
+    return [parse_name(part) for part in split_names(value)] if value else []
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What happened to one DOI asked for by ``add``."""
+
+    doi: str
+    status: str  # added | present | not-found | invalid | other-agency | unreachable
+    key: str = ""
+    title: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class AddReport:
+    outcomes: tuple[AddOutcome, ...]
+    requests: int = 0
+    rate_limited: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in ("added", "present") for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: tuple[str, ...]
+    present: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    key: str
+    score: float
+    first_author: str
+    year: str
+    title: str
+    doi: str
+    snippet: str
+    matched_terms: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,301 @@
+"""The application: one function per job. Adapters come in as arguments; results go out as dataclasses.
+
+Nothing here prints, exits or reads the environment. Progress and notes go through callbacks the caller passes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import bibtex
+from .crossref_map import crossref_to_fields
+from .csl_map import work_to_csl
+from .doi import find_dois, normalize_doi
+from .errors import BadInputError, InvalidDOIError, RemoteDataError, UsageError
+from .formats import Incoming, parse_json_works
+from .keys import base_key, unique_key
+from .model import AddOutcome, AddReport, ImportReport, SearchHit, Work, parse_names
+from .snippets import best_passage
+
+Progress = Callable[[int, int, str], None]
+Notify = Callable[[str], None]
+_KEY_RE = re.compile(r"^[A-Za-z0-9_:.\-+/]+$")
+
+
+def _quiet(*_args) -> None:
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Building works
+
+
+def new_work(store, entry_type: str, fields: dict[str, str], taken: set[str], wanted_key: str = "") -> Work:
+    """A Work with a fresh key (the wanted one when it is valid and free), encoded for BibTeX."""
+    if wanted_key and _KEY_RE.match(wanted_key) and wanted_key.lower() not in taken:
+        key = wanted_key
+    else:
+        people = parse_names(fields.get("author", "") or fields.get("editor", ""))
+        first = (people[0].literal or people[0].family) if people else ""
+        key = unique_key(base_key(first, fields.get("year", ""), fields.get("title", "")), taken)
+    taken.add(key.lower())
+    return store.make_work(key, entry_type, bibtex.encode_fields(fields))
+
+
+def work_from_crossref(store, message: dict, taken: set[str]) -> Work:
+    entry_type, fields = crossref_to_fields(message)
+    return new_work(store, entry_type, fields, taken)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# add
+
+
+def parse_doi_arguments(values: Iterable[str]) -> tuple[list[str], list[AddOutcome]]:
+    """Canonical DOIs (deduplicated, in order) and an 'invalid' outcome for each value that is no DOI."""
+    dois: dict[str, None] = {}
+    invalid = []
+    for value in values:
+        try:
+            dois.setdefault(normalize_doi(value), None)
+        except InvalidDOIError as error:
+            invalid.append(AddOutcome(doi=value.strip(), status="invalid", message=str(error)))
+    return list(dois), invalid
+
+
+def dois_from_text(text: str) -> list[str]:
+    """DOIs in a file given to ``add --from``: one a line, or anywhere in free text."""
+    return find_dois(text)
+
+
+def add_dois(
+    store,
+    client,
+    values: Iterable[str],
+    index=None,
+    refresh: bool = False,
+    progress: Progress = _quiet,
+    notify: Notify = _quiet,
+) -> AddReport:
+    """Fetch each DOI not yet in the library (stored records first, then Crossref in batches) and store it.
+
+    Each answer is written to records/ and references.bib as it arrives, so an interrupted run keeps what it fetched
+    and a rerun asks only for the rest. ``client`` None means offline: stored records only.
+    """
+    from .crossref import Unreachable
+
+    dois, outcomes = parse_doi_arguments(values)
+    results: dict[str, AddOutcome] = {}
+    with store.locked(on_wait=notify):
+        bib = store.load_bib()
+        present = bib.doi_map()
+        taken = {key.lower() for key in bib.keys()}
+        total, done = len(dois), 0
+
+        def settle(doi: str, outcome: AddOutcome) -> None:
+            nonlocal done
+            results[doi] = outcome
+            done += 1
+            progress(done, total, doi)
+
+        def store_message(doi: str, message: dict, fetched: bool) -> None:
+            primary = str(message.get("DOI") or doi).lower()
+            if fetched:
+                store.write_record(primary, message, source=getattr(client, "base_url", "import"))
+                if primary != doi:  # an alias: remember it answered, so a rerun need not ask again
+                    store.write_record(doi, message, source=getattr(client, "base_url", "import"))
+            existing = present.get(primary)
+            if existing is not None:
+                settle(doi, AddOutcome(doi, "present", existing.key, existing.title,
+                                       f"already in the library as {existing.key}" + (
+                                           f" (under its primary DOI {primary})" if primary != doi else "")))
+                return
+            work = work_from_crossref(store, message, taken)
+            bib.append(work)
+            present[primary] = work
+            settle(doi, AddOutcome(doi, "added", work.key, work.title))
+
+        to_fetch = []
+        for doi in dois:
+            if doi in present and not refresh:
+                work = present[doi]
+                settle(doi, AddOutcome(doi, "present", work.key, work.title, f"already in the library as {work.key}"))
+                continue
+            record = None if refresh else store.read_record(doi)
+            if record and isinstance(record.get("message"), dict):
+                store_message(doi, record["message"], fetched=False)
+            else:
+                to_fetch.append(doi)
+        store.save_bib(bib)
+
+        if to_fetch and client is None:
+            for doi in to_fetch:
+                settle(doi, AddOutcome(doi, "unreachable", message="offline, and no stored record"))
+            to_fetch = []
+
+        singles: list[str] = []
+        remaining = list(to_fetch)
+        while remaining:
+            size = client.batch_size_for(remaining)
+            chunk, remaining = remaining[:size], remaining[size:]
+            if len(chunk) == 1:
+                singles.extend(chunk)
+                continue
+            try:
+                found = client.works(chunk)
+            except (Unreachable, RemoteDataError) as error:
+                notify(f"A batch request failed ({error}); asking for those DOIs one by one.")
+                singles.extend(chunk)
+                continue
+            for doi in chunk:
+                if doi in found:
+                    store_message(doi, found[doi], fetched=True)
+                else:
+                    singles.append(doi)
+            store.save_bib(bib)
+
+        for doi in singles:
+            try:
+                message = client.work(doi)
+                if message is None:
+                    agency = client.agency(doi)
+                    if agency and agency != "crossref":
+                        settle(doi, AddOutcome(doi, "other-agency",
+                                               message=f"registered with {agency}, not Crossref"))
+                    else:
+                        settle(doi, AddOutcome(doi, "not-found", message="no such DOI is registered"))
+                    continue
+            except Unreachable as error:
+                settle(doi, AddOutcome(doi, "unreachable", message=str(error)))
+                continue
+            except RemoteDataError as error:
+                settle(doi, AddOutcome(doi, "unreachable", message=str(error)))
+                continue
+            store_message(doi, message, fetched=True)
+            store.save_bib(bib)
+        store.save_bib(bib)
+        if index is not None:
+            index.sync(bib.works)
+    counters = getattr(client, "counters", None)
+    return AddReport(
+        outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
+        requests=counters.requests if counters else 0,
+        rate_limited=counters.rate_limited if counters else 0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# import
+
+
+def _resolve_macros(work: Work, strings: dict[str, str]) -> dict[str, str]:
+    """Raw fields with macros from the imported file's @string blocks written out (the library lacks them)."""
+    raw = {}
+    for name, value in work.fields.items():
+        bare = value.strip()
+        if bare and bare[0] not in '{"' and not bare.isdigit() and bare.lower() in strings and name != "month":
+            raw[name] = "{" + strings[bare.lower()] + "}"
+        else:
+            raw[name] = value
+    return raw
+
+
+def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> ImportReport:
+    """Add the works of a .bib, CSL-JSON or Crossref JSON/JSONL file; works without a DOI are welcome."""
+    from .files import read_text
+    from .store import parse_bibtex
+
+    path = Path(path)
+    text = read_text(path, "import file")
+    suffix = path.suffix.lower()
+    added, present, skipped, problems = [], [], [], []
+    with store.locked(on_wait=notify):
+        bib = store.load_bib()
+        dois = bib.doi_map()
+        taken = {key.lower() for key in bib.keys()}
+        if suffix in (".bib", ".bibtex", ".txt") or (suffix not in (".json", ".jsonl", ".ndjson") and
+                                                    text.lstrip().startswith(("@", "%"))):
+            incoming_bib = parse_bibtex(text, path.name)
+            problems.extend(incoming_bib.problems)
+            for work in incoming_bib.works:
+                if work.doi and work.doi in dois:
+                    present.append(dois[work.doi].key)
+                    continue
+                key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
+                taken.add(key.lower())
+                new = store.make_work(key, work.entry_type, _resolve_macros(work, incoming_bib.strings))
+                bib.append(new)
+                if new.doi:
+                    dois[new.doi] = new
+                added.append(key)
+        else:
+            items: list[Incoming] = parse_json_works(text, path.name)
+            if not items:
+                raise BadInputError(f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref).")
+            for item in items:
+                doi = item.fields.get("doi", "")
+                if doi and doi in dois:
+                    present.append(dois[doi].key)
+                    continue
+                if item.crossref is not None and doi:
+                    store.write_record(doi, item.crossref, source=f"import:{path.name}")
+                work = new_work(store, item.entry_type, item.fields, taken, item.key)
+                bib.append(work)
+                if doi:
+                    dois[doi] = work
+                added.append(work.key)
+        store.save_bib(bib)
+        if index is not None:
+            index.sync(bib.works)
+    return ImportReport(tuple(added), tuple(present), tuple(skipped), tuple(problems))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# search, show, export
+
+
+def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+    """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    bib = store.load_bib()
+    index.sync(bib.works)
+    raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
+    by_key = {work.key: work for work in bib.works}
+    hits = []
+    for raw in raw_hits:
+        work = by_key.get(raw.key)
+        if work is None:
+            continue
+        passage, matched = best_passage(
+            [work.get("abstract"), work.get("annotation"), work.title], terms, index.stem
+        )
+        hits.append(SearchHit(raw.key, round(raw.score, 4), work.first_author, work.year, work.title, work.doi,
+                              passage, matched))
+    return hits
+
+
+def find_work(store, key_or_doi: str) -> Work:
+    bib = store.load_bib()
+    work = bib.by_key(key_or_doi)
+    if work is None:
+        try:
+            work = bib.doi_map().get(normalize_doi(key_or_doi))
+        except InvalidDOIError:
+            work = None
+    if work is None:
+        raise BadInputError(f"No work with the key or DOI '{key_or_doi}' is in the library.")
+    return work
+
+
+def export(store, fmt: str) -> str:
+    """The whole library as BibTeX (entries exactly as stored) or as CSL-JSON."""
+    bib = store.load_bib()
+    if fmt == "bibtex":
+        return "\n\n".join(b.raw.strip() for b in bib.blocks if b.work is not None) + ("\n" if bib.works else "")
+    if fmt == "csl-json":
+        return json.dumps([work_to_csl(work) for work in bib.works], ensure_ascii=False, indent=2) + "\n"
+    raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")

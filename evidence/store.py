@@ -1,0 +1,347 @@
+"""The library folder on disk: references.bib, records/, the lock. The only module that writes the library.
+
+Reading uses bibtexparser v2 with an empty parse stack, so values keep their delimiters and @string macros stay
+unexpanded; every block keeps its raw text, and blocks we do not change are written back exactly as read (the
+parser's failed blocks included, verbatim and without the warning comments bibtexparser would add). Entries the tool
+creates or edits use the canonical layout of ``bibtex.format_entry``. Every write goes to a temporary file in the
+same folder, is fsynced, then renamed over the old file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import bibtexparser
+import filelock
+from bibtexparser import model as bibmodel
+
+from . import bibtex
+from .errors import LibraryError
+from .files import read_text, write_atomic
+from .model import MONTHS, Work, split_names
+
+# bibtexparser logs every unreadable block itself; we report them as sentences with line numbers instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+BIB_NAME = "references.bib"
+RECORDS_DIR = "records"
+INDEX_DIR = ".index"
+CLAIMS_NAME = "claims.toml"
+ARTICLES_DIR = "articles"
+LOCK_NAME = ".lock"
+_VERBATIM = bibtex.VERBATIM_FIELDS
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# LaTeX -> plain text for display, search and comparison
+
+
+_LATEX_CONVERTER = None
+
+
+def latex_to_text(value: str) -> str:
+    """Plain text of a BibTeX value. Values without a backslash (nearly all) skip pylatexenc, which costs ms each."""
+    if "\\" not in value:
+        text = value.replace("{", "").replace("}", "")
+        text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ")
+        return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
+    global _LATEX_CONVERTER
+    if _LATEX_CONVERTER is None:
+        from pylatexenc.latex2text import LatexNodes2Text
+
+        _LATEX_CONVERTER = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
+    try:
+        text = _LATEX_CONVERTER.latex_to_text(value)
+    except Exception:  # noqa: BLE001 - pylatexenc raises assorted errors on odd input; fall back to the raw text
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
+
+
+def _keep_paragraphs(text: str) -> str:
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip())
+
+
+def _names_to_text(raw: str) -> str:
+    """Decode a name list but keep the braces that mark an organisation as one name."""
+    decoded = []
+    for name in split_names(raw):
+        if name.startswith("{") and name.endswith("}") and name.count("{") == 1:
+            decoded.append("{" + latex_to_text(name[1:-1]) + "}")
+        else:
+            decoded.append(latex_to_text(name))
+    return " and ".join(decoded)
+
+
+def decode_fields(raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> dict[str, str]:
+    """Plain-text values for a raw field mapping (macros resolved, months as numbers)."""
+    strings = strings or {}
+    text = {}
+    for name, raw in raw_fields.items():
+        value = raw.strip()
+        if value and value[0] not in '{"':
+            lowered = value.lower()
+            if name == "month" and lowered[:3] in MONTHS:
+                text[name] = str(MONTHS.index(lowered[:3]) + 1)
+                continue
+            value = strings.get(lowered, value) if not value.isdigit() else value
+        value = bibtex.strip_delimiters(value)
+        if name in _VERBATIM:
+            text[name] = value.replace("{", "").replace("}", "").strip()
+        elif name in ("author", "editor"):
+            text[name] = _names_to_text(value)
+        else:
+            text[name] = latex_to_text(value)
+    if "doi" in text:
+        text["doi"] = _clean_doi_field(text["doi"])
+    return text
+
+
+def _clean_doi_field(value: str) -> str:
+    value = value.strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix):]
+    return value.lower()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# references.bib as a sequence of blocks
+
+
+@dataclass
+class Block:
+    """One top-level block of the file: an entry (with its Work) or anything else, kept as raw text."""
+
+    raw: str
+    line: int
+    work: Work | None = None
+    failed: bool = False
+
+
+@dataclass
+class BibFile:
+    """references.bib in memory. Mutations mark the file dirty; ``Store.save_bib`` writes it back."""
+
+    blocks: list[Block] = field(default_factory=list)
+    strings: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    source_text: str = ""
+
+    @property
+    def works(self) -> list[Work]:
+        return [block.work for block in self.blocks if block.work is not None]
+
+    def keys(self) -> set[str]:
+        return {work.key for work in self.works}
+
+    def by_key(self, key: str) -> Work | None:
+        lowered = key.lower()
+        for work in self.works:
+            if work.key.lower() == lowered:
+                return work
+        return None
+
+    def doi_map(self) -> dict[str, Work]:
+        mapping: dict[str, Work] = {}
+        for work in self.works:
+            if work.doi:
+                mapping.setdefault(work.doi, work)
+        return mapping
+
+    def append(self, work: Work) -> None:
+        raw = bibtex.format_entry(work.entry_type, work.key, work.fields)
+        self.blocks.append(Block(raw=raw, line=0, work=work))
+
+    def replace(self, work: Work) -> None:
+        for block in self.blocks:
+            if block.work is not None and block.work.key == work.key:
+                block.work = work
+                block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields)
+                return
+        self.append(work)
+
+    def render(self) -> str:
+        parts = [block.raw.strip("\n") for block in self.blocks if block.raw.strip()]
+        return "\n\n".join(parts) + "\n" if parts else ""
+
+
+def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> Work:
+    return Work(key=key, entry_type=entry_type.lower(), fields=dict(raw_fields), text=decode_fields(raw_fields, strings))
+
+
+def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
+    """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read."""
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    bib = BibFile(source_text=text)
+    for block in library.blocks:
+        if isinstance(block, bibmodel.String):
+            bib.strings[block.key.lower()] = bibtex.strip_delimiters(str(block.value))
+    seen: dict[str, int] = {}
+    for block in library.blocks:
+        line = (block.start_line or 0) + 1
+        raw = block.raw or ""
+        if isinstance(block, bibmodel.Entry):
+            raw_fields = {f.key.lower(): str(f.value) for f in block.fields}
+            work = make_work(block.key, block.entry_type, raw_fields, bib.strings)
+            if work.key.lower() in seen:
+                bib.problems.append(
+                    f"{source} line {line}: the key '{work.key}' is used again (first on line {seen[work.key.lower()]})."
+                )
+                bib.blocks.append(Block(raw=raw, line=line, failed=True))
+                continue
+            seen[work.key.lower()] = line
+            bib.blocks.append(Block(raw=raw, line=line, work=work))
+        elif isinstance(block, bibmodel.DuplicateBlockKeyBlock):
+            bib.problems.append(f"{source} line {line}: the key '{block.key}' is used again; this entry was kept as it is.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock):
+            bib.problems.append(f"{source} line {line}: an entry names the same field twice; it was kept as it is.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        elif isinstance(block, bibmodel.ParsingFailedBlock):
+            bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and was kept as it is.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        else:
+            bib.blocks.append(Block(raw=raw, line=line))
+    return bib
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The library folder
+
+
+def record_filename(doi: str) -> str:
+    """A file name that maps one-to-one to a DOI: lower-cased and percent-encoded."""
+    return quote(doi.lower(), safe="-._()") + ".json"
+
+
+def doi_from_record_filename(name: str) -> str:
+    return unquote(name[: -len(".json")])
+
+
+class Store:
+    """A library folder. Paths, reading and writing; no decisions about what to write."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # Paths -----------------------------------------------------------------------------------------------------------
+    @property
+    def bib_path(self) -> Path:
+        return self.root / BIB_NAME
+
+    @property
+    def records_dir(self) -> Path:
+        return self.root / RECORDS_DIR
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / INDEX_DIR
+
+    @property
+    def claims_path(self) -> Path:
+        return self.root / CLAIMS_NAME
+
+    # Creation and checks ---------------------------------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path) -> Store:
+        """Create an empty library (or complete a partial one); never touch existing files."""
+        root = Path(root)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / RECORDS_DIR).mkdir(exist_ok=True)
+            (root / ARTICLES_DIR).mkdir(exist_ok=True)
+        except PermissionError:
+            raise LibraryError(f"Cannot create the library folder {root} (permission denied).") from None
+        except FileExistsError:
+            raise LibraryError(f"{root} exists and is not a folder.") from None
+        store = cls(root)
+        if not store.bib_path.exists():
+            write_atomic(store.bib_path, b"")
+        gitignore = root / ".gitignore"
+        if not gitignore.exists():
+            write_atomic(gitignore, f"{INDEX_DIR}/\n{LOCK_NAME}\n".encode())
+        return store
+
+    def require(self) -> Store:
+        """Fail with a sentence unless this folder is a library."""
+        if not self.root.is_dir():
+            raise LibraryError(
+                f"There is no library at {self.root}; create one with 'evidence init {self.root}' or pass --library."
+            )
+        if not self.bib_path.exists():
+            raise LibraryError(f"{self.root} is not a library: it has no {BIB_NAME} (run 'evidence init {self.root}').")
+        return self
+
+    # Lock ------------------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, on_wait=None, timeout: float = 600.0):
+        """Hold the library's write lock. The OS drops it when a process dies, so a killed command never blocks."""
+        lock = filelock.FileLock(str(self.root / LOCK_NAME))
+        try:
+            try:
+                lock.acquire(timeout=0.2)
+            except filelock.Timeout:
+                if on_wait:
+                    on_wait("Another evidence command is writing to this library; waiting for it to finish.")
+                lock.acquire(timeout=timeout)
+        except filelock.Timeout:
+            raise LibraryError(f"The library {self.root} stayed locked by another command for {timeout:.0f} s.") from None
+        except PermissionError:
+            raise LibraryError(f"The library {self.root} is read-only, so it cannot be changed.") from None
+        try:
+            yield self
+        finally:
+            lock.release()
+
+    # references.bib --------------------------------------------------------------------------------------------------
+    def load_bib(self) -> BibFile:
+        self.require()
+        return parse_bibtex(read_text(self.bib_path, "library file"), BIB_NAME)
+
+    def save_bib(self, bib: BibFile) -> bool:
+        """Write the file if its text changed; True when something was written."""
+        text = bib.render()
+        try:
+            if self.bib_path.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+        write_atomic(self.bib_path, text.encode("utf-8"))
+        bib.source_text = text
+        return True
+
+    # records/ --------------------------------------------------------------------------------------------------------
+    def record_path(self, doi: str) -> Path:
+        return self.records_dir / record_filename(doi)
+
+    def read_record(self, doi: str) -> dict | None:
+        """The stored Crossref envelope ({doi, fetched, source, message}) for a DOI, or None."""
+        path = self.record_path(doi)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None  # a damaged record is treated as absent and fetched again
+
+    def write_record(self, doi: str, message: dict, source: str, fetched: datetime | None = None) -> None:
+        self.records_dir.mkdir(exist_ok=True)
+        envelope = {
+            "doi": doi,
+            "fetched": (fetched or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+            "source": source,
+            "message": message,
+        }
+        write_atomic(self.record_path(doi), json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+    def record_dois(self) -> set[str]:
+        if not self.records_dir.is_dir():
+            return set()
+        return {doi_from_record_filename(p.name) for p in self.records_dir.glob("*.json")}
