@@ -3,7 +3,7 @@
 The Python API (``from evidence import Library``) returns the same dataclasses the command line renders.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["Library", "__version__"]
 

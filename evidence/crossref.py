@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import requests
 
-from . import __version__
 from .errors import NetworkError, RemoteDataError
+from .version import __version__
 
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_DOI_URL = "https://doi.org"
@@ -83,8 +83,10 @@ class CrossrefClient:
         self.doi_url = doi_url.rstrip("/")
         self.mailto = mailto
         self.session = session or requests.Session()
-        agent = f"evidence/{__version__} (https://pypi.org/project/evidence; mailto:{mailto})" if mailto else (
-            f"evidence/{__version__}"
+        agent = (
+            f"evidence/{__version__} (https://pypi.org/project/evidence; mailto:{mailto})"
+            if mailto
+            else (f"evidence/{__version__}")
         )
         self.session.headers.update({"User-Agent": agent, "Accept": "application/json"})
         self.timeout = timeout
@@ -96,7 +98,7 @@ class CrossrefClient:
         self.list_pacer = Pacer(listing)
         self.counters = Counters()
 
-    # Low level ---------------------------------------------------------------------------------------------------------
+    # Low level ----------------------------------------------------------------------------------------------------
     def _params(self, params: dict | None = None) -> dict:
         params = dict(params or {})
         if self.mailto:
@@ -148,13 +150,15 @@ class CrossrefClient:
         try:
             data = response.json()
         except ValueError:
-            kind = "an HTML page" if "html" in response.headers.get("Content-Type", "") else "something that is not JSON"
+            kind = (
+                "an HTML page" if "html" in response.headers.get("Content-Type", "") else "something that is not JSON"
+            )
             raise RemoteDataError(f"Crossref answered {what} with {kind}.") from None
         if not isinstance(data, dict):
             raise RemoteDataError(f"Crossref answered {what} with JSON of an unexpected shape.")
         return data
 
-    # Public calls ------------------------------------------------------------------------------------------------------
+    # Public calls -------------------------------------------------------------------------------------------------
     def work(self, doi: str) -> dict | None:
         """The work message for one DOI; None when Crossref has no such work (404). Follows alias redirects."""
         url = f"{self.base_url}/works/{quote(doi, safe='')}"

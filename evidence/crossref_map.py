@@ -67,7 +67,7 @@ def _date_parts(message: dict) -> tuple[int | None, int | None]:
 
 
 def person_to_bibtex(person: dict) -> str:
-    """``Family, Given`` (with a suffix as ``Family, Jr, Given``); organisations as ``{Name}`` so BibTeX keeps them whole."""
+    """``Family, Given`` (``Family, Jr, Given`` with a suffix); organisations braced so BibTeX keeps them whole."""
     family = html_to_text(person.get("family", "") or "")
     given = html_to_text(person.get("given", "") or "")
     suffix = html_to_text(person.get("suffix", "") or "")
@@ -120,7 +120,9 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
     if entry_type == "techreport":
         fields["institution"] = publisher
     elif entry_type == "phdthesis":
-        fields["school"] = _first(message.get("institution", [{}])[0].get("name") if message.get("institution") else "") or publisher
+        fields["school"] = (
+            _first(message.get("institution", [{}])[0].get("name") if message.get("institution") else "") or publisher
+        )
     else:
         fields["publisher"] = publisher
     doi = str(message.get("DOI") or "").strip().lower()

@@ -24,7 +24,22 @@ BIBTEX_TO_CSL = {
     "online": "webpage",
     "misc": "document",
 }
-_PARTICLES = ("van der", "van den", "von der", "van", "von", "de la", "de", "del", "della", "di", "da", "du", "le", "la")
+_PARTICLES = (
+    "van der",
+    "van den",
+    "von der",
+    "van",
+    "von",
+    "de la",
+    "de",
+    "del",
+    "della",
+    "di",
+    "da",
+    "du",
+    "le",
+    "la",
+)
 
 
 def person_to_csl(person: Person) -> dict:
@@ -77,9 +92,17 @@ def work_to_csl(work: Work) -> dict:
             if day.isdigit() and 1 <= int(day) <= 31:
                 parts.append(int(day))
         item["issued"] = {"date-parts": [parts]}
-    for source, target in (("volume", "volume"), ("number", "issue"), ("publisher", "publisher"),
-                           ("abstract", "abstract"), ("isbn", "ISBN"), ("issn", "ISSN"), ("language", "language"),
-                           ("edition", "edition"), ("address", "publisher-place")):
+    for source, target in (
+        ("volume", "volume"),
+        ("number", "issue"),
+        ("publisher", "publisher"),
+        ("abstract", "abstract"),
+        ("isbn", "ISBN"),
+        ("issn", "ISSN"),
+        ("language", "language"),
+        ("edition", "edition"),
+        ("address", "publisher-place"),
+    ):
         if work.get(source):
             item[target] = work.get(source)
     if work.entry_type == "techreport" and work.get("institution"):
@@ -97,4 +120,3 @@ def work_to_csl(work: Work) -> dict:
     elif work.get("url"):
         item["URL"] = work.get("url")
     return item
-

@@ -20,7 +20,8 @@ _PREFIXES = re.compile(
 _DOI_CORE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 # In running text a DOI ends at whitespace, quotes or angle brackets.
 _DOI_IN_TEXT = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[^\s\"'<>\]{}|\\^`]+", re.IGNORECASE)
-_TRAILING = ".,;:!?*'\"”’»"
+_TRAILING = ".,;:!?*'\"”’»>"
+_LEADING = "([{<'\"“‘«"
 
 
 def _strip_unbalanced(doi: str) -> str:
@@ -44,7 +45,7 @@ def _strip_unbalanced(doi: str) -> str:
 
 def normalize_doi(text: str) -> str:
     """Return the canonical form of one DOI written in any common way, or raise InvalidDOIError."""
-    candidate = text.strip()
+    candidate = text.strip().lstrip(_LEADING).strip()
     candidate = _PREFIXES.sub("", candidate).strip()
     if "%" in candidate:
         candidate = unquote(candidate)

@@ -13,8 +13,6 @@ from pathlib import Path
 from .errors import BadInputError, LibraryError
 
 
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a mix."""
     path = Path(path)

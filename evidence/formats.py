@@ -72,8 +72,9 @@ def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:
         "author": _csl_names(item.get("author")),
         "editor": _csl_names(item.get("editor")),
         "title": str(item.get("title") or ""),
-        "journal" if entry_type == "article" else "booktitle": container if entry_type in (
-            "article", "incollection", "inproceedings") else "",
+        "journal" if entry_type == "article" else "booktitle": container
+        if entry_type in ("article", "incollection", "inproceedings")
+        else "",
         "shortjournal": str(item.get("container-title-short") or item.get("journalAbbreviation") or ""),
     }
     parts = ((item.get("issued") or {}).get("date-parts") or [[]])[0] or []
@@ -98,8 +99,9 @@ def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:
 
 
 def _is_crossref(item: dict) -> bool:
-    return isinstance(item.get("title"), list) or ("DOI" in item and "container-title" in item and
-                                                   isinstance(item.get("container-title"), list))
+    return isinstance(item.get("title"), list) or (
+        "DOI" in item and "container-title" in item and isinstance(item.get("container-title"), list)
+    )
 
 
 def _unwrap(data):

@@ -85,7 +85,7 @@ class SearchIndex:
     def stem(word: str) -> str:
         return stem(word)
 
-    # Manifest ----------------------------------------------------------------------------------------------------------
+    # Manifest -----------------------------------------------------------------------------------------------------
     def _read_manifest(self) -> dict | None:
         try:
             manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
@@ -99,7 +99,7 @@ class SearchIndex:
         data = json.dumps({"schema": SCHEMA_VERSION, "entries": fingerprints}, sort_keys=True).encode()
         write_atomic(self.path / MANIFEST, data)
 
-    # Building ----------------------------------------------------------------------------------------------------------
+    # Building -----------------------------------------------------------------------------------------------------
     def _open_or_create(self, rebuild: bool):
         from whoosh import index as windex
 
@@ -167,7 +167,7 @@ class SearchIndex:
         self._write_manifest(current)
         return len(changed) + len(removed)
 
-    # Searching ---------------------------------------------------------------------------------------------------------
+    # Searching ----------------------------------------------------------------------------------------------------
     def parse(self, text: str, default_and: bool = False):
         """A Whoosh query from user syntax, after our own checks for what Whoosh would silently misread."""
         from whoosh import qparser
@@ -176,7 +176,9 @@ class SearchIndex:
         rewritten = _apply_field_aliases(text)
         group = qparser.AndGroup if default_and else qparser.OrGroup.factory(0.9)
         parser = qparser.MultifieldParser(
-            list(SEARCH_FIELDS), schema=_schema(), group=group,
+            list(SEARCH_FIELDS),
+            schema=_schema(),
+            group=group,
             fieldboosts={"title": 3.0, "annotation": 1.5, "keywords": 2.0, "journal": 0.5},
         )
         try:
@@ -189,7 +191,9 @@ class SearchIndex:
         from whoosh import index as windex
 
         query = self.parse(text, default_and)
-        terms = sorted({term.decode() if isinstance(term, bytes) else str(term) for _field, term in query.iter_all_terms()})
+        terms = sorted(
+            {term.decode() if isinstance(term, bytes) else str(term) for _field, term in query.iter_all_terms()}
+        )
         try:
             index = windex.open_dir(str(self.path))
         except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
@@ -213,7 +217,7 @@ def _replace_field(text: str, alias: str, name: str) -> str:
 
 
 def check_query_syntax(text: str) -> None:
-    """Reject what Whoosh would accept but misread: unbalanced quotes or brackets, unknown fields, dangling operators."""
+    """Reject what Whoosh would accept but misread: unbalanced quotes or brackets, unknown fields, lone operators."""
     import re
 
     if not text.strip():

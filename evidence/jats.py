@@ -40,7 +40,7 @@ def jats_to_text(jats: str) -> str:
     if paragraphs and paragraphs[0].lower() in ("abstract", "abstract:"):
         paragraphs = paragraphs[1:]
     elif paragraphs and paragraphs[0].lower().startswith("abstract: "):
-        paragraphs[0] = paragraphs[0][len("abstract: "):]
+        paragraphs[0] = paragraphs[0][len("abstract: ") :]
     return "\n\n".join(paragraphs)
 
 

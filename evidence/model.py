@@ -136,7 +136,7 @@ class AddOutcome:
     """What happened to one DOI asked for by ``add``."""
 
     doi: str
-    status: str  # added | present | not-found | invalid | other-agency | unreachable
+    status: str  # added | present | not-found | invalid | other-agency | unreachable | bad-answer
     key: str = ""
     title: str = ""
     message: str = ""

@@ -109,9 +109,17 @@ def add_dois(
                     store.write_record(doi, message, source=getattr(client, "base_url", "import"))
             existing = present.get(primary)
             if existing is not None:
-                settle(doi, AddOutcome(doi, "present", existing.key, existing.title,
-                                       f"already in the library as {existing.key}" + (
-                                           f" (under its primary DOI {primary})" if primary != doi else "")))
+                settle(
+                    doi,
+                    AddOutcome(
+                        doi,
+                        "present",
+                        existing.key,
+                        existing.title,
+                        f"already in the library as {existing.key}"
+                        + (f" (under its primary DOI {primary})" if primary != doi else ""),
+                    ),
+                )
                 return
             work = work_from_crossref(store, message, taken)
             bib.append(work)
@@ -163,16 +171,15 @@ def add_dois(
                 if message is None:
                     agency = client.agency(doi)
                     if agency and agency != "crossref":
-                        settle(doi, AddOutcome(doi, "other-agency",
-                                               message=f"registered with {agency}, not Crossref"))
+                        settle(doi, AddOutcome(doi, "other-agency", message=f"registered with {agency}, not Crossref"))
                     else:
                         settle(doi, AddOutcome(doi, "not-found", message="no such DOI is registered"))
                     continue
             except Unreachable as error:
                 settle(doi, AddOutcome(doi, "unreachable", message=str(error)))
                 continue
-            except RemoteDataError as error:
-                settle(doi, AddOutcome(doi, "unreachable", message=str(error)))
+            except RemoteDataError as error:  # the server answered, but not with a record: say so, store nothing
+                settle(doi, AddOutcome(doi, "bad-answer", message=str(error)))
                 continue
             store_message(doi, message, fetched=True)
             store.save_bib(bib)
@@ -216,8 +223,9 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
         bib = store.load_bib()
         dois = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
-        if suffix in (".bib", ".bibtex", ".txt") or (suffix not in (".json", ".jsonl", ".ndjson") and
-                                                    text.lstrip().startswith(("@", "%"))):
+        if suffix in (".bib", ".bibtex", ".txt") or (
+            suffix not in (".json", ".jsonl", ".ndjson") and text.lstrip().startswith(("@", "%"))
+        ):
             incoming_bib = parse_bibtex(text, path.name)
             problems.extend(incoming_bib.problems)
             for work in incoming_bib.works:
@@ -270,11 +278,12 @@ def search(store, index, query: str, limit: int = 10, default_and: bool = False)
         work = by_key.get(raw.key)
         if work is None:
             continue
-        passage, matched = best_passage(
-            [work.get("abstract"), work.get("annotation"), work.title], terms, index.stem
+        passage, matched = best_passage([work.get("abstract"), work.get("annotation"), work.title], terms, index.stem)
+        hits.append(
+            SearchHit(
+                raw.key, round(raw.score, 4), work.first_author, work.year, work.title, work.doi, passage, matched
+            )
         )
-        hits.append(SearchHit(raw.key, round(raw.score, 4), work.first_author, work.year, work.title, work.doi,
-                              passage, matched))
     return hits
 
 

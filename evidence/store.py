@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -107,7 +107,7 @@ def _clean_doi_field(value: str) -> str:
     value = value.strip()
     for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     return value.lower()
 
 
@@ -173,7 +173,9 @@ class BibFile:
 
 
 def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> Work:
-    return Work(key=key, entry_type=entry_type.lower(), fields=dict(raw_fields), text=decode_fields(raw_fields, strings))
+    return Work(
+        key=key, entry_type=entry_type.lower(), fields=dict(raw_fields), text=decode_fields(raw_fields, strings)
+    )
 
 
 def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
@@ -192,14 +194,17 @@ def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
             work = make_work(block.key, block.entry_type, raw_fields, bib.strings)
             if work.key.lower() in seen:
                 bib.problems.append(
-                    f"{source} line {line}: the key '{work.key}' is used again (first on line {seen[work.key.lower()]})."
+                    f"{source} line {line}: the key '{work.key}' is used again "
+                    f"(first on line {seen[work.key.lower()]})."
                 )
                 bib.blocks.append(Block(raw=raw, line=line, failed=True))
                 continue
             seen[work.key.lower()] = line
             bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.DuplicateBlockKeyBlock):
-            bib.problems.append(f"{source} line {line}: the key '{block.key}' is used again; this entry was kept as it is.")
+            bib.problems.append(
+                f"{source} line {line}: the key '{block.key}' is used again; this entry was kept as it is."
+            )
             bib.blocks.append(Block(raw=raw, line=line, failed=True))
         elif isinstance(block, bibmodel.DuplicateFieldKeyBlock):
             bib.problems.append(f"{source} line {line}: an entry names the same field twice; it was kept as it is.")
@@ -231,7 +236,9 @@ class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    # Paths -----------------------------------------------------------------------------------------------------------
+    make_work = staticmethod(make_work)
+
+    # Paths --------------------------------------------------------------------------------------------------------
     @property
     def bib_path(self) -> Path:
         return self.root / BIB_NAME
@@ -248,7 +255,7 @@ class Store:
     def claims_path(self) -> Path:
         return self.root / CLAIMS_NAME
 
-    # Creation and checks ---------------------------------------------------------------------------------------------
+    # Creation and checks ------------------------------------------------------------------------------------------
     @classmethod
     def init(cls, root: Path) -> Store:
         """Create an empty library (or complete a partial one); never touch existing files."""
@@ -279,7 +286,7 @@ class Store:
             raise LibraryError(f"{self.root} is not a library: it has no {BIB_NAME} (run 'evidence init {self.root}').")
         return self
 
-    # Lock ------------------------------------------------------------------------------------------------------------
+    # Lock ---------------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self, on_wait=None, timeout: float = 600.0):
         """Hold the library's write lock. The OS drops it when a process dies, so a killed command never blocks."""
@@ -292,7 +299,9 @@ class Store:
                     on_wait("Another evidence command is writing to this library; waiting for it to finish.")
                 lock.acquire(timeout=timeout)
         except filelock.Timeout:
-            raise LibraryError(f"The library {self.root} stayed locked by another command for {timeout:.0f} s.") from None
+            raise LibraryError(
+                f"The library {self.root} stayed locked by another command for {timeout:.0f} s."
+            ) from None
         except PermissionError:
             raise LibraryError(f"The library {self.root} is read-only, so it cannot be changed.") from None
         try:
@@ -300,7 +309,7 @@ class Store:
         finally:
             lock.release()
 
-    # references.bib --------------------------------------------------------------------------------------------------
+    # references.bib -----------------------------------------------------------------------------------------------
     def load_bib(self) -> BibFile:
         self.require()
         return parse_bibtex(read_text(self.bib_path, "library file"), BIB_NAME)
@@ -317,7 +326,7 @@ class Store:
         bib.source_text = text
         return True
 
-    # records/ --------------------------------------------------------------------------------------------------------
+    # records/ -----------------------------------------------------------------------------------------------------
     def record_path(self, doi: str) -> Path:
         return self.records_dir / record_filename(doi)
 
@@ -335,7 +344,7 @@ class Store:
         self.records_dir.mkdir(exist_ok=True)
         envelope = {
             "doi": doi,
-            "fetched": (fetched or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+            "fetched": (fetched or datetime.now(UTC)).isoformat(timespec="seconds"),
             "source": source,
             "message": message,
         }

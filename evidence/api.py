@@ -1,0 +1,91 @@
+"""The Python API and the one place where adapters are built and handed to services.
+
+``Library.open(path)`` gives an object whose methods return the dataclasses the command line renders, so a script
+and the CLI see the same results. Configuration comes in as arguments: reading the environment is the CLI's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import services
+from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
+from .index import SearchIndex
+from .model import AddReport, ImportReport, SearchHit, Work
+from .store import Store
+
+
+def _quiet(*_args) -> None:
+    return None
+
+
+class Library:
+    """A library folder with its index and (unless offline) a Crossref client."""
+
+    def __init__(
+        self,
+        store: Store,
+        crossref_url: str = DEFAULT_CROSSREF_URL,
+        doi_url: str = DEFAULT_DOI_URL,
+        mailto: str | None = None,
+        offline: bool = False,
+        notify: Callable[[str], None] = _quiet,
+    ):
+        self.store = store
+        self.crossref_url = crossref_url
+        self.doi_url = doi_url
+        self.mailto = mailto
+        self.offline = offline
+        self.notify = notify
+        self._client: CrossrefClient | None = None
+
+    @classmethod
+    def open(cls, path: str | Path, **options) -> Library:
+        """An existing library; raises LibraryError with a sentence when ``path`` is not one."""
+        return cls(Store(Path(path)).require(), **options)
+
+    @classmethod
+    def create(cls, path: str | Path, **options) -> Library:
+        """A new (or completed) library folder; existing files are never touched."""
+        return cls(Store.init(Path(path)), **options)
+
+    @property
+    def path(self) -> Path:
+        return self.store.root
+
+    @property
+    def index(self) -> SearchIndex:
+        return SearchIndex(self.store.index_dir, notify=self.notify)
+
+    @property
+    def client(self) -> CrossrefClient | None:
+        """None when offline: services then use stored records only."""
+        if self.offline:
+            return None
+        if self._client is None:
+            self._client = CrossrefClient(self.crossref_url, self.doi_url, mailto=self.mailto)
+        return self._client
+
+    # Jobs ---------------------------------------------------------------------------------------------------------
+    def add(
+        self, dois: Iterable[str], refresh: bool = False, progress: Callable[[int, int, str], None] = _quiet
+    ) -> AddReport:
+        return services.add_dois(
+            self.store, self.client, dois, index=self.index, refresh=refresh, progress=progress, notify=self.notify
+        )
+
+    def import_file(self, path: str | Path) -> ImportReport:
+        return services.import_file(self.store, Path(path), index=self.index, notify=self.notify)
+
+    def search(self, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+        return services.search(self.store, self.index, query, limit=limit, default_and=default_and)
+
+    def work(self, key_or_doi: str) -> Work:
+        return services.find_work(self.store, key_or_doi)
+
+    def works(self) -> list[Work]:
+        return self.store.load_bib().works
+
+    def export(self, fmt: str = "bibtex") -> str:
+        return services.export(self.store, fmt)

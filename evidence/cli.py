@@ -1,0 +1,284 @@
+"""The ``evidence`` command: parse options, call one job of ``Library``, render, map errors to exit codes.
+
+The only module that reads ``os.environ``, prints or exits. Exit codes (DESIGN.md): 0 all good, 1 the command ran
+and found problems, 2 usage, 3 bad input or library, 4 network unavailable. A traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import render
+from .errors import BadInputError, EvidenceError, NetworkError, UsageError
+from .version import __version__
+
+ENV_LIBRARY = "EVIDENCE_LIBRARY"
+ENV_CROSSREF = "EVIDENCE_CROSSREF_URL"
+ENV_DOI = "EVIDENCE_DOI_URL"
+ENV_MAILTO = "EVIDENCE_MAILTO"
+ENV_OFFLINE = "EVIDENCE_OFFLINE"
+
+
+class Settings:
+    """What the group options and the environment decided, handed to every command."""
+
+    def __init__(self, library: str | None, offline: bool, mailto: str | None, debug: bool):
+        self.library_path = Path(library or os.environ.get(ENV_LIBRARY) or "library")
+        self.offline = offline or os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+        self.mailto = mailto or os.environ.get(ENV_MAILTO) or None
+        self.debug = debug
+        self.crossref_url = os.environ.get(ENV_CROSSREF) or "https://api.crossref.org"
+        self.doi_url = os.environ.get(ENV_DOI) or "https://doi.org"
+
+    def options(self) -> dict:
+        return {
+            "crossref_url": self.crossref_url,
+            "doi_url": self.doi_url,
+            "mailto": self.mailto,
+            "offline": self.offline,
+            "notify": note,
+        }
+
+    def open(self):
+        from .api import Library
+
+        return Library.open(self.library_path, **self.options())
+
+
+def note(message: str) -> None:
+    """A remark for the person at the terminal; stderr, so --json output stays clean."""
+    click.echo(message, err=True)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--library", "-L", metavar="DIR", help=f"Library folder (default: ${ENV_LIBRARY}, else ./library).")
+@click.option("--offline", is_flag=True, help=f"Never use the network (also ${ENV_OFFLINE}=1).")
+@click.option("--mailto", metavar="EMAIL", help=f"Contact address for Crossref's polite pool (also ${ENV_MAILTO}).")
+@click.option("--debug", is_flag=True, help="Show a traceback when something goes wrong.")
+@click.version_option(__version__, prog_name="evidence")
+@click.pass_context
+def cli(ctx: click.Context, library, offline, mailto, debug) -> None:
+    """Keep the works your articles cite, search them, and link each claim to its evidence."""
+    ctx.obj = Settings(library, offline, mailto, debug)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# init
+
+
+@cli.command()
+@click.argument("directory", required=False, metavar="[DIR]")
+@json_option
+@click.pass_obj
+def init(settings: Settings, directory, as_json) -> None:
+    """Create an empty library in DIR (default: the --library folder)."""
+    from .api import Library
+
+    path = Path(directory) if directory else settings.library_path
+    existed = (path / "references.bib").exists()
+    Library.create(path, **settings.options())
+    if as_json:
+        render.print_json({"library": str(path), "created": not existed})
+    else:
+        render.init_result(str(path), not existed, render.console())
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# add
+
+
+def _read_from(source: str) -> str:
+    from .files import decode_bytes, read_text
+
+    if source == "-":
+        return decode_bytes(sys.stdin.buffer.read(), "standard input", "DOI list")
+    return read_text(Path(source), "DOI list")
+
+
+@cli.command()
+@click.argument("dois", nargs=-1, metavar="DOI...")
+@click.option("--from", "from_file", metavar="FILE", help="Read DOIs from FILE (any text; '-' for stdin).")
+@click.option("--refresh", is_flag=True, help="Fetch again even when a record is stored.")
+@json_option
+@click.pass_obj
+def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
+    """Fetch works from Crossref by DOI and add them to the library."""
+    from .crossref import raise_if_all_unreachable
+    from .services import dois_from_text
+
+    values = list(dois)
+    if from_file:
+        found = dois_from_text(_read_from(from_file))
+        if not found and not values:
+            raise BadInputError(f"No DOI was found in {'standard input' if from_file == '-' else from_file}.")
+        values.extend(found)
+    if not values:
+        raise UsageError("Give at least one DOI, or --from FILE.")
+    library = settings.open()
+    if not settings.offline and not settings.mailto and not as_json:
+        note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
+    with _progress(len(values), "Fetching", enabled=not as_json) as progress:
+        report = library.add(values, refresh=refresh, progress=progress)
+    if all(o.status == "invalid" for o in report.outcomes):
+        raise BadInputError(
+            report.outcomes[0].message
+            if len(report.outcomes) == 1
+            else f"None of the {len(report.outcomes)} values given is a DOI."
+        )
+    if not settings.offline:
+        try:
+            raise_if_all_unreachable(len(report.outcomes), report.count("unreachable"), settings.crossref_url)
+        except NetworkError:
+            if as_json:
+                render.print_json(report)
+            raise
+    if as_json:
+        render.print_json(report)
+    else:
+        render.add_report(report, render.console())
+    if not report.ok:
+        sys.exit(1)
+
+
+class _progress:
+    """A progress bar on stderr for long runs in a terminal; silent in pipes, CI logs and --json runs."""
+
+    def __init__(self, total: int, label: str, enabled: bool = True):
+        self.total, self.label = total, label
+        self.enabled = enabled and total > 3 and sys.stderr.isatty()
+        self._bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda done, total, item: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn(self.label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=render.console(stderr=True),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda done, total, item: self._bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# import, search, show, export
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def import_(settings: Settings, file: Path, as_json) -> None:
+    """Add the works of a .bib, CSL-JSON or Crossref JSON/JSONL file."""
+    library = settings.open()
+    report = library.import_file(file)
+    for problem in report.problems:
+        note(f"{file.name}: {problem}")
+    if as_json:
+        render.print_json(report)
+    else:
+        render.import_report(report, file.name, render.console())
+    if report.problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", default=10, show_default=True, help="How many works to list.")
+@click.option("--all-terms", is_flag=True, help="Require every term (AND) instead of ranking by any.")
+@json_option
+@click.pass_obj
+def search(settings: Settings, query, limit, all_terms, as_json) -> None:
+    """Search titles, abstracts, annotations, keywords, authors and journals (Whoosh query syntax)."""
+    text = " ".join(query)
+    hits = settings.open().search(text, limit=limit, default_and=all_terms)
+    if as_json:
+        render.print_json({"query": text, "hits": hits})
+    else:
+        render.search_hits(hits, text, render.console())
+
+
+@cli.command()
+@click.argument("key_or_doi", metavar="KEY|DOI")
+@json_option
+@click.pass_obj
+def show(settings: Settings, key_or_doi, as_json) -> None:
+    """Show one work's fields."""
+    work = settings.open().work(key_or_doi)
+    if as_json:
+        render.print_json(render.work_json(work))
+    else:
+        render.work_detail(work, render.console())
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json"]), default="bibtex", show_default=True)
+@click.option("--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+@json_option
+@click.pass_obj
+def export(settings: Settings, fmt, output, as_json) -> None:
+    """Write the whole library as BibTeX or CSL-JSON."""
+    text = settings.open().export("csl-json" if as_json else fmt)
+    if output:
+        from .files import write_atomic
+
+        write_atomic(Path(output), text.encode("utf-8"))
+        note(f"Wrote {output}.")
+    else:
+        sys.stdout.write(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run click, turning every EvidenceError into one sentence on stderr and its exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="evidence", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("Interrupted; everything stored so far is kept.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except EvidenceError as error:
+        if debug:
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; everything stored so far is kept.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a sentence, never a traceback
+        if debug:
+            raise
+        click.echo(
+            f"error: an unexpected problem stopped evidence ({type(error).__name__}: {error}); "
+            "rerun with --debug for details.",
+            err=True,
+        )
+        sys.exit(3)

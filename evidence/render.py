@@ -1,0 +1,130 @@
+"""Turn service results into terminal text (rich) or JSON. Decides nothing: every choice was made upstream.
+
+Terminal output goes through one rich Console so colours switch off by themselves when stdout is not a terminal
+(pipes, CI logs) or NO_COLOR is set. JSON output is plain ``json.dumps`` of the same dataclasses, sorted keys, UTF-8.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from .model import AddReport, ImportReport, SearchHit, Work
+
+_STATUS_STYLE = {
+    "added": "green",
+    "present": "cyan",
+    "not-found": "red",
+    "invalid": "red",
+    "unreachable": "yellow",
+    "other-agency": "yellow",
+    "bad-answer": "red",
+}
+_MARK = re.compile(r"\*\*(.+?)\*\*")
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+
+
+def to_jsonable(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def print_json(value) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def _highlight(passage: str, out: Console) -> str:
+    """``**term**`` marks become bold colour in a terminal and stay as asterisks in pipes and logs."""
+    if not out.is_terminal or out.no_color:
+        return escape(passage)
+    parts, last = [], 0
+    for match in _MARK.finditer(passage):
+        parts.append(escape(passage[last : match.start()]))
+        parts.append(f"[bold yellow]{escape(match.group(1))}[/]")
+        last = match.end()
+    parts.append(escape(passage[last:]))
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def init_result(path: str, created: bool, out: Console) -> None:
+    verb = "Created" if created else "Checked"
+    out.print(f"{verb} the library at {escape(path)}.")
+
+
+def add_report(report: AddReport, out: Console) -> None:
+    for outcome in report.outcomes:
+        style = _STATUS_STYLE.get(outcome.status, "")
+        label = f"[{style}]{outcome.status:<12}[/]" if style else f"{outcome.status:<12}"
+        line = f"{label} {escape(outcome.doi)}"
+        if outcome.key:
+            line += f"  [bold]{escape(outcome.key)}[/]"
+        if outcome.status == "added" and outcome.title:
+            line += f"  {escape(_shorten(outcome.title, 70))}"
+        elif outcome.message and outcome.status != "present":
+            line += f"  ({escape(outcome.message)})"
+        out.print(line)
+    counts = [f"{report.count(s)} {s}" for s in _STATUS_STYLE if report.count(s)]
+    summary = ", ".join(counts) or "nothing to do"
+    extra = f"; {report.requests} requests to Crossref" if report.requests else ""
+    if report.rate_limited:
+        extra += f", {report.rate_limited} slowed down by rate limits"
+    out.print(f"{summary}{extra}.")
+
+
+def import_report(report: ImportReport, source: str, out: Console) -> None:
+    out.print(
+        f"Imported {len(report.added)} works from {escape(source)}"
+        + (f"; {len(report.present)} were already in the library" if report.present else "")
+        + "."
+    )
+    for key in report.added:
+        out.print(f"  [green]added[/]   {escape(key)}")
+    for key in report.present:
+        out.print(f"  [cyan]present[/] {escape(key)}")
+
+
+def search_hits(hits: list[SearchHit], query: str, out: Console) -> None:
+    if not hits:
+        out.print(f"No work in the library matches {escape(query)!r}.")
+        return
+    for rank, hit in enumerate(hits, 1):
+        who = f"{hit.first_author} {hit.year}".strip() or "anonymous"
+        out.print(f"[bold]{rank}. {escape(hit.key)}[/]  {escape(who)}  [dim]score {hit.score:.2f}[/]")
+        out.print(f"   {escape(hit.title)}")
+        if hit.snippet:
+            out.print(f"   [italic]{_highlight(hit.snippet, out)}[/]")
+        if hit.doi:
+            out.print(f"   [dim]https://doi.org/{escape(hit.doi)}[/]")
+
+
+def work_detail(work: Work, out: Console) -> None:
+    out.print(f"[bold]{escape(work.key)}[/]  ({escape(work.entry_type)})")
+    width = max((len(name) for name in work.text), default=0)
+    for name, value in work.text.items():
+        shown = value if name in ("abstract", "annotation") else " ".join(value.split())
+        out.print(f"  [cyan]{name:<{width}}[/]  {escape(shown)}")
+
+
+def work_json(work: Work) -> dict:
+    return {"key": work.key, "type": work.entry_type, "fields": dict(work.text), "raw": dict(work.fields)}
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
