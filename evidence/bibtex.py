@@ -69,3 +69,46 @@ def strip_delimiters(raw: str) -> str:
     if len(raw) >= 2 and ((raw[0] == "{" and raw[-1] == "}") or (raw[0] == '"' and raw[-1] == '"')):
         return raw[1:-1]
     return raw
+
+
+def split_concatenation(raw: str) -> list[str]:
+    """The parts of a raw value joined with ``#`` (outside braces and quotes), stripped."""
+    parts, depth, quoted, current = [], 0, False, []
+    for char in raw:
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+        if char == "#" and depth == 0 and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def expand_macros(raw: str, strings: dict[str, str]) -> str | None:
+    """A braced value with @string macros and ``#`` joins written out, or None when ``raw`` needs no expansion.
+
+    Used when works move to another file (import) that lacks the source file's @string blocks. ``strings`` maps
+    lower-case macro names to plain values. Unknown macros are kept by returning None, so nothing is invented.
+    """
+    parts = split_concatenation(raw)
+    if len(parts) == 1 and (not parts[0] or parts[0][0] in '{"' or parts[0].isdigit()):
+        return None
+    pieces = []
+    for part in parts:
+        if len(part) >= 2 and part[0] == "{" and part[-1] == "}":
+            pieces.append(part[1:-1])
+        elif len(part) >= 2 and part[0] == '"' and part[-1] == '"':
+            pieces.append(part[1:-1])
+        elif part.isdigit():
+            pieces.append(part)
+        elif part.lower() in strings:
+            pieces.append(strings[part.lower()])
+        else:
+            return None
+    return "{" + "".join(pieces) + "}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .crossref_map import crossref_to_fields
 from .errors import BadInputError
+from .jats import jats_to_text
 from .model import MONTHS
 
 # CSL type -> BibTeX type.
@@ -31,6 +32,15 @@ CSL_TO_BIBTEX = {
     "webpage": "misc",
     "post": "misc",
     "manuscript": "unpublished",
+    # Crossref's own type names, which its CSL output (content negotiation) keeps instead of CSL's.
+    "journal-article": "article",
+    "book-chapter": "incollection",
+    "proceedings-article": "inproceedings",
+    "posted-content": "misc",
+    "monograph": "book",
+    "edited-book": "book",
+    "reference-book": "book",
+    "dissertation": "phdthesis",
 }
 
 
@@ -90,9 +100,11 @@ def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:
     fields["pages"] = page.replace("\u2013", "-").replace("--", "-").replace("-", "--") if page != "None" else ""
     fields["publisher"] = str(item.get("publisher") or "")
     fields["doi"] = str(item.get("DOI") or "").lower()
-    fields["url"] = str(item.get("URL") or "")
+    url = str(item.get("URL") or "")
+    fields["url"] = f"https://doi.org/{fields['doi']}" if fields["doi"] and "doi.org/" in url.lower() else url
     fields["issn"] = str(item.get("ISSN") or "") if not isinstance(item.get("ISSN"), list) else ", ".join(item["ISSN"])
-    fields["abstract"] = str(item.get("abstract") or "")
+    abstract = str(item.get("abstract") or "")
+    fields["abstract"] = jats_to_text(abstract) if abstract.lstrip().startswith("<") else abstract
     fields["keywords"] = str(item.get("keyword") or "")
     fields["annotation"] = str(item.get("note") or "")
     return entry_type, {k: v for k, v in fields.items() if v and v != "None"}

@@ -172,6 +172,9 @@ class SearchIndex:
         """A Whoosh query from user syntax, after our own checks for what Whoosh would silently misread."""
         from whoosh import qparser
 
+        text = text.strip()
+        if text.endswith("?") and text.count('"') % 2 == 0:
+            text = text.rstrip("?").rstrip()  # a question mark ending the query is punctuation, not a wildcard
         check_query_syntax(text)
         rewritten = _apply_field_aliases(text)
         group = qparser.AndGroup if default_and else qparser.OrGroup.factory(0.9)

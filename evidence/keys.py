@@ -35,13 +35,16 @@ def base_key(first_author: str, year: str, title: str) -> str:
 
 
 def unique_key(base: str, taken) -> str:
-    """``base`` itself, or the first of ``base``+a, b, ... z, aa, ab ... that is not taken."""
-    if base not in taken:
+    """``base`` itself, or the first of ``base``+a, b, ... z, aa, ab ... not in ``taken`` (lower-case keys).
+
+    Compared without case, because BibTeX itself treats keys that differ only in case as the same key.
+    """
+    if base.lower() not in taken:
         return base
     letters = string.ascii_lowercase
     for first in ("",) + tuple(letters):
         for second in letters:
             candidate = f"{base}{first}{second}"
-            if candidate not in taken:
+            if candidate.lower() not in taken:
                 return candidate
     raise ValueError(f"no free key for {base}")  # 700 works with one key base: cannot happen in practice

@@ -199,14 +199,14 @@ def add_dois(
 
 
 def _resolve_macros(work: Work, strings: dict[str, str]) -> dict[str, str]:
-    """Raw fields with macros from the imported file's @string blocks written out (the library lacks them)."""
+    """Raw fields with the imported file's @string macros written out (the library lacks those blocks).
+
+    Month macros (``jan``) stay bare: every BibTeX reader knows them.
+    """
     raw = {}
     for name, value in work.fields.items():
-        bare = value.strip()
-        if bare and bare[0] not in '{"' and not bare.isdigit() and bare.lower() in strings and name != "month":
-            raw[name] = "{" + strings[bare.lower()] + "}"
-        else:
-            raw[name] = value
+        expanded = None if name == "month" else bibtex.expand_macros(value.strip(), strings)
+        raw[name] = expanded if expanded is not None else value
     return raw
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import bibtexparser
-from pybtex.database import parse_string
+from pybtex.database import Person, parse_string
 
 
 def _flat(value: str) -> str:
@@ -40,4 +40,5 @@ def read_both(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _names(value: str) -> list[str]:
-    return [" ".join(part.replace(",", " ").split()) for part in re.split(r"\s+and\s+", value)]
+    """Each name in pybtex's canonical 'Last, First' form, whichever order it was written in."""
+    return [str(Person(part)) for part in re.split(r"\s+and\s+", value)]

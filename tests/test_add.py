@@ -22,9 +22,9 @@ def test_add_one_work_stores_record_bibtex_and_index(run, library, crossref):
     assert "added" in result.stdout and "lieber1997growth" in result.stdout
     bib = entries(library)
     entry = bib["lieber1997growth"]
-    assert (
-        entry["title"]
-        == "Growth hormone secretagogue increases muscle strength during remobilization after canine hindlimb immobilization"
+    assert entry["title"] == (
+        "Growth hormone secretagogue increases muscle strength during remobilization after canine hindlimb "
+        "immobilization"
     )
     assert entry["journal"] == "Journal of Orthopaedic Research"
     assert (entry["volume"], entry["number"], entry["pages"], entry["year"]) == ("15", "4", "519--527", "1997")
