@@ -55,10 +55,45 @@ def encode_fields(fields: dict[str, str]) -> dict[str, str]:
     return {name: encode_value(name, value) for name, value in fields.items()}
 
 
+# The order fields are written in: who, what, where, when, which part, identifiers, then the reader's own notes.
+FIELD_ORDER = (
+    "author",
+    "editor",
+    "title",
+    "journal",
+    "booktitle",
+    "shortjournal",
+    "howpublished",
+    "series",
+    "edition",
+    "year",
+    "month",
+    "volume",
+    "number",
+    "pages",
+    "publisher",
+    "institution",
+    "school",
+    "organization",
+    "address",
+    "doi",
+    "url",
+    "issn",
+    "isbn",
+    "language",
+    "keywords",
+    "abstract",
+    "annotation",
+    "note",
+)
+_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
+
+
 def format_entry(entry_type: str, key: str, raw_fields: dict[str, str]) -> str:
-    """One entry in the canonical layout, ending without a newline."""
+    """One entry in the canonical layout (fields in FIELD_ORDER, others after in their order), no final newline."""
     lines = [f"@{entry_type}{{{key},"]
-    lines.extend(f"  {name} = {value}," for name, value in raw_fields.items())
+    ordered = sorted(raw_fields.items(), key=lambda item: _RANK.get(item[0], len(_RANK)))
+    lines.extend(f"  {name} = {value}," for name, value in ordered)
     lines.append("}")
     return "\n".join(lines)
 

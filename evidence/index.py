@@ -18,7 +18,7 @@ from .errors import LibraryError, QuerySyntaxError
 from .files import write_atomic
 from .model import Work
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "evidence-manifest.json"
 SEARCH_FIELDS = ("title", "abstract", "annotation", "keywords", "authors", "journal")
 FIELD_ALIASES = {"author": "authors", "keyword": "keywords", "container": "journal", "note": "annotation"}
@@ -50,7 +50,7 @@ def document(work: Work) -> dict:
 
 def _schema():
     from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-    from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+    from whoosh.fields import ID, STORED, TEXT, Schema
 
     stem = StemmingAnalyzer()
     return Schema(
@@ -60,8 +60,9 @@ def _schema():
         title=TEXT(analyzer=stem, field_boost=3.0),
         abstract=TEXT(analyzer=stem),
         annotation=TEXT(analyzer=stem, field_boost=1.5),
-        keywords=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=2.0),
-        authors=TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=1.0, phrase=False),
+        # Every searched field keeps positions: a phrase query is run against all of them at once.
+        keywords=TEXT(analyzer=stem, field_boost=2.0),
+        authors=TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=1.0),
         journal=TEXT(analyzer=StandardAnalyzer(), field_boost=0.5),
         year=ID(),
         type=ID(),
@@ -185,9 +186,10 @@ class SearchIndex:
             fieldboosts={"title": 3.0, "annotation": 1.5, "keywords": 2.0, "journal": 0.5},
         )
         try:
-            return parser.parse(rewritten)
+            parsed = parser.parse(rewritten)
         except Exception as error:  # noqa: BLE001 - Whoosh's parser errors have no common base worth naming
             raise QuerySyntaxError(f"The query '{text}' cannot be read: {error}.") from None
+        return _not_means_without(parsed)
 
     def search(self, text: str, limit: int = 10, default_and: bool = False) -> tuple[list[RawHit], list[str]]:
         """Ranked keys for a query, and the (field, term) pairs it looked for, for highlighting."""
@@ -205,6 +207,24 @@ class SearchIndex:
             results = searcher.search(query, limit=limit)
             hits = [RawHit(key=hit["key"], score=float(hit.score)) for hit in results]
         return hits, terms
+
+
+def _not_means_without(parsed):
+    """``a b NOT c`` means works matching a or b that lack c, not 'a, or b, or anything without c'.
+
+    Whoosh's OR grouping puts the negation beside the other terms, which would match nearly the whole library.
+    """
+    from whoosh import query as wquery
+
+    if not isinstance(parsed, wquery.Or):
+        return parsed
+    negated = [sub.query for sub in parsed.subqueries if isinstance(sub, wquery.Not)]
+    positive = [sub for sub in parsed.subqueries if not isinstance(sub, wquery.Not)]
+    if not negated or not positive:
+        return parsed
+    wanted = positive[0] if len(positive) == 1 else wquery.Or(positive, scale=parsed.scale)
+    unwanted = negated[0] if len(negated) == 1 else wquery.Or(negated)
+    return wquery.AndNot(wanted, unwanted)
 
 
 def _apply_field_aliases(text: str) -> str:

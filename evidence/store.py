@@ -119,7 +119,7 @@ def _clean_doi_field(value: str) -> str:
 class Block:
     """One top-level block of the file: an entry (with its Work) or anything else, kept as raw text."""
 
-    raw: str
+    raw: str  # the block's exact text in the file, up to the next block (so the whitespace after it too)
     line: int
     work: Work | None = None
     failed: bool = False
@@ -133,6 +133,7 @@ class BibFile:
     strings: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     source_text: str = ""
+    head: str = ""  # whatever precedes the first block (blank lines)
 
     @property
     def works(self) -> list[Work]:
@@ -156,20 +157,27 @@ class BibFile:
         return mapping
 
     def append(self, work: Work) -> None:
-        raw = bibtex.format_entry(work.entry_type, work.key, work.fields)
+        """Add an entry at the end, one blank line after what is there."""
+        if self.blocks:
+            last = self.blocks[-1]
+            if last.raw.strip():
+                last.raw = last.raw.rstrip("\n") + "\n\n"
+        raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + "\n"
         self.blocks.append(Block(raw=raw, line=0, work=work))
 
     def replace(self, work: Work) -> None:
+        """Rewrite one entry in canonical layout, in place; the text around it stays as it was."""
         for block in self.blocks:
             if block.work is not None and block.work.key == work.key:
+                trailing = block.raw[len(block.raw.rstrip()) :]
                 block.work = work
-                block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields)
+                block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + (trailing or "\n")
                 return
         self.append(work)
 
     def render(self) -> str:
-        parts = [block.raw.strip("\n") for block in self.blocks if block.raw.strip()]
-        return "\n\n".join(parts) + "\n" if parts else ""
+        text = self.head + "".join(block.raw for block in self.blocks)
+        return text if not text or text.endswith("\n") else text + "\n"
 
 
 def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> Work:
@@ -182,13 +190,17 @@ def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
     """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read."""
     library = bibtexparser.parse_string(text, parse_stack=[])
     bib = BibFile(source_text=text)
+    lines = text.splitlines(keepends=True)
+    starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
+    bib.head = "".join(lines[: starts[0]]) if starts else text
+    ends = starts[1:] + [len(lines)] if starts else []
     for block in library.blocks:
         if isinstance(block, bibmodel.String):
             bib.strings[block.key.lower()] = bibtex.strip_delimiters(str(block.value))
     seen: dict[str, int] = {}
-    for block in library.blocks:
-        line = (block.start_line or 0) + 1
-        raw = block.raw or ""
+    for block, start, end in zip(library.blocks, starts, ends, strict=True):
+        line = start + 1
+        raw = "".join(lines[start:end])
         if isinstance(block, bibmodel.Entry):
             raw_fields = {f.key.lower(): str(f.value) for f in block.fields}
             work = make_work(block.key, block.entry_type, raw_fields, bib.strings)

@@ -1,0 +1,123 @@
+"""`evidence search`: BM25F over title, abstract, annotation, keywords, authors and journal, with marked passages."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDED = [
+    "10.1002/jor.1100150407",
+    "10.1038/srep16696",
+    "10.1111/ele.14024",
+    "10.1002/ajmg.b.31237",
+    "10.1136/jclinpath-2020-206745",
+    "10.1111/2041-210x.12469",
+]
+
+
+@pytest.fixture
+def filled(run, library, crossref):
+    assert run("--library", library, "add", *ADDED).exit_code == 0
+    return library
+
+
+@pytest.fixture
+def seed(tmp_path):
+    """A private copy of the embedded library, so tests never write into the repository."""
+    path = tmp_path / "seed"
+    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
+    return path
+
+
+def keys(result):
+    return [hit["key"] for hit in result.json()["hits"]]
+
+
+def test_a_word_found_only_in_an_abstract_finds_its_work(run, filled):
+    result = run("--library", filled, "search", "beagles", "--json")
+    assert result.exit_code == 0, result.stderr
+    hit = result.json()["hits"][0]
+    assert hit["key"] == "lieber1997growth"
+    assert "**beagles**" in hit["snippet"].lower()
+
+
+def test_a_phrase_must_match_in_order(run, filled):
+    assert keys(run("--library", filled, "search", '"sleep apnea"', "--json"))[0] == "hamlin2011sleep"
+    assert keys(run("--library", filled, "search", '"apnea sleep"', "--json")) == []
+
+
+def test_field_queries_search_only_that_field(run, filled):
+    by_author = keys(run("--library", filled, "search", "author:boettiger", "--json"))
+    assert set(by_author) == {"boettiger2022forecast", "boettiger2016rnexml"}
+    by_journal = keys(run("--library", filled, "search", 'journal:"scientific reports"', "--json"))
+    assert by_journal == ["tosatto2015single"]
+
+
+def test_boolean_operators_combine_terms(run, filled):
+    both = keys(run("--library", filled, "search", "phylogenetic AND package", "--json"))
+    assert both == ["boettiger2016rnexml"]
+    without = keys(run("--library", filled, "search", "boettiger NOT forecast", "--json"))
+    assert without == ["boettiger2016rnexml"]
+
+
+def test_a_title_match_outranks_the_same_word_in_an_abstract(run, filled):
+    hits = keys(run("--library", filled, "search", "forecast", "--json"))
+    assert hits[0] == "boettiger2022forecast"
+
+
+@pytest.mark.parametrize("query", ['"unclosed phrase', "(nerve OR pain", "nerve AND", "colour:red", "   "])
+def test_a_malformed_query_gets_one_sentence_and_exit_3(run, filled, query):
+    result = run("--library", filled, "search", query)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_limit_caps_the_number_of_hits(run, filled):
+    assert len(keys(run("--library", filled, "search", "the", "-n", "2", "--json"))) <= 2
+    assert run("--library", filled, "search", "the", "-n", "0").exit_code == 2
+
+
+def test_the_index_is_rebuilt_when_deleted_damaged_or_stale(run, filled):
+    shutil.rmtree(filled / ".index")
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
+    for segment in (filled / ".index").glob("*.seg"):
+        segment.write_bytes(b"garbage")
+    for toc in (filled / ".index").glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
+    text = (filled / "references.bib").read_text()
+    (filled / "references.bib").write_text(text.replace("beagles", "foxhounds"))
+    assert keys(run("--library", filled, "search", "foxhounds", "--json")) == ["lieber1997growth"]
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == []
+
+
+def test_the_embedded_library_answers_nerve_growth_factor_with_the_yang_review(run, seed):
+    result = run("--library", seed, "search", "nerve growth factor", "--json")
+    assert keys(result)[0] == "yang2023application"
+    assert "**nerve** **growth** **factor**" in result.json()["hits"][0]["snippet"]
+
+
+def test_a_question_mark_ending_a_natural_question_is_not_a_wildcard(run, seed):
+    result = run("--library", seed, "search", "what supports nerve repair?")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("1. yang2023application")
+
+
+def test_parasympathetic_tone_finds_the_meta_analysis(run, seed):
+    assert keys(run("--library", seed, "search", "parasympathetic", "--json"))[0] == "hamvas2023acupuncture"
+
+
+def test_show_and_export_give_the_stored_work(run, seed):
+    shown = run("--library", seed, "show", "https://doi.org/10.1016/j.ctim.2022.102905", "--json").json()
+    assert shown["key"] == "hamvas2023acupuncture" and shown["fields"]["volume"] == "72"
+    csl = run("--library", seed, "export", "--format", "csl-json").stdout
+    import json
+
+    items = {item["id"]: item for item in json.loads(csl)}
+    assert items["fan2017acupuncture"]["page"] == "411-425"
+    assert items["yang2023application"]["container-title"] == "Frontiers in Cellular Neuroscience"
+    bib = run("--library", seed, "export").stdout
+    assert bib == (seed / "references.bib").read_text()
+    assert run("--library", seed, "show", "nobody2020").exit_code == 3

@@ -1,0 +1,116 @@
+"""references.bib is the user's file: rewrites keep what the tool did not change, byte for byte."""
+
+from pathlib import Path
+
+from bibcheck import read_both
+
+from evidence import services
+from evidence.store import Store, parse_bibtex
+
+USER_FILE = """% My nerve-pain reading list, kept by hand.
+@string{fcn = "Frontiers in Cellular Neuroscience"}
+
+@Article{Yang2023,
+    Author = {Yang, Yongke and Rao, Chang},
+    Title  = {Application and underlying mechanism of acupuncture},
+    Journal = fcn,
+    Year = 2023, Month = oct,
+    mynotes = {ask the clinic about this},
+}
+
+@comment{entries below came from an old export}
+@misc{broken, title = {no closing brace
+
+@book{ok2020,
+  title = {Still here},
+  year = {2020},
+}
+"""
+
+
+def test_an_untouched_file_is_written_back_byte_for_byte(tmp_path):
+    store = Store.init(tmp_path / "lib")
+    store.bib_path.write_text(USER_FILE)
+    bib = store.load_bib()
+    assert bib.render() == USER_FILE
+    assert store.save_bib(bib) is False
+
+
+def test_adding_a_work_keeps_comments_strings_unknown_fields_and_unreadable_blocks(tmp_path):
+    store = Store.init(tmp_path / "lib")
+    store.bib_path.write_text(USER_FILE)
+    bib = store.load_bib()
+    assert any("line" in problem for problem in bib.problems), "the unreadable block is reported with its line"
+    work = services.new_work(
+        store,
+        "article",
+        {"title": "Nerve glides", "year": "2021", "author": "Lee, Ann"},
+        {k.lower() for k in bib.keys()},
+    )
+    bib.append(work)
+    store.save_bib(bib)
+    text = store.bib_path.read_text()
+    assert text.startswith(USER_FILE.rstrip("\n"))
+    assert "@misc{broken, title = {no closing brace" in text
+    assert "mynotes = {ask the clinic about this}" in text and "Journal = fcn" in text
+    assert text.endswith(
+        "@article{lee2021nerve,\n  author = {Lee, Ann},\n  title = {Nerve glides},\n  year = {2021},\n}\n"
+    )
+
+
+def test_string_macros_are_resolved_for_search_but_kept_in_the_file(tmp_path):
+    bib = parse_bibtex(USER_FILE)
+    work = bib.by_key("yang2023")
+    assert work.get("journal") == "Frontiers in Cellular Neuroscience"
+    assert work.fields["journal"] == "fcn"
+    assert work.get("month") == "10"
+
+
+def test_duplicate_keys_are_reported_not_merged():
+    text = "@article{a, title={One}}\n\n@article{a, title={Two}}\n"
+    bib = parse_bibtex(text)
+    assert bib.render() == text
+    assert any("used again" in problem for problem in bib.problems)
+
+
+def test_special_characters_are_escaped_and_read_back_identically_by_two_parsers(tmp_path):
+    store = Store.init(tmp_path / "lib")
+    bib = store.load_bib()
+    fields = {
+        "title": "Pain & mood: 50% better with under_scores, #1 $ cost",
+        "author": "Ó Súilleabháin, Seán and {Victoria Pain Clinic}",
+        "journal": "J. Pain & Relief",
+        "year": "2024",
+        "abstract": "First paragraph.\n\nSecond paragraph with \\ backslash.",
+    }
+    bib.append(services.new_work(store, "article", fields, set()))
+    store.save_bib(bib)
+    both = read_both(store.bib_path)
+    entry = next(iter(both.values()))
+    reread = store.load_bib().works[0]
+    assert reread.get("title") == fields["title"]
+    assert reread.get("journal") == "J. Pain & Relief"
+    assert reread.get("abstract") == fields["abstract"]
+    assert entry["year"] == "2024"
+
+
+def test_the_embedded_library_reads_the_same_in_both_parsers_and_is_canonical():
+    path = Path(__file__).resolve().parent.parent / "library" / "references.bib"
+    entries = read_both(path)
+    assert set(entries) == {
+        "mehta2013neuropathic",
+        "yang2023application",
+        "fan2017acupuncture",
+        "dorsher2011acupuncture",
+        "hamvas2023acupuncture",
+    }
+    bib = parse_bibtex(path.read_text())
+    assert not bib.problems
+    assert {w.doi for w in bib.works} == {
+        "10.1310/sci1901-61",
+        "10.3389/fncel.2023.1253438",
+        "10.1016/s2095-4964(17)60378-9",
+        "10.1093/ecam/nep010",
+        "10.1016/j.ctim.2022.102905",
+    }
+    assert all(w.get("annotation") for w in bib.works)
