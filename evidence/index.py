@@ -254,7 +254,7 @@ def check_query_syntax(text: str) -> None:
             raise QuerySyntaxError(f"The query '{text}' closes a bracket that was never opened.")
     if depth:
         raise QuerySyntaxError(f"The query '{text}' opens a bracket that is never closed.")
-    outside_quotes = re.sub(r'"[^"]*"', " ", text)
+    outside_quotes = re.sub(r'"[^"]*"', " _phrase_ ", text)
     for field_name in re.findall(r"(?<![\w:/])([A-Za-z_]+):(?!//)", outside_quotes):
         if field_name.lower() not in KNOWN_FIELDS:
             known = ", ".join(sorted(SEARCH_FIELDS + ("doi", "year")))

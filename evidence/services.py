@@ -278,7 +278,10 @@ def search(store, index, query: str, limit: int = 10, default_and: bool = False)
         work = by_key.get(raw.key)
         if work is None:
             continue
-        passage, matched = best_passage([work.get("abstract"), work.get("annotation"), work.title], terms, index.stem)
+        # The passage comes from the abstract or the annotation; the title is shown anyway, so it is only a fallback.
+        passage, matched = best_passage([work.get("abstract"), work.get("annotation")], terms, index.stem)
+        if not matched:
+            _, matched = best_passage([work.title], terms, index.stem)
         hits.append(
             SearchHit(
                 raw.key, round(raw.score, 4), work.first_author, work.year, work.title, work.doi, passage, matched

@@ -121,3 +121,9 @@ def test_show_and_export_give_the_stored_work(run, seed):
     bib = run("--library", seed, "export").stdout
     assert bib == (seed / "references.bib").read_text()
     assert run("--library", seed, "show", "nobody2020").exit_code == 3
+
+
+def test_a_phrase_can_start_a_boolean_query(run, filled):
+    result = run("--library", filled, "search", '"alpha-synuclein" AND oligomers', "--json")
+    assert result.exit_code == 0, result.stderr
+    assert keys(result) == ["tosatto2015single"]
