@@ -33,10 +33,17 @@ class Unreachable(Exception):
 
 @dataclass
 class Counters:
+    """What a run cost, for the summary line; safe to update from several fetching threads."""
+
     requests: int = 0
     rate_limited: int = 0
     retries: int = 0
     failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
 
 
 @dataclass
@@ -55,6 +62,11 @@ class Pacer:
         if start > now:
             sleep(start - now)
 
+    def hold(self, seconds: float, clock=time.monotonic) -> None:
+        """After a 429 nobody sharing this pacer starts a request before ``seconds`` have passed."""
+        with self._lock:
+            self._next = max(self._next, clock() + seconds)
+
     def adopt(self, limit: str | None, interval: str | None) -> None:
         try:
             count = float(limit) if limit else 0.0
@@ -63,6 +75,36 @@ class Pacer:
             return
         if count > 0 and seconds > 0:
             self.rate = min(self.rate, count / seconds) if self.rate else count / seconds
+
+
+class Slots:
+    """At most ``limit`` requests in flight at once; the limit can shrink when the server asks for less."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, limit)
+        self._busy = 0
+        self._cond = threading.Condition()
+
+    def adopt(self, value: str | None) -> None:
+        try:
+            wanted = int(value) if value else 0
+        except ValueError:
+            return
+        if wanted > 0:
+            with self._cond:
+                self.limit = min(self.limit, wanted)
+
+    def __enter__(self):
+        with self._cond:
+            while self._busy >= self.limit:
+                self._cond.wait()
+            self._busy += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify()
 
 
 class CrossrefClient:
@@ -93,9 +135,10 @@ class CrossrefClient:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.sleep = sleep
-        single, listing, _concurrency = POLITE_POOL if mailto else PUBLIC_POOL
+        single, listing, concurrency = POLITE_POOL if mailto else PUBLIC_POOL
         self.single_pacer = Pacer(single)
         self.list_pacer = Pacer(listing)
+        self.slots = Slots(concurrency)
         self.counters = Counters()
 
     # Low level ----------------------------------------------------------------------------------------------------
@@ -113,9 +156,12 @@ class CrossrefClient:
         last_problem = "no answer"
         for attempt in range(self.max_attempts):
             pacer.wait(self.sleep)
-            self.counters.requests += 1
+            self.counters.count("requests")
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout, allow_redirects=allow_redirects)
+                with self.slots:
+                    response = self.session.get(
+                        url, params=params, timeout=self.timeout, allow_redirects=allow_redirects
+                    )
             except requests.Timeout:
                 last_problem = "timed out"
                 delay = self._backoff_delay(attempt)
@@ -127,19 +173,21 @@ class CrossrefClient:
                 delay = self._backoff_delay(attempt)
             else:
                 pacer.adopt(response.headers.get("x-rate-limit-limit"), response.headers.get("x-rate-limit-interval"))
+                self.slots.adopt(response.headers.get("x-concurrency-limit"))
                 if response.status_code == 429:
-                    self.counters.rate_limited += 1
+                    self.counters.count("rate_limited")
                     last_problem = "rate limited (429)"
                     delay = _retry_after(response.headers.get("Retry-After"), self._backoff_delay(attempt))
+                    pacer.hold(delay)
                 elif response.status_code >= 500:
                     last_problem = f"server error {response.status_code}"
                     delay = self._backoff_delay(attempt)
                 else:
                     return response
             if attempt + 1 < self.max_attempts:
-                self.counters.retries += 1
+                self.counters.count("retries")
                 self.sleep(delay)
-        self.counters.failures += 1
+        self.counters.count("failures")
         raise Unreachable(last_problem)
 
     def _backoff_delay(self, attempt: int) -> float:

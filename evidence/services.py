@@ -82,11 +82,10 @@ def add_dois(
 ) -> AddReport:
     """Fetch each DOI not yet in the library (stored records first, then Crossref in batches) and store it.
 
-    Each answer is written to records/ and references.bib as it arrives, so an interrupted run keeps what it fetched
-    and a rerun asks only for the rest. ``client`` None means offline: stored records only.
+    Each answer is written to records/ as it arrives and references.bib follows at least once a second, so an
+    interrupted run keeps what it fetched and a rerun asks only for the rest. ``client`` None means offline: stored
+    records only. Requests run in parallel up to the client's concurrency; all writing happens on this thread.
     """
-    from .crossref import Unreachable
-
     dois, outcomes = parse_doi_arguments(values)
     results: dict[str, AddOutcome] = {}
     with store.locked(on_wait=notify):
@@ -104,20 +103,17 @@ def add_dois(
         def store_message(doi: str, message: dict, fetched: bool) -> None:
             primary = str(message.get("DOI") or doi).lower()
             if fetched:
-                store.write_record(primary, message, source=getattr(client, "base_url", "import"))
+                source = getattr(client, "base_url", "import")
+                store.write_record(primary, message, source=source)
                 if primary != doi:  # an alias: remember it answered, so a rerun need not ask again
-                    store.write_record(doi, message, source=getattr(client, "base_url", "import"))
+                    store.write_record(doi, message, source=source)
             existing = present.get(primary)
             if existing is not None:
+                note = f" (under its primary DOI {primary})" if primary != doi else ""
                 settle(
                     doi,
                     AddOutcome(
-                        doi,
-                        "present",
-                        existing.key,
-                        existing.title,
-                        f"already in the library as {existing.key}"
-                        + (f" (under its primary DOI {primary})" if primary != doi else ""),
+                        doi, "present", existing.key, existing.title, f"already in the library as {existing.key}{note}"
                     ),
                 )
                 return
@@ -142,47 +138,8 @@ def add_dois(
         if to_fetch and client is None:
             for doi in to_fetch:
                 settle(doi, AddOutcome(doi, "unreachable", message="offline, and no stored record"))
-            to_fetch = []
-
-        singles: list[str] = []
-        remaining = list(to_fetch)
-        while remaining:
-            size = client.batch_size_for(remaining)
-            chunk, remaining = remaining[:size], remaining[size:]
-            if len(chunk) == 1:
-                singles.extend(chunk)
-                continue
-            try:
-                found = client.works(chunk)
-            except (Unreachable, RemoteDataError) as error:
-                notify(f"A batch request failed ({error}); asking for those DOIs one by one.")
-                singles.extend(chunk)
-                continue
-            for doi in chunk:
-                if doi in found:
-                    store_message(doi, found[doi], fetched=True)
-                else:
-                    singles.append(doi)
-            store.save_bib(bib)
-
-        for doi in singles:
-            try:
-                message = client.work(doi)
-                if message is None:
-                    agency = client.agency(doi)
-                    if agency and agency != "crossref":
-                        settle(doi, AddOutcome(doi, "other-agency", message=f"registered with {agency}, not Crossref"))
-                    else:
-                        settle(doi, AddOutcome(doi, "not-found", message="no such DOI is registered"))
-                    continue
-            except Unreachable as error:
-                settle(doi, AddOutcome(doi, "unreachable", message=str(error)))
-                continue
-            except RemoteDataError as error:  # the server answered, but not with a record: say so, store nothing
-                settle(doi, AddOutcome(doi, "bad-answer", message=str(error)))
-                continue
-            store_message(doi, message, fetched=True)
-            store.save_bib(bib)
+        elif to_fetch:
+            _fetch_all(client, to_fetch, store_message, settle, lambda: store.save_bib(bib), notify)
         store.save_bib(bib)
         if index is not None:
             index.sync(bib.works)
@@ -192,6 +149,76 @@ def add_dois(
         requests=counters.requests if counters else 0,
         rate_limited=counters.rate_limited if counters else 0,
     )
+
+
+def _fetch_batch(client, chunk: list[str]):
+    return client.works(chunk)
+
+
+def _fetch_single(client, doi: str):
+    """('message', dict) or ('outcome', AddOutcome) for one DOI, asked for on its own."""
+    from .crossref import Unreachable
+
+    try:
+        message = client.work(doi)
+        if message is not None:
+            return "message", message
+        agency = client.agency(doi)
+    except Unreachable as error:
+        return "outcome", AddOutcome(doi, "unreachable", message=str(error))
+    except RemoteDataError as error:  # the server answered, but not with a record: say so, store nothing
+        return "outcome", AddOutcome(doi, "bad-answer", message=str(error))
+    if agency and agency != "crossref":
+        return "outcome", AddOutcome(doi, "other-agency", message=f"registered with {agency}, not Crossref")
+    return "outcome", AddOutcome(doi, "not-found", message="no such DOI is registered")
+
+
+def _fetch_all(client, dois: list[str], store_message, settle, save, notify: Notify) -> None:
+    """Batches first; what a batch lacks goes singly. Answers are handled here, on the calling thread."""
+    import time
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from .crossref import Unreachable
+
+    workers = max(1, getattr(getattr(client, "slots", None), "limit", 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
+    pending = {}
+    remaining = list(dois)
+    while remaining:
+        size = client.batch_size_for(remaining)
+        chunk, remaining = remaining[:size], remaining[size:]
+        if len(chunk) == 1:
+            pending[pool.submit(_fetch_single, client, chunk[0])] = ("single", chunk)
+        else:
+            pending[pool.submit(_fetch_batch, client, chunk)] = ("batch", chunk)
+    last_save = time.monotonic()
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                kind, chunk = pending.pop(future)
+                if kind == "batch":
+                    try:
+                        found = future.result()
+                    except (Unreachable, RemoteDataError) as error:
+                        notify(f"A batch request failed ({error}); asking for those DOIs one by one.")
+                        found = {}
+                    for doi in chunk:
+                        if doi in found:
+                            store_message(doi, found[doi], fetched=True)
+                        else:
+                            pending[pool.submit(_fetch_single, client, doi)] = ("single", [doi])
+                else:
+                    what, value = future.result()
+                    if what == "message":
+                        store_message(chunk[0], value, fetched=True)
+                    else:
+                        settle(chunk[0], value)
+            if time.monotonic() - last_save >= 1.0:
+                save()
+                last_save = time.monotonic()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

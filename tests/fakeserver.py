@@ -7,6 +7,9 @@ It answers the calls evidence makes against api.crossref.org and doi.org, in the
 - ``GET /works/{doi}/agency``               the registration agency
 - ``GET /api/handles/{doi}``                doi.org's handle API (responseCode 1 = exists, 100 = not found)
 
+Like Crossref since December 2025 it can enforce limits (``limits=(single/s, list/s, concurrent)``): a request
+beyond them gets 429 with ``Retry-After``. ``latency`` delays every answer, as a distant server would.
+
 Tests script misbehaviour per DOI (or for list requests under the key ``"*list*"``) with ``server.script``: each
 DOI maps to a list of actions used one per request — ``"429"``, ``"500"``, ``"503"``, ``"html"``, ``"truncated"``,
 ``"slow"``, ``"drop"`` (close the connection) — after which normal answers resume. ``aliases`` maps an alias DOI to
@@ -36,12 +39,30 @@ def load_records(folder: Path = DATA) -> dict[str, dict]:
 
 
 class FakeCrossref:
-    def __init__(self, records: dict[str, dict] | None = None, slow_seconds: float = 3.0):
+    def __init__(
+        self,
+        records: dict[str, dict] | None = None,
+        slow_seconds: float = 3.0,
+        limits: tuple[float, float, int] | None = None,
+        latency: float = 0.0,
+    ):
         self.records = dict(load_records() if records is None else records)
+        self.limits = limits
+        self.latency = latency
+        self._recent: dict[str, list[float]] = {"single": [], "list": []}
+        self._in_flight = 0
+        self.rejected = 0
         self.script: dict[str, list[str]] = defaultdict(list)
         self.aliases: dict[str, str] = {}
         self.agencies: dict[str, str] = {}
-        self.rate_headers = {"x-rate-limit-limit": "50", "x-rate-limit-interval": "1s", "x-concurrency-limit": "5"}
+        if limits:
+            self.rate_headers = {
+                "x-rate-limit-limit": str(int(limits[0])),
+                "x-rate-limit-interval": "1s",
+                "x-concurrency-limit": str(limits[2]),
+            }
+        else:
+            self.rate_headers = {"x-rate-limit-limit": "50", "x-rate-limit-interval": "1s", "x-concurrency-limit": "5"}
         self.slow_seconds = slow_seconds
         self.log: list[dict] = []
         self._lock = threading.Lock()
@@ -65,6 +86,27 @@ class FakeCrossref:
     def requests_to(self, kind: str) -> list[dict]:
         return [entry for entry in self.log if entry["kind"] == kind]
 
+    def _admit(self, kind: str) -> bool:
+        """Count a request against the limits; False when it goes beyond them (the caller answers 429)."""
+        with self._lock:
+            self._in_flight += 1
+            if not self.limits:
+                return True
+            now = time.monotonic()
+            window = [t for t in self._recent[kind] if now - t < 1.0]
+            rate = self.limits[0] if kind == "single" else self.limits[1]
+            if len(window) >= rate or self._in_flight > self.limits[2]:
+                self._recent[kind] = window
+                self.rejected += 1
+                return False
+            window.append(now)
+            self._recent[kind] = window
+            return True
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
     def _next_action(self, key: str) -> str | None:
         with self._lock:
             actions = self.script.get(key)
@@ -81,6 +123,19 @@ class FakeCrossref:
                 return None
 
             def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+                kind = "list" if urlsplit(self.path).path == "/works" else "single"
+                admitted = fake._admit(kind)
+                try:
+                    if fake.latency:
+                        time.sleep(fake.latency)
+                    if not admitted:
+                        self._record("rejected", "", {})
+                        return self._send(429, b"Too many requests", "text/plain", {"Retry-After": "1"})
+                    return self._answer()
+                finally:
+                    fake._leave()
+
+            def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 path = parts.path
