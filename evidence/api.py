@@ -12,7 +12,7 @@ from pathlib import Path
 from . import services
 from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
 from .index import SearchIndex
-from .model import AddReport, ImportReport, SearchHit, Work
+from .model import AddReport, ImportReport, RefsResult, SearchHit, Work
 from .store import Store
 
 
@@ -86,6 +86,12 @@ class Library:
 
     def works(self) -> list[Work]:
         return self.store.load_bib().works
+
+    def references(self, article_text: str, style: str | None = None, fmt: str = "text") -> RefsResult:
+        """The reference list of an article (text of a Markdown or plain-text file) in a CSL style."""
+        from . import refs
+
+        return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
 
     def export(self, fmt: str = "bibtex") -> str:
         return services.export(self.store, fmt)

@@ -246,6 +246,73 @@ def export(settings: Settings, fmt, output, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# refs, styles
+
+
+@cli.command()
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--style", "-s", metavar="NAME|FILE.csl", help="Citation style (default: the library's, else apa).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "html", "bibtex", "csl-json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the list to FILE (atomically).")
+@click.option("--insert", is_flag=True, help="Write the list into the article under its References heading.")
+@json_option
+@click.pass_obj
+def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json) -> None:
+    """Format the reference list of an ARTICLE (Markdown or text) in any CSL style."""
+    from .files import read_text, write_atomic
+
+    library = settings.open()
+    if insert and fmt in ("bibtex", "csl-json", "html"):
+        raise UsageError("--insert writes a text or Markdown list into the article; choose --format text or markdown.")
+    if insert and fmt == "text" and article.suffix.lower() in (".md", ".markdown"):
+        fmt = "markdown"
+    result = library.references(read_text(article, "article"), style=style, fmt=fmt)
+    for problem in result.problems:
+        where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
+        note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
+    if insert:
+        from .refs import insert_list
+
+        with library.store.locked(on_wait=note):
+            write_atomic(article, insert_list(read_text(article, "article"), result.output).encode("utf-8"))
+        note(f"Wrote the {result.style_title} list of {len(result.keys)} works into {article}.")
+    if output:
+        write_atomic(Path(output), result.output.encode("utf-8"))
+        note(f"Wrote {output}.")
+    if as_json:
+        render.print_json(result)
+    elif not output and not insert:
+        sys.stdout.write(result.output)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("word", nargs=-1)
+@json_option
+def styles(word, as_json) -> None:
+    """List the citation styles (10,000+ names and aliases) whose name or title holds WORD."""
+    from .csl import ALIASES, list_styles
+
+    found = list_styles(" ".join(word))
+    if as_json:
+        render.print_json({"aliases": ALIASES, "styles": [{"name": s.name, "title": s.title} for s in found]})
+        return
+    out = render.console()
+    if not word:
+        out.print("Aliases: " + ", ".join(f"{a} = {n}" for a, n in ALIASES.items()))
+    for item in found:
+        out.print(f"{item.name:<55} {render.escape(item.title)}")
+    out.print(f"{len(found)} styles.")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:

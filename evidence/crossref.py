@@ -25,6 +25,8 @@ DEFAULT_DOI_URL = "https://doi.org"
 PUBLIC_POOL = (5.0, 1.0, 1)
 POLITE_POOL = (10.0, 3.0, 3)
 MAX_URL_LENGTH = 4000
+# Requests leave 10% under the advertised rate: arrival jitter must not push a window over the server's count.
+SAFETY = 1.1
 
 
 class Unreachable(Exception):
@@ -58,7 +60,7 @@ class Pacer:
         with self._lock:
             now = clock()
             start = max(now, self._next)
-            self._next = start + 1.0 / self.rate
+            self._next = start + SAFETY / self.rate
         if start > now:
             sleep(start - now)
 

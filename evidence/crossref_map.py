@@ -52,7 +52,8 @@ def _first(values) -> str:
     return html_to_text(values) if isinstance(values, str) else ""
 
 
-def _date_parts(message: dict) -> tuple[int | None, int | None]:
+def _date_parts(message: dict) -> tuple[int | None, int | None, int | None]:
+    """(year, month, day) of the date a reader cites: print, then online, then issued; missing parts are None."""
     for name in ("published-print", "published-online", "issued", "published", "created"):
         parts = (message.get(name) or {}).get("date-parts") or []
         if parts and parts[0] and parts[0][0]:
@@ -60,10 +61,13 @@ def _date_parts(message: dict) -> tuple[int | None, int | None]:
             try:
                 year = int(first[0])
                 month = int(first[1]) if len(first) > 1 and first[1] else None
+                day = int(first[2]) if len(first) > 2 and first[2] else None
             except (TypeError, ValueError):
                 continue
-            return year, month if month and 1 <= month <= 12 else None
-    return None, None
+            if not (month and 1 <= month <= 12):
+                return year, None, None
+            return year, month, day if day and 1 <= day <= 31 else None
+    return None, None, None
 
 
 def person_to_bibtex(person: dict) -> str:
@@ -96,10 +100,10 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
     elif entry_type in ("incollection", "inproceedings"):
         fields["editor"] = names(message.get("editor"))
     title = _first(message.get("title"))
+    fields["title"] = title
     subtitle = _first(message.get("subtitle"))
     if subtitle and subtitle.lower() not in title.lower():
-        title = f"{title}: {subtitle}" if title else subtitle
-    fields["title"] = title
+        fields["subtitle"] = subtitle  # biblatex's field; styles decide whether to print it
     container = _first(message.get("container-title"))
     container_field = _CONTAINER_FIELD.get(entry_type)
     if container_field:
@@ -108,14 +112,16 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
         fields["howpublished"] = container
     if entry_type == "article":
         fields["shortjournal"] = _first(message.get("short-container-title"))
-    year, month = _date_parts(message)
+    year, month, day = _date_parts(message)
     fields["year"] = str(year) if year else ""
     fields["month"] = MONTHS[month - 1] if month else ""
+    fields["date"] = f"{year:04d}-{month:02d}-{day:02d}" if year and month and day else ""  # biblatex's full date
     fields["volume"] = str(message.get("volume") or "").strip()
     fields["number"] = str(message.get("issue") or "").strip()
     pages = str(message.get("page") or "").strip()
     article_number = str(message.get("article-number") or "").strip()
     fields["pages"] = pages.replace("\u2013", "-").replace("--", "-").replace("-", "--") if pages else article_number
+    fields["eid"] = article_number  # biblatex's field: styles print 'Article 1253438' rather than a page
     publisher = html_to_text(message.get("publisher") or "")
     if entry_type == "techreport":
         fields["institution"] = publisher

@@ -7,6 +7,8 @@ Empty values are left out rather than sent as empty strings, which CSL processor
 
 from __future__ import annotations
 
+import re
+
 from .model import Person, Work, parse_names
 
 BIBTEX_TO_CSL = {
@@ -61,7 +63,30 @@ def person_to_csl(person: Person) -> dict:
 
 
 def _names(people: list[Person]) -> list[dict]:
-    return [person_to_csl(p) for p in people if (p.literal or p.family) and p.literal.lower() != "others"]
+    """CSL names; BibTeX's 'and others' is dropped (CSL has no such name: the style decides on 'et al.')."""
+    return [person_to_csl(p) for p in people if (p.literal or p.family) and not _is_others(p)]
+
+
+def _is_others(person: Person) -> bool:
+    return (person.literal or person.family).lower() == "others" and not person.given
+
+
+def _date_parts(work: Work) -> list[int]:
+    """[year, month, day] as far as known: biblatex's ISO ``date`` first, then year / month / day."""
+    iso = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", work.get("date"))
+    if iso:
+        return [int(part) for part in iso.groups() if part]
+    year = "".join(ch for ch in work.year if ch.isdigit())[:4]
+    if not year:
+        return []
+    parts = [int(year)]
+    month = work.get("month")
+    if month.isdigit() and 1 <= int(month) <= 12:
+        parts.append(int(month))
+        day = work.get("day")
+        if day.isdigit() and 1 <= int(day) <= 31:
+            parts.append(int(day))
+    return parts
 
 
 def work_to_csl(work: Work) -> dict:
@@ -82,15 +107,8 @@ def work_to_csl(work: Work) -> dict:
         item["container-title"] = container
     if work.get("shortjournal"):
         item["container-title-short"] = work.get("shortjournal")
-    year = "".join(ch for ch in work.year if ch.isdigit())[:4]
-    if year:
-        parts = [int(year)]
-        month = work.get("month")
-        if month.isdigit() and 1 <= int(month) <= 12:
-            parts.append(int(month))
-            day = work.get("day")
-            if day.isdigit() and 1 <= int(day) <= 31:
-                parts.append(int(day))
+    parts = _date_parts(work)
+    if parts:
         item["issued"] = {"date-parts": [parts]}
     for source, target in (
         ("volume", "volume"),
@@ -110,13 +128,16 @@ def work_to_csl(work: Work) -> dict:
     if work.entry_type in ("phdthesis", "mastersthesis") and work.get("school"):
         item["publisher"] = work.get("school")
     pages = work.get("pages").replace("\u2013", "-").replace("--", "-")
-    if pages:
+    article_number = work.get("eid")
+    if article_number:
+        item["number"] = article_number  # styles print it as an article number ('Article 1253438', 'Art. no.')
+    if pages and pages != article_number:
         item["page"] = pages
     if work.get("eid"):
         item["number"] = work.get("eid")
     if work.doi:
-        item["DOI"] = work.doi
-        item["URL"] = "https://doi.org/" + work.doi
+        item["DOI"] = work.get("doi")  # the publisher's spelling; DOIs compare without case
+        item["URL"] = "https://doi.org/" + work.get("doi")
     elif work.get("url"):
         item["URL"] = work.get("url")
     return item

@@ -37,7 +37,7 @@ def document(work: Work) -> dict:
     return {
         "key": work.key,
         "doi": work.doi,
-        "title": work.title,
+        "title": " ".join(filter(None, (work.title, work.get("subtitle")))),
         "abstract": work.get("abstract"),
         "annotation": " ".join(filter(None, (work.get("annotation"), work.get("note")))),
         "keywords": work.get("keywords"),

@@ -174,3 +174,29 @@ class SearchHit:
     doi: str
     snippet: str
     matched_terms: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in an article or a reference, with where it is; ``severity`` 'problem' makes the exit code 1."""
+
+    message: str
+    line: int | None = None
+    key: str = ""
+    severity: str = "problem"  # problem | note
+
+
+@dataclass(frozen=True)
+class RefsResult:
+    style: str
+    style_title: str
+    format: str
+    keys: tuple[str, ...]  # the works listed, in the list's order
+    entries: tuple[str, ...]  # one formatted entry per work (text, html or markdown fragment)
+    output: str  # the whole list as it would be written
+    problems: tuple[Problem, ...] = ()
+    inserted_into: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "problem" for p in self.problems)

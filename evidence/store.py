@@ -35,6 +35,7 @@ RECORDS_DIR = "records"
 INDEX_DIR = ".index"
 CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
+CONFIG_NAME = "evidence.toml"
 LOCK_NAME = ".lock"
 _VERBATIM = bibtex.VERBATIM_FIELDS
 
@@ -108,7 +109,7 @@ def _clean_doi_field(value: str) -> str:
     for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
         if value.lower().startswith(prefix):
             value = value[len(prefix) :]
-    return value.lower()
+    return value  # as written: Work.doi compares without case, lists show the publisher's spelling
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -266,6 +267,14 @@ class Store:
     @property
     def claims_path(self) -> Path:
         return self.root / CLAIMS_NAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    def read_config_text(self) -> str:
+        """The text of evidence.toml, or '' when the library has none."""
+        return read_text(self.config_path, "settings file") if self.config_path.exists() else ""
 
     # Creation and checks ------------------------------------------------------------------------------------------
     @classmethod

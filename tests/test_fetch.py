@@ -92,7 +92,7 @@ def test_the_pacer_spaces_requests_and_adopts_a_lower_advertised_rate():
     pacer = Pacer(rate=10.0)
     for _ in range(3):
         pacer.wait(sleep=lambda s: slept.append(s), clock=lambda: clock[0])
-    assert [round(s, 3) for s in slept] == [0.1, 0.2]
+    assert [round(s, 3) for s in slept] == [0.11, 0.22]
     pacer.adopt("4", "2s")
     assert pacer.rate == 2.0
     pacer.adopt("50", "1s")  # a higher figure never raises our own ceiling

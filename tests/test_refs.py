@@ -1,0 +1,188 @@
+"""`evidence refs`: reference lists in any CSL style, from the citations in an article."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evidence import csl
+from evidence.article import parse_article
+from evidence.refs import insert_list
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "golden"
+SCIENCE = "10.1126/science.169.3946.635"
+
+
+@pytest.fixture
+def seed(tmp_path):
+    path = tmp_path / "seed"
+    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
+    return path
+
+
+def science_message() -> dict:
+    """Crossref's CSL for the golden work, turned back into the shape of a /works message."""
+    item = json.loads((DATA / "csl" / "science.169.3946.635.csl.json").read_text())
+    message = dict(item)
+    message["title"] = [item["title"]]
+    message["container-title"] = [item["container-title"]]
+    message["short-container-title"] = [message.pop("container-title-short")]
+    return message
+
+
+def test_the_seed_article_in_apa_matches_the_reviewed_golden_list(run, seed):
+    result = run("--library", seed, "refs", seed / "articles" / "nerve-pain.md", "--style", "apa")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (GOLDEN / "nerve-pain.apa.txt").read_text()
+    assert "only part of the author list is known" in result.stderr  # Mehta 2013: a note, not a failure
+
+
+def test_the_seed_article_in_vancouver_is_numbered_in_order_of_citation(run, seed):
+    result = run("--library", seed, "refs", seed / "articles" / "nerve-pain.md", "--style", "vancouver")
+    assert result.stdout == (GOLDEN / "nerve-pain.vancouver.txt").read_text()
+    entries = result.stdout.strip().split("\n\n")
+    assert [e.split(".")[0] for e in entries] == ["1", "2", "3", "4", "5"]
+    assert entries[0].startswith("1. Mehta S.") and entries[1].startswith("2. Yang Y")
+    assert "2023 Oct 24;17:1253438" in entries[1]
+
+
+def test_a_doi_citation_is_fetched_and_matches_crossrefs_own_apa(run, library, crossref, tmp_path):
+    crossref.records[SCIENCE] = science_message()
+    article = tmp_path / "water.md"
+    article.write_text(f"Water is odd [@doi:{SCIENCE}].\n")
+    result = run("--library", library, "refs", article, "--style", "apa")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (GOLDEN / "science.169.3946.635.crossref-apa.txt").read_text()
+
+
+def test_an_unknown_key_is_reported_with_its_line_and_the_rest_is_listed(run, seed, tmp_path):
+    article = tmp_path / "draft.md"
+    article.write_text("First [@hamvas2023acupuncture].\n\nThen [@nobody1999; @yang2023application].\n")
+    result = run("--library", seed, "refs", article, "--style", "vancouver", "--json")
+    assert result.exit_code == 1
+    report = result.json()
+    assert report["keys"] == ["hamvas2023acupuncture", "yang2023application"]
+    problem = next(p for p in report["problems"] if p["key"] == "nobody1999")
+    assert problem["line"] == 3 and problem["severity"] == "problem"
+    assert "draft.md:3: no work with the key 'nobody1999'" in result.stderr
+
+
+def test_a_work_missing_what_the_style_needs_is_reported(run, library, tmp_path):
+    (library / "references.bib").write_text("@article{bare2020, title = {Just a title}, year = {2020}}\n")
+    article = tmp_path / "a.md"
+    article.write_text("See @bare2020.\n")
+    result = run("--library", library, "refs", article, "--json")
+    assert result.exit_code == 1
+    messages = [p["message"] for p in result.json()["problems"]]
+    assert any("no author" in m for m in messages) and any("no journal" in m for m in messages)
+
+
+def test_insert_writes_under_the_heading_and_replaces_only_its_own_list(run, seed):
+    path = seed / "articles" / "nerve-pain.md"
+    original = path.read_text()
+    assert run("--library", seed, "refs", path, "--insert", "--style", "vancouver").exit_code == 0
+    once = path.read_text()
+    assert once.startswith(original.rstrip("\n"))
+    assert "<!-- evidence:references -->\n1. Mehta S." in once
+    assert run("--library", seed, "refs", path, "--insert", "--style", "apa").exit_code == 0
+    twice = path.read_text()
+    assert twice.count("<!-- evidence:references -->") == 1
+    assert "1. Mehta" not in twice and "Dorsher, P. T., & McIntosh, P. M. (2011)." in twice
+    assert twice.split("<!-- evidence:references -->")[0] == once.split("<!-- evidence:references -->")[0]
+
+
+def test_insert_creates_a_references_heading_when_there_is_none():
+    text = "# Title\n\nA claim [@a].\n"
+    result = insert_list(text, "1. A list.\n")
+    assert result == (
+        "# Title\n\nA claim [@a].\n\n## References\n\n<!-- evidence:references -->\n1. A list.\n"
+        "<!-- /evidence:references -->\n"
+    )
+    assert insert_list(result, "2. New.\n").count("References") == 1
+
+
+def test_citeproc_defects_are_handled():
+    items = [
+        {
+            "id": "x",
+            "type": "article-journal",
+            "title": "A <script>alert(1)</script> & co",
+            "volume": "3",
+            "author": [{"family": "Doe", "given": "J"}],
+            "page": "1-10",
+            "container-title": "J",
+            "issued": {"date-parts": [[2017, 11]]},
+        },
+        {
+            "id": "y",
+            "type": "article-journal",
+            "title": "No date",
+            "author": [{"family": "Roe", "given": "J"}],
+            "issued": {"date-parts": [[]]},
+            "container-title": "J",
+        },
+    ]
+    vancouver = csl.resolve_style("vancouver")
+    text = csl.render(vancouver, items, ["x", "y"], "text")
+    assert "2017 Nov;3:1–10." in text[0]  # not '2017Nov', not '1–0'
+    assert text[0].startswith("1. Doe J.")  # a space after the number
+    assert text[1].startswith("2. Roe J. No date.")  # an empty date does not crash
+    html_entries = csl.render(csl.resolve_style("apa"), items, ["x", "y"], "html")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html_entries[0]
+    assert "<script>" not in "".join(html_entries)
+
+
+def test_html_and_markdown_output_keep_titles_inert_and_link_dois(run, seed, tmp_path):
+    (seed / "references.bib").write_text(
+        (seed / "references.bib").read_text().replace("modulating HRV", "modulating <script>HRV</script>")
+    )
+    path = seed / "articles" / "nerve-pain.md"
+    page = run("--library", seed, "refs", path, "--format", "html").stdout
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert '<a href="https://doi.org/10.3389/fncel.2023.1253438">' in page
+    markdown = run("--library", seed, "refs", path, "--format", "markdown").stdout
+    assert "<script>" not in markdown and "*Complementary Therapies in Medicine*" in markdown
+
+
+def test_bibtex_and_csl_json_formats_hold_the_cited_works(run, seed):
+    path = seed / "articles" / "nerve-pain.md"
+    bib = run("--library", seed, "refs", path, "--format", "bibtex").stdout
+    assert bib.count("@article{") == 5
+    items = json.loads(run("--library", seed, "refs", path, "--format", "csl-json").stdout)
+    by_id = {item["id"]: item for item in items}
+    assert by_id["yang2023application"]["issued"] == {"date-parts": [[2023, 10, 24]]}
+    assert by_id["yang2023application"]["number"] == "1253438" and "page" not in by_id["yang2023application"]
+    assert by_id["fan2017acupuncture"]["page"] == "411-425"
+
+
+def test_the_library_default_style_comes_from_evidence_toml(run, seed):
+    (seed / "evidence.toml").write_text('[refs]\nstyle = "vancouver"\n')
+    out = run("--library", seed, "refs", seed / "articles" / "nerve-pain.md").stdout
+    assert out.startswith("1. Mehta S.")
+    (seed / "evidence.toml").write_text("[refs\n")
+    result = run("--library", seed, "refs", seed / "articles" / "nerve-pain.md")
+    assert result.exit_code == 3 and "evidence.toml is not valid TOML" in result.stderr
+
+
+def test_styles_are_found_by_alias_name_or_title(run):
+    assert csl.resolve_style("vancouver").name == "nlm-citation-sequence"
+    assert csl.resolve_style("AMA").name == "american-medical-association"
+    listed = run("styles", "vancouver", "--json").json()["styles"]
+    assert listed[0]["name"] == "nlm-citation-sequence" and len(listed) > 5
+    with pytest.raises(Exception, match="no citation style called 'vancover'"):
+        csl.resolve_style("vancover")
+
+
+def test_pandoc_citation_forms_are_all_read():
+    article = parse_article(
+        "As @smith2020 says [see @a, p. 4; -@b] and [@doi:10.1016/S2095-4964(17)60378-9].\n"
+        "Mail me@example.org; `@code` is not a citation.\n"
+        "Bare https://doi.org/10.1093/ecam/nep010.\n"
+    )
+    assert [c.key for c in article.cites] == ["smith2020", "a", "b", "doi:10.1016/S2095-4964(17)60378-9"]
+    assert article.cites[1].locator == "p. 4"
+    assert article.bare_dois == (("10.1093/ecam/nep010", 3),)
+    assert article.cited_in_order()[-1] == "doi:10.1093/ecam/nep010"
