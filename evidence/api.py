@@ -12,7 +12,7 @@ from pathlib import Path
 from . import services
 from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
 from .index import SearchIndex
-from .model import AddReport, ImportReport, RefsResult, SearchHit, Work
+from .model import AddReport, ClaimsReport, ImportReport, RefsResult, SearchHit, Work
 from .store import Store
 
 
@@ -92,6 +92,12 @@ class Library:
         from . import refs
 
         return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
+
+    def claims(self, article_text: str | None = None, article_name: str = "") -> ClaimsReport:
+        """Every claim of an article (or of the ledger) with its evidence, warnings and problems."""
+        from .claims_service import claims_report
+
+        return claims_report(self.store, article_text, article_name)
 
     def export(self, fmt: str = "bibtex") -> str:
         return services.export(self.store, fmt)

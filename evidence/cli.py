@@ -246,6 +246,29 @@ def export(settings: Settings, fmt, output, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# claims
+
+
+@cli.command()
+@click.argument("article", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def claims(settings: Settings, article: Path | None, as_json) -> None:
+    """Show each claim with the works that support it, and what leaves a claim standing on too little."""
+    from .files import read_text
+
+    library = settings.open()
+    text = read_text(article, "article") if article else None
+    report = library.claims(text, article.name if article else "")
+    if as_json:
+        render.print_json(report)
+    else:
+        render.claims_report(report, render.console())
+    if not report.ok:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # refs, styles
 
 

@@ -142,3 +142,24 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
     fields["language"] = str(message.get("language") or "")
     fields["abstract"] = jats_to_text(message.get("abstract") or "")
     return entry_type, {name: value for name, value in fields.items() if value}
+
+
+# Update types that take a work out of the evidence (Crossref's 'updated-by' / Crossmark vocabulary).
+RETRACTING_UPDATES = {"retraction": "retracted", "withdrawal": "withdrawn", "removal": "removed"}
+CONCERN_UPDATES = {"expression_of_concern": "under an expression of concern"}
+
+
+def retraction_status(message: dict) -> tuple[str, str] | None:
+    """('retracted' | 'withdrawn' | 'removed' | 'under an expression of concern', notice DOI) when the record says
+    so in ``updated-by`` (Crossref adds it to the original work once a notice is registered), else None."""
+    updates = message.get("updated-by") or []
+    found = None
+    for update in updates if isinstance(updates, list) else []:
+        if not isinstance(update, dict):
+            continue
+        kind = str(update.get("type", "")).lower().replace("-", "_").replace(" ", "_")
+        if kind in RETRACTING_UPDATES:
+            return RETRACTING_UPDATES[kind], str(update.get("DOI", "")).lower()
+        if kind in CONCERN_UPDATES and found is None:
+            found = (CONCERN_UPDATES[kind], str(update.get("DOI", "")).lower())
+    return found

@@ -184,6 +184,7 @@ class Problem:
     line: int | None = None
     key: str = ""
     severity: str = "problem"  # problem | note
+    file: str = ""  # which file ``line`` is in, when it is not the article itself
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,44 @@ class RefsResult:
     output: str  # the whole list as it would be written
     problems: tuple[Problem, ...] = ()
     inserted_into: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "problem" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class SupportView:
+    """One work's place in a claim, as ``claims`` shows it."""
+
+    key: str
+    stance: str
+    passage: str = ""
+    locator: str = ""
+    note: str = ""
+    design: str = "unknown"
+    title: str = ""
+    first_author: str = ""
+    year: str = ""
+    doi: str = ""
+    retracted: str = ""  # '' or 'retracted' / 'withdrawn' / ...
+    in_library: bool = True
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: str
+    text: str
+    line: int | None  # in the article, when it makes the claim
+    supports: tuple[SupportView, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimsReport:
+    article: str
+    claims: tuple[ClaimView, ...]
+    problems: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:

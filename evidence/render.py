@@ -128,3 +128,43 @@ def work_json(work: Work) -> dict:
 def _shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+_STANCE_STYLE = {"supports": "green", "contradicts": "red", "background": "dim"}
+
+
+def problem_lines(problems, article_name: str, out: Console) -> None:
+    """Each problem as 'file:line: message.', the way compilers and linters print them."""
+    for problem in problems:
+        where = problem.file or article_name or "library"
+        prefix = f"{where}:{problem.line}" if problem.line else where
+        style = "yellow" if problem.severity == "note" else "red"
+        label = "note" if problem.severity == "note" else "problem"
+        out.print(f"[{style}]{label}[/] {escape(prefix)}: {escape(problem.message)}.")
+
+
+def claims_report(report, out: Console) -> None:
+    for claim in report.claims:
+        where = f"  [dim](line {claim.line})[/]" if claim.line else ""
+        out.print(f"[bold]#{escape(claim.id)}[/]{where}  {escape(claim.text)}")
+        for view in claim.supports:
+            style = _STANCE_STYLE.get(view.stance, "")
+            who = f"{view.first_author} {view.year}".strip()
+            flag = f" [bold red]{view.retracted.upper()}[/]" if view.retracted else ""
+            out.print(
+                f"  [{style}]{view.stance:<11}[/] [bold]{escape(view.key)}[/]  {escape(who)} · "
+                f"{escape(view.design)}{flag}"
+            )
+            if view.passage:
+                locator = f" ({escape(view.locator)})" if view.locator else ""
+                out.print(f"              “{escape(view.passage)}”{locator}")
+            if view.note:
+                out.print(f"              [italic]note: {escape(view.note)}[/]")
+        for warning in claim.warnings:
+            out.print(f"  [yellow]warning[/] {escape(warning)}")
+        out.print()
+    problem_lines(report.problems, report.article, out)
+    count = sum(1 for p in report.problems if p.severity == "problem")
+    warnings = sum(len(c.warnings) for c in report.claims)
+    verdict = "[green]every claim is linked to evidence[/]" if not count else f"[red]{count} problems[/]"
+    out.print(f"{len(report.claims)} claims: {verdict}, {warnings} warnings on the strength of the evidence.")

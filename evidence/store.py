@@ -272,6 +272,21 @@ class Store:
     def config_path(self) -> Path:
         return self.root / CONFIG_NAME
 
+    def read_claims_text(self) -> str:
+        """The text of claims.toml, or '' when the library has none yet."""
+        return read_text(self.claims_path, "claim ledger") if self.claims_path.exists() else ""
+
+    def article_texts(self) -> dict[str, str]:
+        """Every article in articles/ (Markdown or text) by file name."""
+        folder = self.root / ARTICLES_DIR
+        if not folder.is_dir():
+            return {}
+        return {
+            path.name: read_text(path, "article")
+            for path in sorted(folder.iterdir())
+            if path.suffix.lower() in (".md", ".markdown", ".txt") and path.is_file()
+        }
+
     def read_config_text(self) -> str:
         """The text of evidence.toml, or '' when the library has none."""
         return read_text(self.config_path, "settings file") if self.config_path.exists() else ""

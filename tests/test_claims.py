@@ -1,0 +1,148 @@
+"""`evidence claims`: the claim ledger, each claim's evidence and design, and every kind of problem."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evidence.claims import classify_design, parse_ledger
+from evidence.errors import BadInputError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def seed(tmp_path):
+    path = tmp_path / "seed"
+    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
+    return path
+
+
+def test_the_seed_article_has_no_problems_and_honest_warnings(run, seed):
+    result = run("--library", seed, "claims", seed / "articles" / "nerve-pain.md", "--json")
+    assert result.exit_code == 0, result.stdout
+    report = result.json()
+    assert [c["id"] for c in report["claims"]] == [
+        "nerve-repair",
+        "pain-relief",
+        "neuroplasticity",
+        "autonomic-balance",
+    ]
+    assert report["problems"] == []
+    warnings = {c["id"]: " ".join(c["warnings"]) for c in report["claims"]}
+    assert "only on narrative reviews" in warnings["nerve-repair"]
+    assert "position papers or guidelines" in warnings["pain-relief"]
+    assert "single work" in warnings["autonomic-balance"]
+
+
+def test_the_seed_works_get_the_designs_their_abstracts_describe(run, seed):
+    report = run("--library", seed, "claims", "--json").json()
+    designs = {s["key"]: s["design"] for c in report["claims"] for s in c["supports"]}
+    assert designs == {
+        "mehta2013neuropathic": "systematic review or meta-analysis",
+        "yang2023application": "narrative review",
+        "fan2017acupuncture": "position paper or guideline",
+        "dorsher2011acupuncture": "narrative review",
+        "hamvas2023acupuncture": "systematic review or meta-analysis",
+    }
+
+
+def test_every_kind_of_problem_is_reported_with_its_line(run, seed):
+    ledger = (seed / "claims.toml").read_text()
+    ledger += (
+        '\n[claims.orphan]\ntext = "A claim no article makes."\n'
+        '[[claims.orphan.support]]\nkey = "hamvas2023acupuncture"\n'
+        '\n[claims.unbacked]\ntext = "A claim with only background."\n'
+        '[[claims.unbacked.support]]\nkey = "mehta2013neuropathic"\nstance = "background"\n'
+        '\n[claims.refuted]\ntext = "A contradicted claim."\n'
+        '[[claims.refuted.support]]\nkey = "hamvas2023acupuncture"\nstance = "contradicts"\n'
+        '\n[claims.ghost]\ntext = "Backed by a work the library lacks."\n'
+        '[[claims.ghost.support]]\nkey = "nobody2001"\n'
+    )
+    (seed / "claims.toml").write_text(ledger)
+    article = seed / "draft.md"
+    article.write_text(
+        "[Acupuncture raises parasympathetic tone]{.claim #autonomic-balance} [@hamvas2023acupuncture; "
+        "@fan2017acupuncture].\n"
+        "[This one is not in the ledger]{.claim #unknown-claim} [@yang2023application].\n"
+        "[Only background]{.claim #unbacked} [@mehta2013neuropathic].\n"
+        "[Contradicted]{.claim #refuted} [@hamvas2023acupuncture].\n"
+        "[Ghost]{.claim #ghost}.\n"
+        "Also cited: [@dorsher2011acupuncture].\n"
+    )
+    result = run("--library", seed, "claims", article, "--json")
+    assert result.exit_code == 1
+    problems = [(p["line"], p["file"], p["message"]) for p in result.json()["problems"]]
+    text = "\n".join(f"{line} {file} {message}" for line, file, message in problems)
+    assert "1  claim #autonomic-balance cites fan2017acupuncture, but claims.toml does not link it" in text
+    assert "2  the claim #unknown-claim is not in claims.toml" in text
+    assert "3  claim #unbacked has no supporting work" in text
+    assert "4  claim #refuted has no supporting work" in text
+    assert "is contradicted by hamvas2023acupuncture" in text
+    assert "claims.toml claim #ghost lists 'nobody2001', which is not in references.bib" in text
+    assert "6  dorsher2011acupuncture is cited but backs no claim" not in text  # it backs claims in the ledger
+    assert "claims.toml claims.toml has the claim #orphan, which no article makes" in text
+
+
+def test_a_claim_whose_only_support_is_retracted_is_a_problem(run, seed):
+    doi = "10.1016/j.ctim.2022.102905"
+    record = {
+        "doi": doi,
+        "fetched": "2026-11-28T00:00:00+00:00",
+        "source": "test",
+        "message": {
+            "DOI": doi,
+            "title": ["x"],
+            "type": "journal-article",
+            "updated-by": [
+                {
+                    "DOI": "10.1016/j.ctim.2024.000001",
+                    "type": "retraction",
+                    "label": "Retraction",
+                    "source": "publisher",
+                }
+            ],
+        },
+    }
+    (seed / "records" / "10.1016%2Fj.ctim.2022.102905.json").write_text(json.dumps(record))
+    result = run("--library", seed, "claims", seed / "articles" / "nerve-pain.md", "--json")
+    assert result.exit_code == 1
+    messages = [p["message"] for p in result.json()["problems"]]
+    assert messages == ["claim #autonomic-balance rests only on retracted work (hamvas2023acupuncture retracted)"]
+
+
+def test_cited_works_that_back_no_claim_are_reported(run, seed):
+    ledger = (seed / "claims.toml").read_text().replace('key = "mehta2013neuropathic"', 'key = "yang2023application"')
+    (seed / "claims.toml").write_text(ledger)
+    result = run("--library", seed, "claims", seed / "articles" / "nerve-pain.md", "--json")
+    assert result.exit_code == 1
+    problem = result.json()["problems"][0]
+    assert problem["message"] == "mehta2013neuropathic is cited but backs no claim in claims.toml"
+    assert problem["line"] == 16
+
+
+def test_a_broken_ledger_is_refused_with_its_line():
+    with pytest.raises(BadInputError, match="line 2"):
+        parse_ledger('[claims.a]\ntext = "unterminated\n')
+    with pytest.raises(BadInputError, match="stance 'agrees'"):
+        parse_ledger('[claims.a]\ntext = "x"\n[[claims.a.support]]\nkey = "k"\nstance = "agrees"\n')
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "design"),
+    [
+        ("Acupuncture for low back pain: a randomized controlled trial", "", "randomised trial"),
+        (
+            "Effects of X",
+            "We conducted a systematic review and meta-analysis of 12 trials.",
+            "systematic review or meta-analysis",
+        ),
+        ("Clinical practice guideline for neuropathic pain", "", "position paper or guideline"),
+        ("Electroacupuncture promotes axon regrowth in rats", "", "experimental or animal work"),
+        ("A cohort of 200 patients with neuropathy", "", "other clinical study"),
+        ("Why we still argue", "This is not a systematic review but an essay.", "unknown"),
+    ],
+)
+def test_study_designs_are_read_from_the_wording(title, abstract, design):
+    assert classify_design(title, abstract) == design
