@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,10 @@ class SearchIndex:
     def __init__(self, path: Path, notify=None):
         self.path = Path(path)
         self.notify = notify or (lambda message: None)
+
+    @staticmethod
+    def analyse(text: str) -> list[str]:
+        return analyse(text)
 
     @staticmethod
     def stem(word: str) -> str:
@@ -191,6 +196,30 @@ class SearchIndex:
             raise QuerySyntaxError(f"The query '{text}' cannot be read: {error}.") from None
         return _not_means_without(parsed)
 
+    def candidates(self, text: str, limit: int = 100) -> tuple[list[RawHit], list[str], dict[str, float]]:
+        """Works sharing words with free text (a claim), BM25F-ranked; with the text's terms and their IDF.
+
+        No query syntax: a claim is prose, and its brackets or colons must not be read as operators.
+        """
+        from whoosh import index as windex
+
+        terms = list(dict.fromkeys(analyse(text)))
+        if not terms:
+            return [], [], {}
+        try:
+            index = windex.open_dir(str(self.path))
+        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+            raise LibraryError(f"The search index at {self.path} cannot be opened: {error}.") from None
+        with index.searcher() as searcher:
+            results = searcher.search(_free_text_query(terms), limit=limit)
+            hits = [RawHit(key=hit["key"], score=float(hit.score)) for hit in results]
+            total = max(1, searcher.doc_count())
+            idf = {}
+            for term in terms:
+                frequency = max(searcher.doc_frequency(name, term) for name in ("title", "abstract", "annotation"))
+                idf[term] = math.log((total + 1) / (frequency + 0.5))
+        return hits, terms, idf
+
     def search(self, text: str, limit: int = 10, default_and: bool = False) -> tuple[list[RawHit], list[str]]:
         """Ranked keys for a query, and the (field, term) pairs it looked for, for highlighting."""
         from whoosh import index as windex
@@ -209,6 +238,13 @@ class SearchIndex:
         return hits, terms
 
 
+def _free_text_query(terms: list[str]):
+    from whoosh import query as wquery
+
+    boosts = {"title": 3.0, "abstract": 1.0, "annotation": 1.5, "keywords": 2.0}
+    return wquery.Or([wquery.Term(name, term, boost=boost) for name, boost in boosts.items() for term in terms])
+
+
 def _not_means_without(parsed):
     """``a b NOT c`` means works matching a or b that lack c, not 'a, or b, or anything without c'.
 
@@ -225,6 +261,17 @@ def _not_means_without(parsed):
     wanted = positive[0] if len(positive) == 1 else wquery.Or(positive, scale=parsed.scale)
     unwanted = negated[0] if len(negated) == 1 else wquery.Or(negated)
     return wquery.AndNot(wanted, unwanted)
+
+
+def _analyser():
+    from whoosh.analysis import StemmingAnalyzer
+
+    return StemmingAnalyzer()
+
+
+def analyse(text: str) -> list[str]:
+    """The index's own tokens for a text (lower-cased, stop words dropped, Porter-stemmed), in order."""
+    return [token.text for token in _analyser()(text or "")]
 
 
 def _apply_field_aliases(text: str) -> str:

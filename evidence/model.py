@@ -239,3 +239,18 @@ class ClaimsReport:
     @property
     def ok(self) -> bool:
         return not any(p.severity == "problem" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A work that may support a claim, with the sentences that say so (query terms marked ``**like this**``)."""
+
+    key: str
+    score: float
+    first_author: str
+    year: str
+    title: str
+    doi: str
+    passage: str
+    matched_terms: tuple[str, ...] = ()
+    design: str = "unknown"

@@ -17,7 +17,7 @@ from .doi import find_dois, normalize_doi
 from .errors import BadInputError, InvalidDOIError, RemoteDataError, UsageError
 from .formats import Incoming, parse_json_works
 from .keys import base_key, unique_key
-from .model import AddOutcome, AddReport, ImportReport, SearchHit, Work, parse_names
+from .model import AddOutcome, AddReport, ImportReport, SearchHit, Suggestion, Work, parse_names
 from .snippets import best_passage
 
 Progress = Callable[[int, int, str], None]
@@ -338,3 +338,69 @@ def export(store, fmt: str) -> str:
     if fmt == "csl-json":
         return json.dumps([work_to_csl(work) for work in bib.works], ensure_ascii=False, indent=2) + "\n"
     raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# suggest
+
+
+def suggest(
+    store,
+    index,
+    text: str,
+    limit: int = 10,
+    works: list[Work] | None = None,
+    pool: int = 100,
+    weight: float | None = None,
+) -> list[Suggestion]:
+    """Works ranked by how well they support ``text``: BM25F candidates, re-ranked by their best sentences."""
+    from .claims import classify_design
+    from .rank import SENTENCE_WEIGHT, rerank, split_sentences
+    from .snippets import mark
+
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    if not text.strip():
+        raise BadInputError("There is no claim text to find support for.")
+    if works is None:
+        works = store.load_bib().works
+        index.sync(works)
+    raw, terms, idf = index.candidates(text, limit=max(pool, limit))
+    by_key = {work.key: work for work in works}
+    texts = {}
+    for hit in raw:
+        work = by_key.get(hit.key)
+        if work is not None:
+            texts[hit.key] = split_sentences(work.get("abstract"), work.get("annotation")) or [work.title]
+    ranked = rerank(
+        [(h.key, h.score) for h in raw if h.key in texts],
+        texts,
+        terms,
+        idf,
+        index.analyse,
+        SENTENCE_WEIGHT if weight is None else weight,
+    )
+    found = []
+    for item in ranked[:limit]:
+        work = by_key[item.key]
+        chosen = sorted(item.best[:2])
+        marked, matched = [], set()
+        for number in chosen:
+            sentence, hit_terms = mark(texts[item.key][number], set(terms), index.stem)
+            marked.append(sentence)
+            matched |= hit_terms
+        design = classify_design(work.title, work.get("abstract"), work.get("annotation"), work.get("keywords"))
+        found.append(
+            Suggestion(
+                item.key,
+                round(item.score, 4),
+                work.first_author,
+                work.year,
+                work.title,
+                work.doi,
+                " ".join(marked),
+                tuple(sorted(matched)),
+                design,
+            )
+        )
+    return found
