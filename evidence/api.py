@@ -12,7 +12,7 @@ from pathlib import Path
 from . import services
 from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
 from .index import SearchIndex
-from .model import AddReport, ClaimsReport, ImportReport, RefsResult, SearchHit, Work
+from .model import AddReport, ClaimsReport, ImportReport, RefsResult, SearchHit, Suggestion, Work
 from .store import Store
 
 
@@ -98,6 +98,10 @@ class Library:
         from .claims_service import claims_report
 
         return claims_report(self.store, article_text, article_name)
+
+    def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
+        """Works ranked by how well their sentences support ``text`` (a claim in plain words)."""
+        return services.suggest(self.store, self.index, text, limit=limit)
 
     def export(self, fmt: str = "bibtex") -> str:
         return services.export(self.store, fmt)

@@ -268,6 +268,53 @@ def claims(settings: Settings, article: Path | None, as_json) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("text", nargs=-1)
+@click.option("--claim", "claim_id", metavar="ID", help="Find support for a claim of claims.toml by its id.")
+@click.option("-n", "--limit", default=5, show_default=True, help="How many works to list.")
+@click.option("--link", "link_keys", multiple=True, metavar="KEY", help="Record KEY as support for --claim.")
+@click.option(
+    "--stance",
+    type=click.Choice(["supports", "contradicts", "background"]),
+    default="supports",
+    show_default=True,
+    help="The stance recorded with --link.",
+)
+@json_option
+@click.pass_obj
+def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_json) -> None:
+    """Rank the library's works by how well they support a claim, with the sentences that do."""
+    from .claims import parse_ledger
+
+    library = settings.open()
+    words = " ".join(text).strip()
+    if claim_id:
+        ledger = parse_ledger(library.store.read_claims_text())
+        if claim_id not in ledger and not words:
+            raise UsageError(f"claims.toml has no claim #{claim_id}; give its text to create it.")
+        words = words or ledger[claim_id].text
+    if not words:
+        raise UsageError('Give the claim as text (evidence suggest "acupuncture eases nerve pain") or --claim ID.')
+    if link_keys and not claim_id:
+        raise UsageError("--link needs --claim ID: which claim should the works support?")
+    hits = library.suggest(words, limit=limit)
+    linked: list[str] = []
+    if link_keys:
+        known = {w.key.lower(): w.key for w in library.works()}
+        missing = [k for k in link_keys if k.lower() not in known]
+        if missing:
+            raise BadInputError(f"No work with the key {', '.join(missing)} is in the library.")
+        passages = {h.key: h.passage.replace("**", "") for h in hits}
+        keys = [known[k.lower()] for k in link_keys]
+        with library.store.locked(on_wait=note):
+            linked = library.store.link_supports(claim_id, keys, stance, passages, words)
+        note(f"Linked {', '.join(linked) or 'nothing new'} to #{claim_id} in claims.toml.")
+    if as_json:
+        render.print_json({"claim": words, "hits": hits, "linked": linked})
+    else:
+        render.suggestions(hits, words, render.console())
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # refs, styles
 

@@ -168,3 +168,15 @@ def claims_report(report, out: Console) -> None:
     warnings = sum(len(c.warnings) for c in report.claims)
     verdict = "[green]every claim is linked to evidence[/]" if not count else f"[red]{count} problems[/]"
     out.print(f"{len(report.claims)} claims: {verdict}, {warnings} warnings on the strength of the evidence.")
+
+
+def suggestions(hits, claim: str, out: Console) -> None:
+    if not hits:
+        out.print(f"No work in the library shares words with {escape(claim)!r}.")
+        return
+    for rank, hit in enumerate(hits, 1):
+        who = f"{hit.first_author} {hit.year}".strip() or "anonymous"
+        out.print(f"[bold]{rank}. {escape(hit.key)}[/]  {escape(who)} · {escape(hit.design)}  [dim]{hit.score:.2f}[/]")
+        out.print(f"   {escape(hit.title)}")
+        if hit.passage:
+            out.print(f"   [italic]{_highlight(hit.passage, out)}[/]")

@@ -276,6 +276,44 @@ class Store:
         """The text of claims.toml, or '' when the library has none yet."""
         return read_text(self.claims_path, "claim ledger") if self.claims_path.exists() else ""
 
+    def link_supports(
+        self, claim_id: str, keys: list[str], stance: str, passages: dict[str, str], claim_text: str = ""
+    ) -> list[str]:
+        """Add supports to a claim in claims.toml, keeping the user's comments and layout (tomlkit); atomic.
+
+        Returns the keys newly linked (a key already linked to the claim is left as it is).
+        """
+        import tomlkit
+
+        text = self.read_claims_text()
+        try:
+            document = tomlkit.parse(text)
+        except Exception as error:  # noqa: BLE001 - tomlkit's parse errors share no public base class
+            raise LibraryError(f"claims.toml cannot be read: {error}.") from None
+        claims = document.setdefault("claims", tomlkit.table(is_super_table=True))
+        if claim_id not in claims:
+            entry = tomlkit.table()
+            entry["text"] = claim_text or claim_id
+            claims[claim_id] = entry
+        claim = claims[claim_id]
+        supports = claim.setdefault("support", tomlkit.aot())
+        present = {str(s.get("key", "")).lower() for s in supports}
+        added = []
+        for key in keys:
+            if key.lower() in present:
+                continue
+            support = tomlkit.table()
+            support["key"] = key
+            support["stance"] = stance
+            if passages.get(key):
+                support["passage"] = passages[key]
+                support["locator"] = "abstract"
+            supports.append(support)
+            added.append(key)
+        if added:
+            write_atomic(self.claims_path, tomlkit.dumps(document).encode("utf-8"))
+        return added
+
     def article_texts(self) -> dict[str, str]:
         """Every article in articles/ (Markdown or text) by file name."""
         folder = self.root / ARTICLES_DIR

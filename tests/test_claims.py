@@ -146,3 +146,35 @@ def test_a_broken_ledger_is_refused_with_its_line():
 )
 def test_study_designs_are_read_from_the_wording(title, abstract, design):
     assert classify_design(title, abstract) == design
+
+
+def test_suggest_ranks_the_work_whose_sentences_say_the_claim(run, seed):
+    result = run("--library", seed, "suggest", "acupuncture raises parasympathetic tone", "--json")
+    assert result.exit_code == 0, result.stderr
+    top = result.json()["hits"][0]
+    assert top["key"] == "hamvas2023acupuncture"
+    assert "**parasympathetic**" in top["passage"] and top["design"] == "systematic review or meta-analysis"
+
+
+def test_suggest_link_records_support_and_keeps_the_ledgers_comments(run, seed):
+    before = (seed / "claims.toml").read_text()
+    result = run(
+        "--library", seed, "suggest", "--claim", "autonomic-balance", "--link", "dorsher2011acupuncture", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["linked"] == ["dorsher2011acupuncture"]
+    after = (seed / "claims.toml").read_text()
+    assert after.startswith(before.split("[claims.autonomic-balance]")[0])  # comments and earlier claims untouched
+    ledger = parse_ledger(after)
+    assert [s.key for s in ledger["autonomic-balance"].supports] == ["hamvas2023acupuncture", "dorsher2011acupuncture"]
+    again = run(
+        "--library", seed, "suggest", "--claim", "autonomic-balance", "--link", "dorsher2011acupuncture", "--json"
+    )
+    assert again.json()["linked"] == []
+
+
+def test_suggest_from_python_gives_the_same_ranking(seed):
+    from evidence import Library
+
+    hits = Library.open(seed).suggest("nerve growth factor regeneration", limit=3)
+    assert hits[0].key == "yang2023application"
