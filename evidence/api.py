@@ -12,7 +12,7 @@ from pathlib import Path
 from . import services
 from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
 from .index import SearchIndex
-from .model import AddReport, ClaimsReport, ImportReport, RefsResult, SearchHit, Suggestion, Work
+from .model import AddReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
 from .store import Store
 
 
@@ -102,6 +102,12 @@ class Library:
     def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
         """Works ranked by how well their sentences support ``text`` (a claim in plain words)."""
         return services.suggest(self.store, self.index, text, limit=limit)
+
+    def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
+        """Claims, reference checks and the formatted list of one article, in one pass."""
+        from .report import report
+
+        return report(self.store, self.client, article_text, article_name, style, notify=self.notify)
 
     def export(self, fmt: str = "bibtex") -> str:
         return services.export(self.store, fmt)

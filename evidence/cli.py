@@ -315,6 +315,33 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         render.suggestions(hits, words, render.console())
 
 
+@cli.command()
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--style", "-s", metavar="NAME|FILE.csl", help="Citation style (default: the library's, else apa).")
+@click.option("--html", "html_file", metavar="FILE", help="Also write the report as one self-contained HTML page.")
+@json_option
+@click.pass_obj
+def report(settings: Settings, article: Path, style, html_file, as_json) -> None:
+    """The whole job for ARTICLE: claims and their evidence, reference checks, and the reference list."""
+    from .files import read_text, write_atomic
+
+    library = settings.open()
+    text = read_text(article, "article")
+    result = library.report(text, article.name, style=style)
+    if html_file:
+        from .html_report import report_page
+
+        entries = library.references(text, style=style, fmt="html").entries
+        write_atomic(Path(html_file), report_page(result, list(entries)).encode("utf-8"))
+        note(f"Wrote {html_file}.")
+    if as_json:
+        render.print_json(result)
+    else:
+        render.report(result, render.console())
+    if not result.ok:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # refs, styles
 

@@ -254,3 +254,34 @@ class Suggestion:
     passage: str
     matched_terms: tuple[str, ...] = ()
     design: str = "unknown"
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """What could be verified about one cited work against its Crossref record."""
+
+    key: str
+    doi: str
+    status: str  # verified | mismatch | retracted | not-checked | no-doi
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    article: str
+    claims: ClaimsReport
+    checks: tuple[ReferenceCheck, ...]
+    references: RefsResult
+    offline: bool = False
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        found = list(self.claims.problems) + list(self.references.problems)
+        for check in self.checks:
+            if check.status in ("mismatch", "retracted"):
+                found.append(Problem(f"{check.key}: " + "; ".join(check.details), key=check.key))
+        return tuple(p for p in found if p.severity == "problem")
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

@@ -180,3 +180,41 @@ def suggestions(hits, claim: str, out: Console) -> None:
         out.print(f"   {escape(hit.title)}")
         if hit.passage:
             out.print(f"   [italic]{_highlight(hit.passage, out)}[/]")
+
+
+_CHECK_STYLE = {
+    "verified": "green",
+    "mismatch": "red",
+    "retracted": "bold red",
+    "not-checked": "yellow",
+    "no-doi": "yellow",
+}
+
+
+def report(result, out: Console) -> None:
+    problems = result.problems
+    unchecked = [c for c in result.checks if c.status in ("not-checked", "no-doi")]
+    if problems:
+        out.print(f"[bold red]{result.article}: {len(problems)} problems[/]")
+    else:
+        extra = f" ({len(unchecked)} references could not be checked)" if unchecked else ""
+        out.print(f"[bold green]{result.article}: ready[/]{extra}")
+    out.print()
+    out.print("[bold underline]Claims and their evidence[/]")
+    claims_report(result.claims, out)
+    out.print()
+    out.print("[bold underline]References[/]")
+    for check in result.checks:
+        style = _CHECK_STYLE.get(check.status, "")
+        detail = f"  {escape('; '.join(check.details))}" if check.details else ""
+        out.print(f"  [{style}]{check.status:<12}[/] {escape(check.key)}  {escape(check.doi)}{detail}")
+    if unchecked:
+        why = "offline" if result.offline else "Crossref had no record"
+        out.print(
+            f"  [yellow]{len(unchecked)} not checked against Crossref ({why}): DOI resolution, metadata and "
+            "retraction checks need a record; run 'evidence add' online to fetch them.[/]"
+        )
+    out.print()
+    out.print(f"[bold underline]Reference list[/] ({escape(result.references.style_title)})")
+    problem_lines(result.references.problems, result.article, out)
+    out.print(escape(result.references.output.rstrip()))

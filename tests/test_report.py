@@ -1,0 +1,57 @@
+"""`evidence report`: the whole job for one article, in the terminal, as JSON and as one HTML page."""
+
+import html.parser
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def seed(tmp_path):
+    path = tmp_path / "seed"
+    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
+    return path
+
+
+def test_the_readme_main_job_runs_offline_and_says_what_it_could_not_check(run, seed, tmp_path):
+    page = tmp_path / "report.html"
+    result = run("--library", seed, "--offline", "report", seed / "articles" / "nerve-pain.md", "--html", page)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("nerve-pain.md: ready (5 references could not be checked)")
+    assert "#autonomic-balance" in out and "hamvas2023acupuncture" in out
+    assert "5 not checked against Crossref (offline)" in out
+    assert "Dorsher, P. T., & McIntosh, P. M. (2011)." in out
+    text = page.read_text()
+    for claim in ("nerve-repair", "pain-relief", "neuroplasticity", "autonomic-balance"):
+        assert f'id="claim-{claim}"' in text
+    assert "<script" not in text and "http://" not in text.replace("http://www.w3.org", "")
+    parser = html.parser.HTMLParser()
+    parser.feed(text)  # well-formed enough for the standard parser
+
+
+def test_online_the_report_fetches_records_and_finds_mismatches_and_retractions(run, library, crossref, tmp_path):
+    good, other = "10.1002/jor.1100150407", "10.1038/srep16696"
+    assert run("--library", library, "--offline", "init", library).exit_code == 0
+    crossref.records[other] = dict(
+        crossref.records[other],
+        **{"updated-by": [{"DOI": "10.1038/retraction", "type": "retraction", "source": "publisher"}]},
+    )
+    assert run("--library", library, "add", good, other).exit_code == 0
+    bib = library / "references.bib"
+    bib.write_text(bib.read_text().replace("volume = {15}", "volume = {16}"))
+    for record in (library / "records").glob("*.json"):
+        record.unlink()  # the report must fetch them again, in one batched round
+    article = tmp_path / "a.md"
+    article.write_text("Dogs got stronger [@lieber1997growth]. Oligomers are toxic [@tosatto2015single].\n")
+    crossref.log.clear()
+    result = run("--library", library, "report", article, "--json")
+    assert result.exit_code == 1
+    checks = {c["key"]: c for c in result.json()["checks"]}
+    assert checks["lieber1997growth"]["status"] == "mismatch"
+    assert "volume is 15 in the record, 16 here" in checks["lieber1997growth"]["details"]
+    assert checks["tosatto2015single"]["status"] == "retracted"
+    assert len(crossref.requests_to("list")) == 1 and not crossref.requests_to("work")
