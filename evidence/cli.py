@@ -342,6 +342,31 @@ def report(settings: Settings, article: Path, style, html_file, as_json) -> None
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="ARTICLE|FILE.bib|DOI...")
+@json_option
+@click.pass_obj
+def check(settings: Settings, sources, as_json) -> None:
+    """Check that every DOI resolves, matches what is cited, and is not retracted; suggest fixes for bad DOIs."""
+    from .checking import check as run_check
+    from .crossref import CrossrefClient, raise_if_all_unreachable
+    from .files import read_text
+    from .store import Store
+
+    store = Store(settings.library_path)
+    store = store if (store.bib_path.exists()) else None
+    client = None if settings.offline else CrossrefClient(settings.crossref_url, settings.doi_url, settings.mailto)
+    result = run_check(store, client, list(sources), lambda path: read_text(path, "file to check"))
+    if client is not None and result.items:
+        raise_if_all_unreachable(len(result.items), result.count("unreachable"), settings.crossref_url)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.check_report(result, render.console())
+    if not result.ok:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # refs, styles
 

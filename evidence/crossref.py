@@ -252,6 +252,15 @@ class CrossrefClient:
                 found[item["DOI"].lower()] = item
         return found
 
+    def search_bibliographic(self, text: str, rows: int = 5) -> list[dict]:
+        """Crossref's best matches for a written reference (``query.bibliographic``), best first."""
+        params = self._params({"query.bibliographic": text[:1000], "rows": str(rows)})
+        response = self._get(f"{self.base_url}/works", params, self.list_pacer)
+        if response.status_code != 200:
+            raise RemoteDataError(f"Crossref answered a bibliographic query with HTTP {response.status_code}.")
+        items = (self._json(response, "a bibliographic query").get("message") or {}).get("items")
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
     def agency(self, doi: str) -> str | None:
         """The registration agency of a DOI ('crossref', 'datacite', 'medra', ...) or None if it is not registered."""
         url = f"{self.base_url}/works/{quote(doi, safe='')}/agency"

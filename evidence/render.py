@@ -218,3 +218,31 @@ def report(result, out: Console) -> None:
     out.print(f"[bold underline]Reference list[/] ({escape(result.references.style_title)})")
     problem_lines(result.references.problems, result.article, out)
     out.print(escape(result.references.output.rstrip()))
+
+
+def check_report(result, out: Console) -> None:
+    styles = {
+        "ok": "green",
+        "mismatch": "red",
+        "retracted": "bold red",
+        "not-found": "red",
+        "invalid": "red",
+        "unreachable": "yellow",
+        "not-checked": "yellow",
+        "other-agency": "cyan",
+    }
+    for item in result.items:
+        where = f"{result.source}:{item.line}  " if item.line else ""
+        style = styles.get(item.status, "")
+        out.print(f"[{style}]{item.status:<12}[/] {escape(where)}{escape(item.doi)}")
+        for detail in item.details:
+            out.print(f"             {escape(detail)}")
+        if item.suggestion:
+            out.print(
+                f"             [bold]did you mean {escape(item.suggestion)}?[/] "
+                f"(agrees on {escape(', '.join(item.suggestion_agrees))})"
+            )
+    counts = {}
+    for item in result.items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    out.print(", ".join(f"{n} {status}" for status, n in counts.items()) + "." if counts else "No DOI to check.")

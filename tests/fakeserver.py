@@ -143,6 +143,26 @@ class FakeCrossref:
                     doi = unquote(path[len("/api/handles/") :]).lower()
                     self._record("handle", doi, query)
                     return self._handle(doi)
+                if path == "/works" and "query.bibliographic" in query:
+                    self._record("query", "", query)
+                    words = set(query["query.bibliographic"][0].lower().split())
+
+                    def overlap(work: dict) -> int:
+                        text = " ".join(
+                            (work.get("title") or [""])[:1] + [a.get("family", "") for a in work.get("author", [])]
+                        )
+                        return len(words & set(text.lower().split()))
+
+                    ranked = sorted(fake.records.values(), key=overlap, reverse=True)
+                    items = [w for w in ranked if overlap(w) > 0][: int(query.get("rows", ["5"])[0])]
+                    return self._json(
+                        200,
+                        {
+                            "status": "ok",
+                            "message-type": "work-list",
+                            "message": {"total-results": len(items), "items": items},
+                        },
+                    )
                 if path == "/works":
                     dois = [d[4:].lower() for d in query.get("filter", [""])[0].split(",") if d.startswith("doi:")]
                     self._record("list", ",".join(dois), query)

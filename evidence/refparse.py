@@ -1,0 +1,165 @@
+"""Reading a written reference list: find the section, split it into entries, parse each entry's fields.
+
+Pure heuristics for the styles practitioners use (APA and its variants, Vancouver/NLM, AMA, Harvard): first author,
+authors' family names, year, title, journal, volume, issue, pages or article number, and the DOI. A field that cannot
+be read is left empty rather than guessed; comparison then skips it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .doi import find_dois
+
+_HEADING = re.compile(
+    r"^\s*(?:#{1,6}\s*)?(references|bibliography|works cited|reference list|literature cited|"
+    r"sources)\s*:?\s*$",
+    re.I,
+)
+_NUMBERED = re.compile(r"^\s*(?:\[\d+\]|\d+[.)])\s+")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\bdoi:\s*\S+", re.I)
+_YEAR_PAREN = re.compile(r"\(((?:19|20)\d{2})[a-z]?(?:,[^)]*)?\)")
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})[a-z]?(?![\d])")
+_VOLUME = re.compile(
+    r"(?P<volume>\d+)\s*(?:\((?P<issue>[\w\s-]+)\))?\s*[:,]\s*(?:pp?\.\s*|Article\s+|e)?"
+    r"(?P<first>[A-Za-z]?\d+)(?:\s*[-–—]\s*(?P<last>[A-Za-z]?\d+))?"
+)
+_IEEE = re.compile(
+    r"vol\.\s*(?P<volume>\w+)(?:,\s*no\.\s*(?P<issue>\w+))?(?:,\s*(?:pp?\.|Art\.\s*no\.)\s*"
+    r"(?P<first>[A-Za-z]?\d+))?",
+    re.I,
+)
+_AUTHOR_STOP = re.compile(r"\bet al\b\.?|&|\band\b", re.I)
+
+
+@dataclass(frozen=True)
+class ParsedRef:
+    text: str
+    line: int
+    doi: str = ""
+    first_author: str = ""
+    authors: tuple[str, ...] = field(default_factory=tuple)
+    year: str = ""
+    title: str = ""
+    journal: str = ""
+    volume: str = ""
+    issue: str = ""
+    first_page: str = ""
+
+
+def reference_section(text: str) -> list[tuple[int, str]]:
+    """(line, entry text) for each entry under the last References-like heading; numbered entries may wrap."""
+    lines = text.splitlines()
+    start = None
+    for number, line in enumerate(lines):
+        if _HEADING.match(line):
+            start = number + 1
+    if start is None:
+        return []
+    entries: list[tuple[int, str]] = []
+    for number in range(start, len(lines)):
+        line = lines[number].rstrip()
+        if line.strip().startswith("<!--"):
+            continue
+        if re.match(r"^\s*#{1,6}\s", line):
+            break
+        if not line.strip():
+            continue
+        continuation = entries and line.startswith((" ", "\t")) and not _NUMBERED.match(line)
+        if continuation:
+            entries[-1] = (entries[-1][0], entries[-1][1] + " " + line.strip())
+        else:
+            entries.append((number + 1, _NUMBERED.sub("", line).strip()))
+    return entries
+
+
+def _family(author: str) -> str:
+    author = author.strip().strip(",.;")
+    if "," in author:
+        return author.split(",")[0].strip()
+    words = author.split()
+    if not words:
+        return ""
+    # 'Yang Y', 'Dorsher PT' (Vancouver: family first, initials after) or 'Y. Yang' (IEEE: initials first).
+    if len(words) > 1 and re.fullmatch(r"[A-Z]{1,3}\.?|(?:[A-Z]\.)+-?(?:[A-Z]\.)*", words[-1]):
+        return " ".join(words[:-1])
+    if re.fullmatch(r"(?:[A-Z]\.\s?)+", words[0]) or re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", words[0]):
+        return " ".join(w for w in words if not re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", w))
+    return words[-1] if len(words) == 2 and words[0][0].isupper() and len(words[0]) > 3 else words[0]
+
+
+def _authors(part: str) -> list[str]:
+    part = _AUTHOR_STOP.sub(";", part)
+    if part.count(";") == 0 and re.search(r",\s*[A-Z]\.", part):
+        # APA: 'Mehta, S., Orr, K.' -> pairs of family, initials
+        pieces = re.split(r"(?<=\.),\s*(?=[A-Z][^\s,.]+,)", part)
+    else:
+        pieces = re.split(r";|,(?=\s*[A-Z][a-z'’-]+\s+[A-Z]{1,3}\b)", part)
+    return [f for f in (_family(p) for p in pieces) if f and f.lower() not in ("others",)]
+
+
+def parse_reference(text: str, line: int = 0) -> ParsedRef:
+    """Fields of one written reference."""
+    dois = find_dois(text)
+    body = _URL.sub(" ", text).strip()
+    body = re.sub(r"\s+", " ", body)
+    year, authors_part, rest = "", "", body
+    match = _YEAR_PAREN.search(body)
+    quoted = re.search(r"[“\"]([^”\"]{8,})[”\"]", body)
+    if quoted:  # IEEE and others: 'A. Author, “Title,” Journal, vol. 1, no. 2, pp. 3–4, 2020.'
+        authors = _authors(body[: quoted.start()])
+        tail = body[quoted.end() :]
+        found = _YEAR.search(tail)
+        ieee = _IEEE.search(tail)
+        journal = tail.strip(" ,.").split(",")[0].strip(" ,.")
+        return ParsedRef(
+            text,
+            line,
+            dois[0] if dois else "",
+            authors[0] if authors else "",
+            tuple(authors),
+            found.group(1) if found else "",
+            quoted.group(1).strip(" ,."),
+            journal,
+            ieee.group("volume") if ieee else "",
+            (ieee.group("issue") or "") if ieee else "",
+            (ieee.group("first") or "") if ieee else "",
+        )
+    if match:
+        year = match.group(1)
+        authors_part, rest = body[: match.start()], body[match.end() :].lstrip(" .")
+    else:
+        # Vancouver/AMA: 'Authors. Title. Journal. 2013;19(1):61-77.'
+        first_stop = re.search(r"\.\s+(?=[A-Z0-9])", body)
+        if first_stop:
+            authors_part, rest = body[: first_stop.start()], body[first_stop.end() :]
+        found = _YEAR.search(rest)
+        year = found.group(1) if found else ""
+    authors = _authors(authors_part)
+    segments = [s.strip() for s in re.split(r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[?!])\s+", rest) if s.strip()]
+    title = segments[0].rstrip(".") if segments else ""
+    journal, volume, issue, first_page = "", "", "", ""
+    tail = " ".join(segments[1:])
+    numbers = _VOLUME.search(tail)
+    if numbers:
+        volume, issue, first_page = numbers.group("volume"), numbers.group("issue") or "", numbers.group("first")
+        journal_part = tail[: numbers.start()]
+    else:
+        journal_part = tail
+    journal = re.split(r"[,;]?\s+\d|[,;]\s*\d|\.\s", journal_part.strip(" ,.;") + " ")[0].strip(" ,.;")
+    if year and volume == year:
+        volume = ""
+    return ParsedRef(
+        text,
+        line,
+        dois[0] if dois else "",
+        authors[0] if authors else "",
+        tuple(authors),
+        year,
+        title,
+        journal,
+        volume,
+        issue.strip(),
+        first_page,
+    )

@@ -1,0 +1,149 @@
+"""`evidence check`: DOIs resolve, match the written reference, are not retracted; mistyped DOIs get a fix."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evidence.checking import doi_variants
+from evidence.refparse import parse_reference, reference_section
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "nerve-pain-article.txt"
+FACTS = Path(__file__).resolve().parents[2] / "shared" / "test-corpora" / "crossref-seed" / "five-seed-dois.json"
+pytestmark = pytest.mark.skipif(not SEED.exists(), reason="../shared is not beside the checkout")
+
+
+def seed_messages() -> dict[str, dict]:
+    """Crossref-shaped messages built from the verified facts about the seed's five works (synthetic records: only
+    the fields those facts establish)."""
+    shapes = {
+        "10.1310/sci1901-61": dict(
+            author=[{"family": "Mehta", "given": "Swati"}],
+            volume="19",
+            issue="1",
+            page="61-77",
+            **{"published-print": {"date-parts": [[2013]]}},
+        ),
+        "10.3389/fncel.2023.1253438": dict(
+            author=[{"family": "Yang", "given": "Yongke"}],
+            volume="17",
+            **{"article-number": "1253438", "published-online": {"date-parts": [[2023, 10, 24]]}},
+        ),
+        "10.1016/s2095-4964(17)60378-9": dict(
+            author=[{"family": "Fan", "given": "Arthur Yin"}],
+            volume="15",
+            issue="6",
+            page="411-425",
+            **{"published-print": {"date-parts": [[2017, 11]]}},
+        ),
+        "10.1093/ecam/nep010": dict(
+            author=[{"family": "Dorsher", "given": "Peter T."}],
+            volume="2011",
+            **{"article-number": "428108", "issued": {"date-parts": [[2011]]}},
+        ),
+        "10.1016/j.ctim.2022.102905": dict(
+            author=[{"family": "Hamvas", "given": "Szilvia"}],
+            volume="72",
+            **{
+                "article-number": "102905",
+                "published-online": {"date-parts": [[2022, 12, 6]]},
+                "published-print": {"date-parts": [[2023, 3]]},
+            },
+        ),
+    }
+    messages = {}
+    for work in json.loads(FACTS.read_text())["works"]:
+        doi = work["doi"].lower()
+        messages[doi] = {
+            "DOI": work["doi"],
+            "type": "journal-article",
+            "title": [work["title"]],
+            "container-title": [work["journal"]],
+            **shapes[doi],
+        }
+    return messages
+
+
+@pytest.fixture
+def seeded(crossref):
+    crossref.records.update(seed_messages())
+    return crossref
+
+
+def test_the_seed_articles_five_references_all_check_out(run, seeded):
+    result = run("check", SEED, "--json")
+    assert result.exit_code == 0, result.stdout
+    items = result.json()["items"]
+    assert [i["status"] for i in items] == ["ok"] * 5
+    assert [i["line"] for i in items] == [30, 31, 32, 33, 34]
+    yang = items[1]
+    assert {"first author", "year", "title", "journal", "volume", "pages"} <= set(yang["agree"])
+    assert len(seeded.requests_to("list")) == 1
+
+
+def test_a_wrong_year_and_volume_are_named(run, seeded, tmp_path):
+    article = tmp_path / "a.md"
+    article.write_text(
+        SEED.read_text()
+        .replace("(2011). Acupuncture", "(2009). Acupuncture")
+        .replace("Medicine, 72, 102905", "Medicine, 27, 102905")
+    )
+    result = run("check", article, "--json")
+    assert result.exit_code == 1
+    by_doi = {i["doi"]: i for i in result.json()["items"]}
+    assert by_doi["10.1093/ecam/nep010"]["details"] == ["year is 2011 in the record, 2009 here"]
+    assert by_doi["10.1016/j.ctim.2022.102905"]["details"] == ["volume is 72 in the record, 27 here"]
+
+
+def test_a_mistyped_doi_gets_a_corrected_one_whose_record_agrees(run, seeded, tmp_path):
+    article = tmp_path / "a.md"
+    article.write_text(SEED.read_text().replace("10.1093/ecam/nep010", "10.1093/ecam/nep0107"))
+    result = run("check", article, "--json")
+    assert result.exit_code == 1
+    item = next(i for i in result.json()["items"] if i["doi"] == "10.1093/ecam/nep0107")
+    assert item["status"] == "not-found"
+    assert item["suggestion"] == "10.1093/ecam/nep010"
+    assert {"first author", "title", "journal"} <= set(item["suggestion_agrees"])
+
+
+def test_a_retracted_work_is_reported(run, seeded):
+    seeded.records["10.1093/ecam/nep010"]["updated-by"] = [{"DOI": "10.1093/ecam/retraction", "type": "retraction"}]
+    result = run("check", "10.1093/ecam/nep010", "https://doi.org/10.1016/j.ctim.2022.102905", "--json")
+    statuses = [i["status"] for i in result.json()["items"]]
+    assert statuses == ["retracted", "ok"] and result.exit_code == 1
+
+
+def test_offline_nothing_is_claimed_as_checked(run, seeded):
+    result = run("--offline", "check", SEED)
+    assert result.exit_code == 1 and "5 not-checked" in result.stdout
+    assert not seeded.log
+
+
+def test_reference_entries_are_parsed_field_by_field():
+    entries = reference_section(SEED.read_text())
+    fan = parse_reference(entries[2][1])
+    assert (fan.first_author, fan.year, fan.journal, fan.volume, fan.issue, fan.first_page) == (
+        "Fan",
+        "2017",
+        "Journal of Integrative Medicine",
+        "15",
+        "6",
+        "411",
+    )
+    vancouver = parse_reference("Frank HS. The structure of ordinary water. Science. 1970 Aug 14;169(3946):635-41.")
+    assert (vancouver.first_author, vancouver.year, vancouver.title, vancouver.journal) == (
+        "Frank",
+        "1970",
+        "The structure of ordinary water",
+        "Science",
+    )
+    ieee = parse_reference(
+        "H. S. Frank, “The Structure of Ordinary Water,” Science, vol. 169, no. 3946, pp. 635–641, Aug. 1970."
+    )
+    assert (ieee.first_author, ieee.volume, ieee.issue, ieee.first_page) == ("Frank", "169", "3946", "635")
+
+
+def test_doi_variants_cover_junk_and_one_extra_character():
+    variants = doi_variants("10.1093/ecam/nep0107")
+    assert "10.1093/ecam/nep010" in variants
+    assert "10.1234/abc" in doi_variants("10.1234/abc).")
