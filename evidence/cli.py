@@ -122,7 +122,9 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
     if not values:
         raise UsageError("Give at least one DOI, or --from FILE.")
     library = settings.open()
-    if not settings.offline and not settings.mailto and not as_json:
+    from .services import parse_doi_arguments
+
+    if not settings.offline and not settings.mailto and not as_json and parse_doi_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
     with _progress(len(values), "Fetching", enabled=not as_json) as progress:
         report = library.add(values, refresh=refresh, progress=progress)
@@ -190,7 +192,7 @@ def import_(settings: Settings, file: Path, as_json) -> None:
     library = settings.open()
     report = library.import_file(file)
     for problem in report.problems:
-        note(f"{file.name}: {problem}")
+        note(problem)
     if as_json:
         render.print_json(report)
     else:
@@ -407,6 +409,8 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
     if output:
         write_atomic(Path(output), result.output.encode("utf-8"))
         note(f"Wrote {output}.")
+    if not result.keys and not result.problems:
+        note(f"{article.name} cites no works: no [@key] citations and no DOIs were found in it.")
     if as_json:
         render.print_json(result)
     elif not output and not insert:
