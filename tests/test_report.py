@@ -55,3 +55,47 @@ def test_online_the_report_fetches_records_and_finds_mismatches_and_retractions(
     assert "volume is 15 in the record, 16 here" in checks["lieber1997growth"]["details"]
     assert checks["tosatto2015single"]["status"] == "retracted"
     assert len(crossref.requests_to("list")) == 1 and not crossref.requests_to("work")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (.ci/run installs it when it can)")
+def test_the_html_report_renders_in_headless_chromium_with_every_claim_and_reference(run, seed, tmp_path):
+    import subprocess
+
+    page = tmp_path / "report.html"
+    assert (
+        run("--library", seed, "--offline", "report", seed / "articles" / "nerve-pain.md", "--html", page).exit_code
+        == 0
+    )
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--user-data-dir=" + str(tmp_path / "profile"),
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    dom = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    for claim in ("nerve-repair", "pain-relief", "neuroplasticity", "autonomic-balance"):
+        assert f'id="claim-{claim}"' in dom
+    for key in (
+        "mehta2013neuropathic",
+        "yang2023application",
+        "fan2017acupuncture",
+        "dorsher2011acupuncture",
+        "hamvas2023acupuncture",
+    ):
+        assert key in dom
+    assert dom.count('class="csl-entry"') == 5
+    assert "Uncaught" not in done.stderr and ":CONSOLE(" not in done.stderr
