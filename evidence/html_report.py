@@ -17,7 +17,8 @@ h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ccc}
 .card h3{margin:.2rem 0 .6rem;font-size:1.05rem}.support{margin:.4rem 0 .4rem 1rem}
 .stance{display:inline-block;min-width:6.5rem;font-weight:600}.supports{color:#166534}
 .contradicts{color:#991b1b}.background{color:#6b7280}.passage{font-style:italic;margin-left:7rem}
-table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;overflow-wrap:anywhere;font-size:.9rem}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;overflow-wrap:anywhere;font-size:.9rem}
 .status-verified{color:#166534}.status-mismatch,.status-retracted{color:#991b1b;font-weight:600}
 .status-not-checked,.status-no-doi{color:#92400e}.csl-entry{margin:.5rem 0;padding-left:2rem;text-indent:-2rem}
 @media print{body{margin:0;max-width:none}.card{border-color:#999}}
