@@ -29,6 +29,14 @@ def _quiet(*_args) -> None:
     return None
 
 
+def _load(store, notify: Notify):
+    """references.bib, with each problem in it told once (unreadable blocks are kept verbatim, never dropped)."""
+    bib = store.load_bib()
+    for problem in bib.problems:
+        notify(problem)
+    return bib
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Building works
 
@@ -89,7 +97,7 @@ def add_dois(
     dois, outcomes = parse_doi_arguments(values)
     results: dict[str, AddOutcome] = {}
     with store.locked(on_wait=notify):
-        bib = store.load_bib()
+        bib = _load(store, notify)
         present = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
         total, done = len(dois), 0
@@ -247,7 +255,7 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
     suffix = path.suffix.lower()
     added, present, skipped, problems = [], [], [], []
     with store.locked(on_wait=notify):
-        bib = store.load_bib()
+        bib = _load(store, notify)
         dois = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
         if suffix in (".bib", ".bibtex", ".txt") or (

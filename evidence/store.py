@@ -187,6 +187,27 @@ def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: di
     )
 
 
+def _text_after_value(value: str) -> str:
+    """What follows the closing delimiter of a braced or quoted value: bibtexparser's trace of a missing comma."""
+    value = value.strip()
+    if not value or value[0] not in '{"':
+        return ""
+    depth, closing = 0, None
+    for position, char in enumerate(value):
+        if value[0] == "{":
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth == 0:
+                closing = position
+                break
+        elif position and char == '"' and value[position - 1] != "\\":
+            closing = position
+            break
+    if closing is None:
+        return ""
+    rest = value[closing + 1 :].strip()
+    return rest if re.match(r"^[A-Za-z_][\w-]*\s*=", rest) else ""
+
+
 def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
     """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read."""
     library = bibtexparser.parse_string(text, parse_stack=[])
@@ -213,6 +234,13 @@ def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
                 bib.blocks.append(Block(raw=raw, line=line, failed=True))
                 continue
             seen[work.key.lower()] = line
+            for name, value in raw_fields.items():
+                swallowed = _text_after_value(value)
+                if swallowed:
+                    bib.problems.append(
+                        f"{source} line {line}: in '{work.key}', a comma seems to be missing after the field "
+                        f"'{name}': '{swallowed[:40]}' was read as part of its value; add the comma."
+                    )
             bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.DuplicateBlockKeyBlock):
             bib.problems.append(

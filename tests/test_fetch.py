@@ -156,3 +156,32 @@ def test_killing_add_at_random_moments_loses_and_duplicates_nothing(library, tmp
     assert sorted(entry["doi"] for entry in entries.values()) == sorted(records)
     assert len(list((library / "records").glob("*.json"))) == 200
     assert len(entries) == 200  # no key twice: both readers would have reported a duplicate
+
+
+def test_two_adds_at_once_lose_no_update(library, tmp_path):
+    """Two `add --from` runs on one library at the same time: the lock makes them take turns; both sets stored."""
+    records = synthetic_records(60)
+    server = FakeCrossref(records=records, latency=0.02).start()
+    dois = list(records)
+    env = dict(
+        os.environ,
+        EVIDENCE_CROSSREF_URL=server.url,
+        EVIDENCE_DOI_URL=server.url,
+        EVIDENCE_MAILTO="test@example.org",
+        PYTHONPATH=str(ROOT),
+    )
+    processes = []
+    try:
+        for number, part in enumerate((dois[:30], dois[30:])):
+            listing = tmp_path / f"part{number}.txt"
+            listing.write_text("\n".join(part))
+            command = [sys.executable, "-m", "evidence", "--library", str(library), "add", "--from", str(listing)]
+            processes.append(
+                subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            )
+        codes = [process.wait(timeout=120) for process in processes]
+    finally:
+        server.stop()
+    assert codes == [0, 0], [p.stderr.read() for p in processes]
+    entries = read_both(library / "references.bib")
+    assert sorted(entry["doi"] for entry in entries.values()) == sorted(dois)

@@ -114,3 +114,37 @@ def test_the_embedded_library_reads_the_same_in_both_parsers_and_is_canonical():
         "10.1016/j.ctim.2022.102905",
     }
     assert all(w.get("annotation") for w in bib.works)
+
+
+TRAPS = """@string{jn = "Journal of Nerve Pain"}
+
+@article{comma2020,
+  title = {Nerve pain}
+  year = {2020},
+  journal = jn,
+}
+
+@misc{broken, title = {never closed
+
+@book{fine2021,
+  title = {Still here},
+  year = {2021},
+}
+"""
+
+
+def test_bibtexparsers_traps_survive_several_round_trips(run, tmp_path, crossref):
+    """Failed blocks are not re-wrapped, @string macros not expanded, a missing comma is reported, not hidden."""
+    library = tmp_path / "lib"
+    run("init", library)
+    (library / "references.bib").write_text(TRAPS)
+    dois = ["10.1002/jor.1100150407", "10.1038/srep16696", "10.1111/ele.14024"]
+    for doi in dois:
+        result = run("--library", library, "add", doi)
+        assert result.exit_code == 0, result.stderr
+        assert "a comma seems to be missing after the field 'title'" in result.stderr
+        assert "this block is not valid BibTeX and was kept as it is" in result.stderr
+    text = (library / "references.bib").read_text()
+    assert text.startswith(TRAPS.rstrip("\n"))  # the user's part, byte for byte, after three rewrites
+    assert text.count("% WARNING") == 0 and text.count("@misc{broken") == 1
+    assert "journal = jn," in text and text.count("@string{jn") == 1
