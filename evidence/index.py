@@ -8,9 +8,11 @@ entries only, and a missing, stale-schema or damaged index is rebuilt from the .
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,7 +243,8 @@ class SearchIndex:
 def _free_text_query(terms: list[str]):
     from whoosh import query as wquery
 
-    boosts = {"title": 3.0, "abstract": 1.0, "annotation": 1.5, "keywords": 2.0}
+    # Equal weights for claims: a title boost of 3 (right for `search`) cost 0.1 nDCG@10 on SciFact's training claims.
+    boosts = {"title": 1.0, "abstract": 1.0, "annotation": 1.0, "keywords": 1.0}
     return wquery.Or([wquery.Term(name, term, boost=boost) for name, boost in boosts.items() for term in terms])
 
 
@@ -263,15 +266,30 @@ def _not_means_without(parsed):
     return wquery.AndNot(wanted, unwanted)
 
 
-def _analyser():
-    from whoosh.analysis import StemmingAnalyzer
+_TOKEN = re.compile(r"\w+(?:\.?\w+)*")
 
-    return StemmingAnalyzer()
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from whoosh.analysis import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stemmed(word: str) -> str:
+    from whoosh.lang.porter import stem as porter
+
+    return porter(word)
 
 
 def analyse(text: str) -> list[str]:
-    """The index's own tokens for a text (lower-cased, stop words dropped, Porter-stemmed), in order."""
-    return [token.text for token in _analyser()(text or "")]
+    """The index's own tokens for a text, in order: the StemmingAnalyzer's steps (tokens, lower case, stop words and
+    one-letter words dropped, Porter stems), done directly with a stem cache because reranking analyses thousands of
+    sentences per claim."""
+    stop = _stop_words()
+    words = (w for w in _TOKEN.findall((text or "").lower()) if len(w) > 1 and w not in stop)
+    return [_stemmed(w) for w in words]
 
 
 def _apply_field_aliases(text: str) -> str:
