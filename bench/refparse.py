@@ -49,7 +49,9 @@ def labelled():
                     labels["first author"] = words
             for title in bibl.findall(f"{TEI}title"):
                 value = " ".join("".join(title.itertext()).split())
-                labels["title" if title.get("level") == "a" else "journal" if title.get("level") == "j" else "x"] = value
+                labels["title" if title.get("level") == "a" else "journal" if title.get("level") == "j" else "x"] = (
+                    value
+                )
             date = bibl.find(f"{TEI}date")
             if date is not None:
                 year = re.search(r"(19|20)\d{2}", "".join(date.itertext()))
@@ -95,15 +97,19 @@ def main() -> None:
             if text and doi and doi in text.lower():
                 present += 1
                 found += doi in find_dois(text)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}\n"
+    )
     print(f"GROBID evaluation set: {count} labelled reference strings\n")
     print("| field | right | labelled | accuracy |")
     print("|---|---:|---:|---:|")
     for name in ("first author", "year", "title", "journal", "volume", "first page"):
         print(f"| {name} | {right[name]} | {total[name]} | {right[name] / max(1, total[name]):.1%} |")
-    print(f"\nDOI extraction recall (deposited strings that contain their DOI): {found}/{present} = "
-          f"{found / max(1, present):.1%}")
+    print(
+        f"\nDOI extraction recall (deposited strings that contain their DOI): {found}/{present} = "
+        f"{found / max(1, present):.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -99,6 +99,36 @@ def _authors(part: str) -> list[str]:
     return [f for f in (_family(p) for p in pieces) if f and f.lower() not in ("others",)]
 
 
+_NAME_CHUNK = re.compile(r"^(?:(?:[A-Z]\.[\s-]?)+\s*[\w'’ -]+|[\w'’ -]+,?\s+(?:[A-Z]\.\s?)+)(?:\s+et al\.?)?$")
+
+
+def _physics_layout(text: str, line: int, before_year: str, year: str, dois: list[str]) -> ParsedRef | None:
+    """'C. J. Hamer, Nucl. Phys. B 195, 503 (1982).': authors, journal with volume, page, year last, no title."""
+    chunks = [c.strip() for c in re.split(r",\s*|\s+and\s+", before_year.strip(" .")) if c.strip()]
+    authors = []
+    while chunks and _NAME_CHUNK.match(chunks[0]):
+        authors.append(_family(re.sub(r"\s+et al\.?$", "", chunks.pop(0))))
+    if not authors or not chunks:
+        return None
+    venue = re.match(r"^(?P<journal>.*?\D)\s*(?P<volume>\d+)$", chunks[0])
+    if not venue:
+        return None
+    first_page = re.split(r"[-–]", chunks[1])[0].strip() if len(chunks) > 1 else ""
+    return ParsedRef(
+        text,
+        line,
+        dois[0] if dois else "",
+        authors[0],
+        tuple(authors),
+        year,
+        "",
+        venue.group("journal").strip(" ,."),
+        venue.group("volume"),
+        "",
+        first_page,
+    )
+
+
 def parse_reference(text: str, line: int = 0) -> ParsedRef:
     """Fields of one written reference."""
     dois = find_dois(text)
@@ -126,6 +156,10 @@ def parse_reference(text: str, line: int = 0) -> ParsedRef:
             (ieee.group("issue") or "") if ieee else "",
             (ieee.group("first") or "") if ieee else "",
         )
+    if match and not body[match.end() :].strip(" .,;[]") and "," in body[: match.start()]:
+        physics = _physics_layout(text, line, body[: match.start()], match.group(1), dois)
+        if physics is not None:
+            return physics
     if match:
         year = match.group(1)
         authors_part, rest = body[: match.start()], body[match.end() :].lstrip(" .")
