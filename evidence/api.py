@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import services
-from .crossref import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, CrossrefClient
+from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from .index import SearchIndex
 from .model import AddReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
 from .store import Store
@@ -38,7 +38,7 @@ class Library:
         self.mailto = mailto
         self.offline = offline
         self.notify = notify
-        self._client: CrossrefClient | None = None
+        self._client = None
 
     @classmethod
     def open(cls, path: str | Path, **options) -> Library:
@@ -59,11 +59,13 @@ class Library:
         return SearchIndex(self.store.index_dir, notify=self.notify)
 
     @property
-    def client(self) -> CrossrefClient | None:
+    def client(self):
         """None when offline: services then use stored records only."""
         if self.offline:
             return None
         if self._client is None:
+            from .crossref import CrossrefClient  # here, not at the top: offline commands never load requests
+
             self._client = CrossrefClient(self.crossref_url, self.doi_url, mailto=self.mailto)
         return self._client
 

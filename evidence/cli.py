@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import render
+from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from .errors import BadInputError, EvidenceError, NetworkError, UsageError
 from .version import __version__
 
@@ -31,8 +32,8 @@ class Settings:
         self.offline = offline or os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
         self.mailto = mailto or os.environ.get(ENV_MAILTO) or None
         self.debug = debug
-        self.crossref_url = os.environ.get(ENV_CROSSREF) or "https://api.crossref.org"
-        self.doi_url = os.environ.get(ENV_DOI) or "https://doi.org"
+        self.crossref_url = os.environ.get(ENV_CROSSREF) or DEFAULT_CROSSREF_URL
+        self.doi_url = os.environ.get(ENV_DOI) or DEFAULT_DOI_URL
 
     def options(self) -> dict:
         return {

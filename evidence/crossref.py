@@ -16,11 +16,10 @@ from urllib.parse import quote
 
 import requests
 
+from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from .errors import NetworkError, RemoteDataError
 from .version import __version__
 
-DEFAULT_CROSSREF_URL = "https://api.crossref.org"
-DEFAULT_DOI_URL = "https://doi.org"
 # Crossref's limits from December 2025: (single requests per second, list requests per second, concurrent).
 PUBLIC_POOL = (5.0, 1.0, 1)
 POLITE_POOL = (10.0, 3.0, 3)

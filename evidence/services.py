@@ -14,7 +14,7 @@ from . import bibtex
 from .crossref_map import crossref_to_fields
 from .csl_map import work_to_csl
 from .doi import find_dois, normalize_doi
-from .errors import BadInputError, InvalidDOIError, RemoteDataError, UsageError
+from .errors import BadInputError, InvalidDOIError, LibraryError, RemoteDataError, UsageError
 from .formats import Incoming, parse_json_works
 from .keys import base_key, unique_key
 from .model import AddOutcome, AddReport, ImportReport, SearchHit, Suggestion, Work, parse_names
@@ -150,7 +150,7 @@ def add_dois(
             _fetch_all(client, to_fetch, store_message, settle, lambda: store.save_bib(bib), notify)
         store.save_bib(bib)
         if index is not None:
-            index.sync(bib.works)
+            sync_index(store, index, bib, store.bib_signature())
     counters = getattr(client, "counters", None)
     return AddReport(
         outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
@@ -292,7 +292,7 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
                 added.append(work.key)
         store.save_bib(bib)
         if index is not None:
-            index.sync(bib.works)
+            sync_index(store, index, bib, store.bib_signature())
     return ImportReport(tuple(added), tuple(present), tuple(skipped), tuple(problems))
 
 
@@ -300,14 +300,34 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
 # search, show, export
 
 
+def sync_index(store, index, bib, signature) -> None:
+    """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
+    so that the next read-only command, while the file is unchanged, need not parse it again."""
+    index.sync(bib.works)
+    store.remember_entries(bib, signature)
+
+
 def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
-    """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
+    """Ranked works for a query, each with its best-matching sentence and the query terms marked.
+
+    While references.bib is unchanged since the last sync, only the hits' entries are read from it: a search in a
+    large library does not pay for parsing the whole file."""
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
-    bib = store.load_bib()
-    index.sync(bib.works)
-    raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
-    by_key = {work.key: work for work in bib.works}
+    by_key = None
+    if store.has_entry_map():
+        try:
+            raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
+            # None when references.bib changed since the last sync (so the hits may be stale too)
+            by_key = store.works_by_key([raw.key for raw in raw_hits])
+        except LibraryError:
+            by_key = None  # a damaged index: the full path below rebuilds it
+    if by_key is None:
+        signature = store.bib_signature()
+        bib = store.load_bib()
+        sync_index(store, index, bib, signature)
+        raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
+        by_key = {work.key: work for work in bib.works}
     hits = []
     for raw in raw_hits:
         work = by_key.get(raw.key)
@@ -370,11 +390,21 @@ def suggest(
         raise UsageError("--limit must be at least 1.")
     if not text.strip():
         raise BadInputError("There is no claim text to find support for.")
-    if works is None:
-        works = store.load_bib().works
-        index.sync(works)
-    raw, terms, idf = index.candidates(text, limit=max(pool, limit))
-    by_key = {work.key: work for work in works}
+    by_key = None
+    if works is None and store.has_entry_map():
+        try:
+            raw, terms, idf = index.candidates(text, limit=max(pool, limit))
+            by_key = store.works_by_key([hit.key for hit in raw])
+        except LibraryError:
+            by_key = None
+    if by_key is None:
+        if works is None:
+            signature = store.bib_signature()
+            bib = store.load_bib()
+            sync_index(store, index, bib, signature)
+            works = bib.works
+        raw, terms, idf = index.candidates(text, limit=max(pool, limit))
+        by_key = {work.key: work for work in works}
     texts = {}
     for hit in raw:
         work = by_key.get(hit.key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
 CONFIG_NAME = "evidence.toml"
 LOCK_NAME = ".lock"
+ENTRY_MAP = "entries.json"  # in INDEX_DIR: where each entry sits in references.bib, for reading a few without parsing
 _VERBATIM = bibtex.VERBATIM_FIELDS
 
 
@@ -47,12 +49,25 @@ _VERBATIM = bibtex.VERBATIM_FIELDS
 _LATEX_CONVERTER = None
 
 
+# The escapes this tool's own writer produces (bibtex.encode_text); escaped braces become private-use placeholders
+# so that the brace stripping of plain values leaves them alone.
+_SIMPLE_ESCAPE = re.compile(r"\\textbackslash\{\}|\\[&%#$_{}]")
+_ESCAPED = {"\\textbackslash{}": "\\", "\\{": "\ue000", "\\}": "\ue001"}
+
+
+def _plain(value: str) -> str:
+    text = value.replace("{", "").replace("}", "").replace("\ue000", "{").replace("\ue001", "}")
+    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ")
+    return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
+
+
 def latex_to_text(value: str) -> str:
-    """Plain text of a BibTeX value. Values without a backslash (nearly all) skip pylatexenc, which costs ms each."""
+    """Plain text of a BibTeX value. Values without LaTeX commands other than escaped specials (nearly all, and
+    every value this tool writes) skip pylatexenc, which costs milliseconds per value, tens on a long abstract."""
     if "\\" not in value:
-        text = value.replace("{", "").replace("}", "")
-        text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ")
-        return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
+        return _plain(value)
+    if "\\" not in _SIMPLE_ESCAPE.sub("", value):
+        return _plain(_SIMPLE_ESCAPE.sub(lambda m: _ESCAPED.get(m.group(0), m.group(0)[-1]), value))
     global _LATEX_CONVERTER
     if _LATEX_CONVERTER is None:
         from pylatexenc.latex2text import LatexNodes2Text
@@ -187,31 +202,39 @@ def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: di
     )
 
 
+_BRACE = re.compile(r"[{}]")
+_CLOSING_QUOTE = re.compile(r'(?<!\\)"')
+_FIELD_START = re.compile(r"^[A-Za-z_][\w-]*\s*=")
+
+
 def _text_after_value(value: str) -> str:
     """What follows the closing delimiter of a braced or quoted value: bibtexparser's trace of a missing comma."""
     value = value.strip()
-    if not value or value[0] not in '{"':
+    if not value or value[0] not in '{"' or "=" not in value:
         return ""
-    depth, closing = 0, None
-    for position, char in enumerate(value):
-        if value[0] == "{":
-            depth += {"{": 1, "}": -1}.get(char, 0)
+    closing = None
+    if value[0] == "{":
+        depth = 0
+        for match in _BRACE.finditer(value):
+            depth += 1 if match.group() == "{" else -1
             if depth == 0:
-                closing = position
+                closing = match.start()
                 break
-        elif position and char == '"' and value[position - 1] != "\\":
-            closing = position
-            break
+    else:
+        match = _CLOSING_QUOTE.search(value, 1)
+        closing = match.start() if match else None
     if closing is None:
         return ""
     rest = value[closing + 1 :].strip()
-    return rest if re.match(r"^[A-Za-z_][\w-]*\s*=", rest) else ""
+    return rest if _FIELD_START.match(rest) else ""
 
 
-def parse_bibtex(text: str, source: str = "references.bib") -> BibFile:
-    """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read."""
+def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, str] | None = None) -> BibFile:
+    """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read.
+
+    ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed)."""
     library = bibtexparser.parse_string(text, parse_stack=[])
-    bib = BibFile(source_text=text)
+    bib = BibFile(source_text=text, strings=dict(strings or {}))
     lines = text.splitlines(keepends=True)
     starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
     bib.head = "".join(lines[: starts[0]]) if starts else text
@@ -427,6 +450,56 @@ class Store:
         write_atomic(self.bib_path, text.encode("utf-8"))
         bib.source_text = text
         return True
+
+    # Reading a few entries without parsing the whole file ---------------------------------------------------------
+    def bib_signature(self, handle=None) -> list[int] | None:
+        """Size, modification time and inode of references.bib: any edit or atomic replacement changes one of them."""
+        try:
+            status = os.fstat(handle.fileno()) if handle is not None else self.bib_path.stat()
+        except OSError:
+            return None
+        return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+    def remember_entries(self, bib: BibFile, signature: list[int] | None) -> None:
+        """Record the byte span of every entry of ``bib`` (as read under ``signature``), so that a read-only command
+        can fetch the few works it shows from the file instead of parsing all of it. Derived data: failures are
+        ignored and the next full read writes it again."""
+        text = bib.render()
+        if signature is None or text != bib.source_text or len(text.encode("utf-8")) != signature[0]:
+            return  # changed since read, or not plain UTF-8 on disk (a BOM, another encoding): spans would be wrong
+        spans, position = {}, len(bib.head.encode("utf-8"))
+        for block in bib.blocks:
+            size = len(block.raw.encode("utf-8"))
+            if block.work is not None:
+                spans[block.work.key] = [position, size]
+            position += size
+        data = {"signature": signature, "strings": bib.strings, "spans": spans}
+        with contextlib.suppress(OSError):
+            self.index_dir.mkdir(exist_ok=True)
+            write_atomic(self.index_dir / ENTRY_MAP, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+    def has_entry_map(self) -> bool:
+        return (self.index_dir / ENTRY_MAP).is_file()
+
+    def works_by_key(self, keys: list[str]) -> dict[str, Work] | None:
+        """The works with these keys, read from their recorded spans; None unless the record still describes the
+        file (same signature) and every key is found where it says."""
+        try:
+            data = json.loads((self.index_dir / ENTRY_MAP).read_text(encoding="utf-8"))
+            with open(self.bib_path, "rb") as handle:
+                if data.get("signature") != self.bib_signature(handle):
+                    return None
+                spans = data["spans"]
+                chunks = []
+                for key in keys:
+                    start, size = spans[key]
+                    handle.seek(start)
+                    chunks.append(handle.read(size))
+            text = b"".join(chunks).decode("utf-8")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        works = {work.key: work for work in parse_bibtex(text, strings=data.get("strings")).works}
+        return works if all(key in works for key in keys) else None
 
     # records/ -----------------------------------------------------------------------------------------------------
     def record_path(self, doi: str) -> Path:

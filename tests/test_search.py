@@ -127,3 +127,30 @@ def test_a_phrase_can_start_a_boolean_query(run, filled):
     result = run("--library", filled, "search", '"alpha-synuclein" AND oligomers', "--json")
     assert result.exit_code == 0, result.stderr
     assert keys(result) == ["tosatto2015single"]
+
+
+def test_while_the_bib_is_unchanged_a_search_reads_only_the_entries_it_shows(run, filled, monkeypatch):
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
+
+    def no_full_read(self):
+        raise AssertionError("the whole references.bib was parsed")
+
+    monkeypatch.setattr("evidence.store.Store.load_bib", no_full_read)
+    result = run("--library", filled, "search", "beagles", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["hits"][0]["title"].startswith("Growth hormone secretagogue")
+
+
+def test_an_edit_that_moves_every_entry_is_noticed_and_the_shown_work_is_the_right_one(run, filled):
+    run("--library", filled, "search", "beagles", "--json")
+    bib = filled / "references.bib"
+    bib.write_text("% a note the user added at the top, which shifts every entry\n\n" + bib.read_text())
+    hit = run("--library", filled, "search", "beagles", "--json").json()["hits"][0]
+    assert (hit["key"], hit["year"]) == ("lieber1997growth", "1997")
+    assert "beagle" in hit["snippet"].lower() and hit["title"].startswith("Growth hormone")
+
+
+def test_a_damaged_entry_map_is_ignored(run, filled):
+    run("--library", filled, "search", "beagles", "--json")
+    (filled / ".index" / "entries.json").write_text("{not json")
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]

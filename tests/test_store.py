@@ -3,8 +3,11 @@
 from pathlib import Path
 
 from bibcheck import read_both
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pylatexenc.latex2text import LatexNodes2Text
 
-from evidence import services
+from evidence import bibtex, services
 from evidence.store import Store, parse_bibtex
 
 USER_FILE = """% My nerve-pain reading list, kept by hand.
@@ -148,3 +151,15 @@ def test_bibtexparsers_traps_survive_several_round_trips(run, tmp_path, crossref
     assert text.startswith(TRAPS.rstrip("\n"))  # the user's part, byte for byte, after three rewrites
     assert text.count("% WARNING") == 0 and text.count("@misc{broken") == 1
     assert "journal = jn," in text and text.count("@string{jn") == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z09&%#$_{}\\~-é.,")), max_size=40))
+def test_values_this_tool_writes_decode_without_pylatexenc_to_the_same_text(text):
+    from evidence import store
+
+    encoded = bibtex.encode_text(text)
+    fast = store.latex_to_text(encoded)
+    converter = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
+    slow = " ".join(converter.latex_to_text(encoded).split())
+    assert fast == slow
