@@ -39,6 +39,7 @@ class Library:
         self.offline = offline
         self.notify = notify
         self._client = None
+        self._index: SearchIndex | None = None
 
     @classmethod
     def open(cls, path: str | Path, **options) -> Library:
@@ -56,7 +57,10 @@ class Library:
 
     @property
     def index(self) -> SearchIndex:
-        return SearchIndex(self.store.index_dir, notify=self.notify)
+        """One index object per Library, so its open searcher serves every query this object runs."""
+        if self._index is None:
+            self._index = SearchIndex(self.store.index_dir, notify=self.notify)
+        return self._index
 
     @property
     def client(self):
