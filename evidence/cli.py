@@ -18,6 +18,9 @@ from .errors import BadInputError, EvidenceError, NetworkError, UsageError
 from .version import __version__
 
 ENV_LIBRARY = "EVIDENCE_LIBRARY"
+# A whole book manuscript is about 2 MB of text; far beyond that a file is not an article, and claim mapping of it
+# would take minutes (a 25 MB file took 170 s), so it is refused with a sentence up front.
+ARTICLE_LIMIT = 10_000_000
 ENV_CROSSREF = "EVIDENCE_CROSSREF_URL"
 ENV_DOI = "EVIDENCE_DOI_URL"
 ENV_MAILTO = "EVIDENCE_MAILTO"
@@ -261,7 +264,7 @@ def claims(settings: Settings, article: Path | None, as_json) -> None:
     from .files import read_text
 
     library = settings.open()
-    text = read_text(article, "article") if article else None
+    text = read_text(article, "article", ARTICLE_LIMIT) if article else None
     report = library.claims(text, article.name if article else "")
     if as_json:
         render.print_json(report)
@@ -329,7 +332,7 @@ def report(settings: Settings, article: Path, style, html_file, as_json) -> None
     from .files import read_text, write_atomic
 
     library = settings.open()
-    text = read_text(article, "article")
+    text = read_text(article, "article", ARTICLE_LIMIT)
     result = library.report(text, article.name, style=style)
     if html_file:
         from .html_report import report_page
@@ -397,7 +400,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         raise UsageError("--insert writes a text or Markdown list into the article; choose --format text or markdown.")
     if insert and fmt == "text" and article.suffix.lower() in (".md", ".markdown"):
         fmt = "markdown"
-    result = library.references(read_text(article, "article"), style=style, fmt=fmt)
+    result = library.references(read_text(article, "article", ARTICLE_LIMIT), style=style, fmt=fmt)
     for problem in result.problems:
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
         note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
@@ -405,7 +408,9 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         from .refs import insert_list
 
         with library.store.locked(on_wait=note):
-            write_atomic(article, insert_list(read_text(article, "article"), result.output).encode("utf-8"))
+            write_atomic(
+                article, insert_list(read_text(article, "article", ARTICLE_LIMIT), result.output).encode("utf-8")
+            )
         note(f"Wrote the {result.style_title} list of {len(result.keys)} works into {article}.")
     if output:
         write_atomic(Path(output), result.output.encode("utf-8"))

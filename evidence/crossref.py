@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 
@@ -220,6 +220,11 @@ class CrossrefClient:
         message = data.get("message")
         if not isinstance(message, dict) or not message.get("DOI"):
             raise RemoteDataError(f"Crossref's answer for {doi} holds no work record.")
+        returned = str(message["DOI"])
+        # An alias answers with a redirect to its primary DOI, whose record is the right one; any other record is not.
+        redirected_to = unquote(response.url).lower().endswith("/works/" + returned.lower())
+        if returned.lower() != doi.lower() and not (response.history and redirected_to):
+            raise RemoteDataError(f"Crossref answered the request for {doi} with the record of {returned}.")
         return message
 
     def batch_size_for(self, dois: list[str]) -> int:

@@ -40,10 +40,17 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
-def read_text(path: Path, what: str = "file") -> str:
-    """Text of a file that should be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); a sentence otherwise."""
+def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> str:
+    """Text of a file that should be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); a sentence otherwise.
+
+    ``max_bytes`` refuses, before reading, a file too large to be what it is said to be."""
     path = Path(path)
     try:
+        if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+            raise BadInputError(
+                f"The {what} {path} is {path.stat().st_size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
+                f"evidence reads as one {what}; split it into parts."
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise BadInputError(f"The {what} {path} does not exist.") from None

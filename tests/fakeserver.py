@@ -12,9 +12,9 @@ beyond them gets 429 with ``Retry-After``. ``latency`` delays every answer, as a
 
 Tests script misbehaviour per DOI (or for list requests under the key ``"*list*"``) with ``server.script``: each
 DOI maps to a list of actions used one per request — ``"429"``, ``"500"``, ``"503"``, ``"html"``, ``"truncated"``,
-``"slow"``, ``"drop"`` (close the connection) — after which normal answers resume. ``aliases`` maps an alias DOI to
-its primary (answered with a 301, as Crossref does), ``agencies`` names DOIs registered elsewhere, and every request
-is logged in ``server.log`` so tests can count and inspect them.
+``"slow"``, ``"drop"`` (close the connection), ``"wrong"`` (another DOI's record) — after which normal answers
+resume. ``aliases`` maps an alias DOI to its primary (answered with a 301, as Crossref does), ``agencies`` names
+DOIs registered elsewhere, and every request is logged in ``server.log`` so tests can count and inspect them.
 """
 
 from __future__ import annotations
@@ -218,6 +218,9 @@ class FakeCrossref:
                 elif action == "slow":
                     time.sleep(fake.slow_seconds)
                     return False
+                elif action == "wrong":
+                    other = next(record for doi, record in sorted(fake.records.items()) if doi != key)
+                    self._json(200, {"status": "ok", "message-type": "work", "message": other})
                 elif action == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)

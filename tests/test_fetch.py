@@ -185,3 +185,15 @@ def test_two_adds_at_once_lose_no_update(library, tmp_path):
     assert codes == [0, 0], [p.stderr.read() for p in processes]
     entries = read_both(library / "references.bib")
     assert sorted(entry["doi"] for entry in entries.values()) == sorted(dois)
+
+
+def test_a_record_for_a_different_doi_than_asked_is_refused_and_nothing_is_stored(run, library, crossref):
+    crossref.script["*list*"] = ["html"]  # so the DOI is asked for on its own, where the wrong record comes back
+    crossref.script[GOOD] = ["wrong"]
+    result = run("--library", library, "add", GOOD, "--json")
+    assert result.exit_code == 1
+    outcome = result.json()["outcomes"][0]
+    assert outcome["status"] == "bad-answer"
+    assert outcome["message"].startswith(f"Crossref answered the request for {GOOD} with the record of 10.")
+    assert not list((library / "records").glob("*.json"))
+    assert "@" not in (library / "references.bib").read_text()

@@ -163,3 +163,35 @@ def test_values_this_tool_writes_decode_without_pylatexenc_to_the_same_text(text
     converter = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
     slow = " ".join(converter.latex_to_text(encoded).split())
     assert fast == slow
+
+
+def test_a_second_writer_waits_with_a_message_gives_up_in_time_and_a_killed_holder_blocks_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    from evidence.errors import LibraryError
+
+    store = Store.init(tmp_path / "lib")
+    hold = (
+        "import filelock, sys, time; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True)"
+    )
+    hold += "; time.sleep(60)"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(store.root / ".lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        messages = []
+        with (
+            pytest.raises(LibraryError, match="stayed locked by another command for 1 s"),
+            store.locked(on_wait=messages.append, timeout=1.0),
+        ):
+            pass
+        assert messages == ["Another evidence command is writing to this library; waiting for it to finish."]
+    finally:
+        holder.kill()
+        holder.wait()
+    with store.locked(timeout=2.0):  # the kernel released the dead holder's lock
+        pass
