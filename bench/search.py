@@ -371,7 +371,7 @@ def measure(size: int, parts, engines: list[str], scratch: Path) -> dict:
         build = in_child(whoosh_build, library)
         print(f"whoosh build {build['seconds']:.1f} s (parse {build['parse_seconds']:.1f} s)", flush=True)
         rest = in_child(whoosh_add_and_query, library, extra, queries)
-        rest["cold_search"] = cold_search(library, queries) if size <= 10_000 or "--cold-all" in sys.argv else None
+        rest["cold_search"] = cold_search(library, queries)
         result["whoosh"] = {"build": build, **rest}
         print(json.dumps(result["whoosh"], indent=1), flush=True)
     for name, build_fn, query_fn in (
