@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable, Iterable
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
-_WORD = re.compile(r"[\w][\w'\-]*", re.UNICODE)
+# The index's own token expression, so every word the index matched can be marked ("blood-pressure-lowering" holds
+# three words for the index, and so here).
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 
 def sentences(text: str) -> list[str]:

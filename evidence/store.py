@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import bibtexparser
-import filelock
 from bibtexparser import model as bibmodel
 
 from . import bibtex
@@ -415,6 +414,8 @@ class Store:
     @contextlib.contextmanager
     def locked(self, on_wait=None, timeout: float = 600.0):
         """Hold the library's write lock. The OS drops it when a process dies, so a killed command never blocks."""
+        import filelock  # here: read-only commands (search above all) do not pay 20 ms to import it
+
         lock = filelock.FileLock(str(self.root / LOCK_NAME))
         try:
             try:

@@ -154,3 +154,14 @@ def test_a_damaged_entry_map_is_ignored(run, filled):
     run("--library", filled, "search", "beagles", "--json")
     (filled / ".index" / "entries.json").write_text("{not json")
     assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
+
+
+def test_words_inside_hyphenated_compounds_are_marked_as_the_index_matched_them():
+    from evidence.index import stem
+    from evidence.snippets import best_passage
+
+    passage, matched = best_passage(
+        ["Weight was stable. Its blood-pressure-lowering effect was small."], ["blood", "pressur"], stem
+    )
+    assert passage == "Its **blood**-**pressure**-lowering effect was small."
+    assert matched == ("blood", "pressur")
