@@ -7,8 +7,11 @@ off where the record's print and online dates straddle it is a note, not a misma
 from __future__ import annotations
 
 import difflib
+import functools
+import gzip
 import re
 import unicodedata
+from importlib.resources import files
 
 from .crossref_map import crossref_to_fields, retraction_status
 from .model import Work, parse_names
@@ -37,10 +40,28 @@ def titles_agree(cited: str, actual: str) -> bool:
     return len(wanted) >= 3 and all(word in real for word in wanted)
 
 
+@functools.cache
+def _abbreviations() -> dict[str, str]:
+    """Crossref's list of journal abbreviations (squashed abbreviation -> full title), shipped with the package."""
+    data = files("evidence").joinpath("data", "journal-abbreviations.txt.gz").read_bytes()
+    pairs = (line.split("\t", 1) for line in gzip.decompress(data).decode("utf-8").splitlines() if "\t" in line)
+    return {abbreviation: title for abbreviation, title in pairs}
+
+
+def _squashed(name: str) -> str:
+    return _plain(name).replace(" ", "")
+
+
 def journals_agree(cited: str, full: str, short: str = "") -> bool:
-    """A journal matches its full title, its short title, or an abbreviation of either ('Front Cell Neurosci')."""
+    """A journal matches its full title, its short title, a listed abbreviation of it ('PNAS', 'N Engl J Med'), or
+    an abbreviation made of its words' beginnings ('Front Cell Neurosci')."""
     a = _plain(cited).replace(" ", "")
     if not a:
+        return True
+    expanded = _abbreviations().get(a)
+    if expanded and any(
+        _squashed(expanded).removeprefix("the") == _squashed(name).removeprefix("the") for name in (full, short) if name
+    ):
         return True
     for name in (full, short):
         b = _plain(name)

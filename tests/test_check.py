@@ -147,3 +147,22 @@ def test_doi_variants_cover_junk_and_one_extra_character():
     variants = doi_variants("10.1093/ecam/nep0107")
     assert "10.1093/ecam/nep010" in variants
     assert "10.1234/abc" in doi_variants("10.1234/abc).")
+
+
+@pytest.mark.parametrize(
+    ("cited", "full", "short", "agree"),
+    [
+        ("PNAS", "Proceedings of the National Academy of Sciences", "", True),
+        ("Proc Natl Acad Sci USA", "Proceedings of the National Academy of Sciences", "", True),
+        ("N. Engl. J. Med.", "New England Journal of Medicine", "", True),
+        ("Lancet", "The Lancet", "", True),
+        ("Front Cell Neurosci", "Frontiers in Cellular Neuroscience", "", True),
+        ("Top Spinal Cord Inj Rehabil", "Topics in Spinal Cord Injury Rehabilitation", "", True),
+        ("PNAS", "Physical Review Letters", "", False),
+        ("N Engl J Med", "The Lancet", "Lancet", False),
+    ],
+)
+def test_journal_abbreviations_from_crossrefs_list_and_from_word_beginnings_agree(cited, full, short, agree):
+    from evidence.compare import journals_agree
+
+    assert journals_agree(cited, full, short) is agree
