@@ -4,7 +4,10 @@
    each <bibl> is a reference string with its fields labelled. Per field, the share of references whose labelled
    value evidence's parser gets right: first author's family name, year, title (same words), journal, volume, first
    page. Only references where the label exists count for that field.
-2. DOI extraction recall on publisher-deposited reference strings that contain their DOI
+2. AnyStyle's curated gold set (../shared/test-corpora/reference-strings/anystyle/res/parser/gold.xml): 1,669
+   strings from many disciplines and styles, each a <sequence> of labelled parts; the string is the parts joined.
+   Same fields and scoring (journal: <journal>, else <container-title>).
+3. DOI extraction recall on publisher-deposited reference strings that contain their DOI
    (crossref-deposited-references.jsonl.gz, strings from Crossref records): does find_dois() return the true DOI?
 
 Usage: python bench/refparse.py
@@ -66,10 +69,43 @@ def labelled():
             yield text, labels
 
 
-def main() -> None:
+ANYSTYLE = STRINGS / "anystyle" / "res" / "parser" / "gold.xml"
+
+
+def first_author_words(value: str) -> list[str]:
+    first = re.split(r",| and |&|;", " ".join(value.split()))[0]
+    return [w for w in re.findall(r"[\w'’-]+", first) if len(w) > 1 and not w.isupper()]
+
+
+def anystyle_labelled():
+    for sequence in ET.parse(ANYSTYLE).getroot().iter("sequence"):
+        parts = [(child.tag, " ".join("".join(child.itertext()).split())) for child in sequence]
+        text = " ".join(value for _tag, value in parts)
+        found = dict(reversed(parts))  # the first of each tag
+        labels = {}
+        if found.get("author") and first_author_words(found["author"]):
+            labels["first author"] = first_author_words(found["author"])
+        if found.get("title"):
+            labels["title"] = found["title"].strip(" .,")
+        journal = found.get("journal") or found.get("container-title")
+        if journal:
+            labels["journal"] = re.sub(r"^In:?\s+", "", journal).strip(" .,:;")
+        year = re.search(r"(1[5-9]|20)\d{2}", found.get("date", ""))
+        if year:
+            labels["year"] = year.group(0)
+        volume = re.search(r"\d+", found.get("volume", ""))
+        if volume:
+            labels["volume"] = volume.group(0)
+        page = re.search(r"\d+", found.get("pages", ""))
+        if page:
+            labels["first page"] = page.group(0)
+        yield text, labels
+
+
+def score(strings) -> tuple[int, Counter, Counter]:
     right, total = Counter(), Counter()
     count = 0
-    for text, labels in labelled():
+    for text, labels in strings:
         count += 1
         parsed = parse_reference(text)
         for name, value in labels.items():
@@ -89,6 +125,11 @@ def main() -> None:
             else:
                 ok = parsed.first_page.lower() == value.lower()
             right[name] += ok
+    return count, right, total
+
+
+def main() -> None:
+    sets = [("GROBID evaluation set", score(labelled())), ("AnyStyle gold set", score(anystyle_labelled()))]
     found = present = 0
     with gzip.open(STRINGS / "crossref-deposited-references.jsonl.gz", "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -101,11 +142,13 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}\n"
     )
-    print(f"GROBID evaluation set: {count} labelled reference strings\n")
-    print("| field | right | labelled | accuracy |")
-    print("|---|---:|---:|---:|")
-    for name in ("first author", "year", "title", "journal", "volume", "first page"):
-        print(f"| {name} | {right[name]} | {total[name]} | {right[name] / max(1, total[name]):.1%} |")
+    for label, (count, right, total) in sets:
+        print(f"{label}: {count} labelled reference strings\n")
+        print("| field | right | labelled | accuracy |")
+        print("|---|---:|---:|---:|")
+        for name in ("first author", "year", "title", "journal", "volume", "first page"):
+            print(f"| {name} | {right[name]} | {total[name]} | {right[name] / max(1, total[name]):.1%} |")
+        print()
     print(
         f"\nDOI extraction recall (deposited strings that contain their DOI): {found}/{present} = "
         f"{found / max(1, present):.1%}"

@@ -129,8 +129,98 @@ def _physics_layout(text: str, line: int, before_year: str, year: str, dois: lis
     )
 
 
+_PAGES_MARKED = re.compile(r"\bpp?\.\s*(?P<first>[A-Za-z]?\d+)")
+_PAGE_RANGE = re.compile(r"(?<![\d.:/])(?P<first>\d{1,6})\s*[-–—]\s*(?P<last>\d{1,6})(?![\d])")
+_VOLUME_MARKED = re.compile(r"\b(?:vol|v)\.\s*(?P<volume>\d+)", re.I)
+_VOLUME_BEFORE_YEAR = re.compile(
+    r"(?<![\d(])(?P<volume>\d{1,4}),?\s*(?:(?:no\.\s*)?(?P<issue>\d{1,4})\s*)?\((?:1[5-9]|20)\d{2}\)"
+)
+_VOLUME_THEN_RANGE = re.compile(
+    r"(?<![\d(])(?P<volume>\d{1,4})(?:\s*\((?P<issue>[\w-]{1,9})\))?,?\s+(?P<first>\d{1,6})\s*[-–—]\s*\d{1,6}\b"
+)
+_VOLUME_ISSUE = re.compile(r"(?<![\d(])(?P<volume>\d{1,4})\s*\((?P<issue>[\w-]{1,9})\)")
+_VOLUME_AFTER_YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}[a-z]?,\s*(?P<volume>\d{1,4}),\s*(?=[A-Za-z]?\d)")
+
+
+def _is_year(value: str) -> bool:
+    return bool(re.fullmatch(r"(?:1[5-9]|20)\d{2}", value))
+
+
+def _fill_gaps(ref: ParsedRef) -> ParsedRef:
+    """Pages and volume from layouts the main reading missed: 'pp. 39-55', 'v. 16', '13, 5 (2004): 399-415',
+    'Study, 14 206-214, 1981'. A page range of two years ('1998-2001') is not pages; a year is never a volume."""
+    body = _URL.sub(" ", ref.text)
+    first_page = ref.first_page if ref.first_page and ref.first_page != ref.year else ""
+    volume, issue = (ref.volume, ref.issue) if not _is_year(ref.volume) else ("", "")
+    if not volume or not first_page:
+        both = _VOLUME_THEN_RANGE.search(body)
+        if both and not _is_year(both.group("volume")):
+            if not volume:
+                volume, issue = both.group("volume"), both.group("issue") or issue
+            first_page = first_page or both.group("first")
+    if not first_page:
+        marked = _PAGES_MARKED.search(body)
+        ranges = [m for m in _PAGE_RANGE.finditer(body) if not (_is_year(m["first"]) and _is_year(m["last"]))]
+        first_page = marked.group("first") if marked else ranges[-1].group("first") if ranges else ""
+    if not volume:
+        issues = (m for m in _VOLUME_ISSUE.finditer(body) if not _is_year(m["issue"]) and not _is_year(m["volume"]))
+        found = (
+            _VOLUME_MARKED.search(body)
+            or next(issues, None)
+            or _VOLUME_AFTER_YEAR.search(body)
+            or _VOLUME_BEFORE_YEAR.search(body)
+        )
+        if found:
+            volume = found.group("volume")
+            issue = issue or (found.groupdict().get("issue") or "")
+    if (first_page, volume, issue) == (ref.first_page, ref.volume, ref.issue):
+        return ref
+    return ParsedRef(
+        ref.text,
+        ref.line,
+        ref.doi,
+        ref.first_author,
+        ref.authors,
+        ref.year,
+        ref.title,
+        ref.journal,
+        volume,
+        issue,
+        first_page,
+    )
+
+
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|mai|jun|jul|aug|ao[uû]|sep|oct|nov|d[eé]c|dec|spring|summer|autumn|fall|winter)"
+_JOURNAL_TAIL = re.compile(rf"(?:[,;]?\s+(?=\(?\d)|,\s*{_MONTH_WORD}\w*\b|,\s*n[°o.]).*$", re.I)
+
+
+def _clean_journal(ref: ParsedRef) -> ParsedRef:
+    """A journal ends before its volume, year, issue or month: 'American Literary History 10 (1998): 544-67' is
+    'American Literary History'; 'In ICML' is 'ICML'."""
+    journal = _JOURNAL_TAIL.sub("", re.sub(r"^In:?\s+", "", ref.journal)).strip(" ,.;:")
+    if journal == ref.journal or (not journal and ref.journal):
+        return ref
+    return ParsedRef(
+        ref.text,
+        ref.line,
+        ref.doi,
+        ref.first_author,
+        ref.authors,
+        ref.year,
+        ref.title,
+        journal,
+        ref.volume,
+        ref.issue,
+        ref.first_page,
+    )
+
+
 def parse_reference(text: str, line: int = 0) -> ParsedRef:
     """Fields of one written reference."""
+    return _clean_journal(_fill_gaps(_parse(text, line)))
+
+
+def _parse(text: str, line: int) -> ParsedRef:
     dois = find_dois(text)
     body = _URL.sub(" ", text).strip()
     body = re.sub(r"\s+", " ", body)
