@@ -86,7 +86,9 @@ def _family(author: str) -> str:
         return " ".join(words[:-1])
     if re.fullmatch(r"(?:[A-Z]\.\s?)+", words[0]) or re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", words[0]):
         return " ".join(w for w in words if not re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", w))
-    return words[-1] if len(words) == 2 and words[0][0].isupper() and len(words[0]) > 3 else words[0]
+    # 'Sean M Arietta', 'Dean Baskin': given names first, the family name last.
+    given_first = words[0][0].isupper() and len(words[0]) > 3 and words[-1][0].isupper() and len(words) <= 4
+    return words[-1] if given_first else words[0]
 
 
 def _authors(part: str) -> list[str]:
@@ -150,8 +152,9 @@ def _fill_gaps(ref: ParsedRef) -> ParsedRef:
     """Pages and volume from layouts the main reading missed: 'pp. 39-55', 'v. 16', '13, 5 (2004): 399-415',
     'Study, 14 206-214, 1981'. A page range of two years ('1998-2001') is not pages; a year is never a volume."""
     body = _URL.sub(" ", ref.text)
-    first_page = ref.first_page if ref.first_page and ref.first_page != ref.year else ""
-    volume, issue = (ref.volume, ref.issue) if not _is_year(ref.volume) else ("", "")
+    misread = ref.first_page and ref.first_page == ref.year  # 'vol, year' taken for 'volume, page': both are wrong
+    first_page = "" if misread else ref.first_page
+    volume, issue = (ref.volume, ref.issue) if not (_is_year(ref.volume) or misread) else ("", "")
     if not volume or not first_page:
         both = _VOLUME_THEN_RANGE.search(body)
         if both and not _is_year(both.group("volume")):
@@ -197,8 +200,9 @@ _JOURNAL_TAIL = re.compile(rf"(?:[,;]?\s+(?=\(?\d)|,\s*{_MONTH_WORD}\w*\b|,\s*n[
 def _clean_journal(ref: ParsedRef) -> ParsedRef:
     """A journal ends before its volume, year, issue or month: 'American Literary History 10 (1998): 544-67' is
     'American Literary History'; 'In ICML' is 'ICML'."""
-    journal = _JOURNAL_TAIL.sub("", re.sub(r"^In:?\s+", "", ref.journal)).strip(" ,.;:")
-    if journal == ref.journal or (not journal and ref.journal):
+    journal = _JOURNAL_TAIL.sub("", re.sub(r"^In:?\s+", "", ref.journal)).strip(" ,.;:") or ref.journal
+    journal = "" if re.fullmatch(r"[\d\s().,-]*", journal) else journal  # a year or a number is no journal
+    if journal == ref.journal:
         return ref
     return ParsedRef(
         ref.text,
@@ -220,9 +224,38 @@ def parse_reference(text: str, line: int = 0) -> ParsedRef:
     return _clean_journal(_fill_gaps(_parse(text, line)))
 
 
+_CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.)\s+")
+_STOP_AFTER = re.compile(r"\.\s+(?=[A-Z0-9\"“])")
+
+
+def _opens_a_name(before: str) -> bool:
+    """Whether initials after ``before`` open a name ('Y. Sagiv', ', and M. Yannakakis', 'A. Apte, D. Auroux')
+    rather than close one ('Alexander, T.', 'Abdo, A. A.')."""
+    head = re.sub(r"(?:[A-Z]\.[\s-]*)*$", "", before).rstrip()
+    if not head or re.search(r"(?:\band|&)$", head):
+        return True
+    if head.endswith(","):
+        chunk = re.sub(r"^(?:&|and)\s+", "", head[:-1].rsplit(",", 1)[-1].strip())
+        return " " in chunk  # 'A. Apte,' is a whole name, 'Alexander,' a family name waiting for its initials
+    return False
+
+
+def _end_of_authors(body: str) -> re.Match | None:
+    """The full stop that ends the author list: not the one after an initial that opens a name ('Y. Sagiv and M.
+    Yannakakis. Title'), but the one after a closing initial ('Yin T. Title') or a family name."""
+    for stop in _STOP_AFTER.finditer(body):
+        before = body[: stop.start()]
+        initial = re.search(r"(?:^|[\s.,-])([A-Z])$", before)
+        if initial and _opens_a_name(before[: initial.start(1)]):
+            continue  # the family name is still to come
+        return stop
+    return None
+
+
 def _parse(text: str, line: int) -> ParsedRef:
     dois = find_dois(text)
-    body = _URL.sub(" ", text).strip()
+    text_without_number = _CITATION_NUMBER.sub("", text)
+    body = _URL.sub(" ", text_without_number).strip()
     body = re.sub(r"\s+", " ", body)
     year, authors_part, rest = "", "", body
     match = _YEAR_PAREN.search(body)
@@ -255,7 +288,7 @@ def _parse(text: str, line: int) -> ParsedRef:
         authors_part, rest = body[: match.start()], body[match.end() :].lstrip(" .")
     else:
         # Vancouver/AMA: 'Authors. Title. Journal. 2013;19(1):61-77.'
-        first_stop = re.search(r"\.\s+(?=[A-Z0-9])", body)
+        first_stop = _end_of_authors(body)
         if first_stop:
             authors_part, rest = body[: first_stop.start()], body[first_stop.end() :]
         found = _YEAR.search(rest)
@@ -271,7 +304,8 @@ def _parse(text: str, line: int) -> ParsedRef:
         journal_part = tail[: numbers.start()]
     else:
         journal_part = tail
-    journal = re.split(r"[,;]?\s+\d|[,;]\s*\d|\.\s", journal_part.strip(" ,.;") + " ")[0].strip(" ,.;")
+    # A full stop ends the journal only after a whole word: 'J. ACM' and 'Phys. Rev.' are abbreviations.
+    journal = re.split(r"[,;]?\s+\d|[,;]\s*\d|(?<=[a-z]{4})\.\s", journal_part.strip(" ,.;") + " ")[0].strip(" ,.;")
     if year and volume == year:
         volume = ""
     return ParsedRef(

@@ -166,3 +166,41 @@ def test_journal_abbreviations_from_crossrefs_list_and_from_word_beginnings_agre
     from evidence.compare import journals_agree
 
     assert journals_agree(cited, full, short) is agree
+
+
+@pytest.mark.parametrize(
+    ("text", "first_author", "journal", "volume", "first_page"),
+    [
+        (
+            "Y. Sagiv and M. Yannakakis. Equivalence among relational expressions. J. ACM 27(4) pp. 633-655, 1981.",
+            "Sagiv",
+            "J. ACM",
+            "27",
+            "633",
+        ),
+        (
+            "Blair, Sara. “Cultural Geography and the Place of the Literary.” American Literary History 10 (1998): "
+            "544–67.",
+            "Blair",
+            "American Literary History",
+            "10",
+            "544",
+        ),
+        (
+            "(1) Arunan, E.; et al. “Definition of the hydrogen bond”. Pure Appl. Chem. 2011, 83, 1637–1641.",
+            "Arunan",
+            "Pure Appl. Chem",
+            "83",
+            "1637",
+        ),
+        ("Alexander, T., & Hopman, C. 2003, Astrophys. J. Lett., 590, L29", "Alexander", None, "590", "L29"),
+        ("[13] Sean M Arietta and Maneesh Agrawala. City forensics. 2014.", "Arietta", "", "", ""),
+    ],
+)
+def test_layouts_beyond_apa_and_vancouver_give_author_journal_volume_and_page(
+    text, first_author, journal, volume, first_page
+):
+    parsed = parse_reference(text)
+    assert (parsed.first_author, parsed.volume, parsed.first_page) == (first_author, volume, first_page)
+    if journal is not None:
+        assert parsed.journal == journal
