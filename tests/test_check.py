@@ -204,3 +204,49 @@ def test_layouts_beyond_apa_and_vancouver_give_author_journal_volume_and_page(
     assert (parsed.first_author, parsed.volume, parsed.first_page) == (first_author, volume, first_page)
     if journal is not None:
         assert parsed.journal == journal
+
+
+def test_a_list_mixing_every_kind_of_problem_gets_each_its_status_and_no_false_alarm(run, seeded, tmp_path):
+    seeded.records["10.9999/retracted.1"] = {
+        "DOI": "10.9999/retracted.1",
+        "type": "journal-article",
+        "title": ["Needling the vagus nerve lowers heart rate in healthy adults"],
+        "container-title": ["Journal of Made-up Results"],
+        "author": [{"family": "Quill", "given": "Ada"}],
+        "volume": "3",
+        "page": "10-19",
+        "published-print": {"date-parts": [[2019]]},
+        "updated-by": [{"DOI": "10.9999/retraction.1", "type": "retraction"}],
+    }
+    seeded.agencies["10.5281/zenodo.7654321"] = "datacite"
+    lines = SEED.read_text().splitlines()
+    references = lines[lines.index("References") + 1 :]
+    mixed = [
+        references[0],  # correct
+        references[1].replace("(2023)", "(2021)"),  # wrong year
+        references[2],  # correct
+        references[3].replace("ecam/nep010", "ecam/nep0107"),  # mistyped DOI
+        references[4].replace("Medicine, 72,", "Medicine, 27,"),  # wrong volume
+        "Quill A. (2019). Needling the vagus nerve lowers heart rate in healthy adults. Journal of Made-up Results, "
+        "3, 10–19. https://doi.org/10.9999/retracted.1",
+        "Midlane J. (2024). Interview recordings on nerve pain care [Data set]. Zenodo. "
+        "https://doi.org/10.5281/zenodo.7654321",
+        "Nobody N. (2020). A study that was never published. Journal of Nothing, 1, 1–2. "
+        "https://doi.org/10.9999/nowhere.42",
+    ]
+    article = tmp_path / "mixed.md"
+    article.write_text("# Nerve pain\n\nText.\n\n## References\n\n" + "\n".join(f"{line}\n" for line in mixed))
+    result = run("check", article, "--json")
+    assert result.exit_code == 1
+    items = {item["doi"].lower(): item for item in result.json()["items"]}
+    status = {doi: item["status"] for doi, item in items.items()}
+    assert status["10.1310/sci1901-61"] == status["10.1016/s2095-4964(17)60378-9"] == "ok"
+    assert items["10.1310/sci1901-61"].get("details", []) == []
+    assert items["10.3389/fncel.2023.1253438"]["details"] == ["year is 2023 in the record, 2021 here"]
+    assert items["10.1016/j.ctim.2022.102905"]["details"] == ["volume is 72 in the record, 27 here"]
+    assert status["10.1093/ecam/nep0107"] == "not-found"
+    assert items["10.1093/ecam/nep0107"]["suggestion"] == "10.1093/ecam/nep010"
+    assert status["10.9999/retracted.1"] == "retracted"
+    assert status["10.5281/zenodo.7654321"] == "other-agency"
+    assert status["10.9999/nowhere.42"] == "not-found"
+    assert not items["10.9999/nowhere.42"].get("suggestion")
