@@ -30,12 +30,15 @@ def _balanced(value: str) -> bool:
 
 
 def encode_text(value: str) -> str:
-    """Escape plain text so LaTeX and BibTeX read it back as the same text."""
+    """Escape plain text so LaTeX and BibTeX read it back as the same text.
+
+    Every brace in plain text is a character, never grouping: '{}' in a title must come back as '{}'."""
+    value = value.replace("{", "\x00{").replace("}", "\x00}") if "{" in value or "}" in value else value
     value = value.replace("\\", r"\textbackslash{}") if "\\" in value else value
+    value = value.replace("\x00{", r"\{").replace("\x00}", r"\}")
     value = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value)
-    if not _balanced(value.replace(r"\textbackslash{}", "")):
-        value = value.replace("{", r"\{").replace("}", r"\}").replace(r"\textbackslash\{\}", r"\textbackslash{}")
-    return value
+    # A bare ~ is LaTeX's non-breaking space: '~50 patients' would read back as ' 50 patients'.
+    return value.replace("~", r"\textasciitilde{}") if "~" in value else value
 
 
 def encode_value(name: str, value: str) -> str:

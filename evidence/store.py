@@ -50,13 +50,13 @@ _LATEX_CONVERTER = None
 
 # The escapes this tool's own writer produces (bibtex.encode_text); escaped braces become private-use placeholders
 # so that the brace stripping of plain values leaves them alone.
-_SIMPLE_ESCAPE = re.compile(r"\\textbackslash\{\}|\\[&%#$_{}]")
-_ESCAPED = {"\\textbackslash{}": "\\", "\\{": "\ue000", "\\}": "\ue001"}
+_SIMPLE_ESCAPE = re.compile(r"\\textbackslash\{\}|\\textasciitilde\{\}|\\[&%#$_{}]")
+_ESCAPED = {"\\textbackslash{}": "\\", "\\textasciitilde{}": "\ue002", "\\{": "\ue000", "\\}": "\ue001"}
 
 
 def _plain(value: str) -> str:
     text = value.replace("{", "").replace("}", "").replace("\ue000", "{").replace("\ue001", "}")
-    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ")
+    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ").replace("\ue002", "~")
     return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
 
 

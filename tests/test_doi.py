@@ -1,6 +1,8 @@
 """DOIs in every written form come out as one canonical lower-case DOI; non-DOIs are refused with a sentence."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence.doi import doi_url, find_dois, is_doi, normalize_doi
 from evidence.errors import InvalidDOIError
@@ -56,3 +58,41 @@ def test_dois_are_found_anywhere_in_free_text():
 
 def test_doi_url_escapes_only_what_a_url_needs():
     assert doi_url("10.1016/s2095-4964(17)60378-9") == "https://doi.org/10.1016/s2095-4964(17)60378-9"
+
+
+_SUFFIX_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/;"
+
+
+@st.composite
+def dois(draw):
+    """Registrant codes of 4-9 digits (with sub-codes) and suffixes that start and end with a letter or digit, with
+    an optional balanced bracket group inside, as Elsevier's ``S2095-4964(17)60378-9``."""
+    registrant = draw(st.from_regex(r"10\.[0-9]{4,9}(\.[0-9]{1,3})?", fullmatch=True))
+    edge = st.sampled_from("abcXYZ0189")
+    middle = draw(st.text(alphabet=_SUFFIX_CHARS, max_size=20))
+    group = draw(st.sampled_from(["", "(17)", "(SICI)"]))
+    return f"{registrant}/{draw(edge)}{middle}{group}{draw(edge)}"
+
+
+WRITTEN_FORMS = [
+    "{}",
+    "doi:{}",
+    "DOI: {}",
+    "https://doi.org/{}",
+    "http://dx.doi.org/{}",
+    "https://www.doi.org/{}",
+    "info:doi/{}",
+    "{}.",
+    "({}),",
+    "  {};  ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(dois(), st.sampled_from(WRITTEN_FORMS), st.booleans())
+def test_normalising_is_idempotent_and_every_written_form_gives_the_same_doi(doi, form, upper):
+    canonical = normalize_doi(doi)
+    assert normalize_doi(canonical) == canonical
+    written = form.format(doi.upper() if upper else doi)
+    assert normalize_doi(written) == canonical
+    assert canonical in find_dois(f"As shown before ({written}) and since.")

@@ -5,6 +5,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence import csl
 from evidence.article import parse_article
@@ -186,3 +188,50 @@ def test_pandoc_citation_forms_are_all_read():
     assert article.cites[1].locator == "p. 4"
     assert article.bare_dois == (("10.1093/ecam/nep010", 3),)
     assert article.cited_in_order()[-1] == "doi:10.1093/ecam/nep010"
+
+
+_ARTICLE_PIECES = st.sampled_from(
+    [
+        "[@",
+        "@",
+        "]",
+        "[",
+        "{.claim #",
+        "}",
+        "#",
+        "## References\n",
+        "References\n",
+        "\n",
+        " ",
+        "; ",
+        ", p. 4",
+        "doi:",
+        "10.1000/",
+        "https://doi.org/",
+        "(",
+        ")",
+        "<!-- evidence:references -->",
+        "1. ",
+        "[3] ",
+        "et al.",
+        "(2020). ",
+        "Smith, J.",
+        "\u00e9",
+        "\x00",
+        "\t",
+        "`",
+        "*",
+        "--",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(_ARTICLE_PIECES, max_size=40).map("".join)))
+def test_reading_an_article_never_raises_on_any_text(text):
+    from evidence.refparse import parse_reference, reference_section
+
+    parse_article(text)
+    for line, entry in reference_section(text):
+        parse_reference(entry, line)
+    parse_reference(text)

@@ -195,3 +195,47 @@ def test_a_second_writer_waits_with_a_message_gives_up_in_time_and_a_killed_hold
         holder.wait()
     with store.locked(timeout=2.0):  # the kernel released the dead holder's lock
         pass
+
+
+_PROSE = st.text(alphabet=st.sampled_from(list("abcXYZ 09&%#$_{}\\~-éü.,;:'\"()[]<>")), min_size=1, max_size=40)
+_NAME = st.text(alphabet=st.sampled_from(list("abcdefXYZéü'-")), min_size=1, max_size=10).filter(
+    lambda n: n.strip("-'") == n and "--" not in n  # '--' is LaTeX's en dash, in names as anywhere
+)
+
+
+def _prose():
+    return _PROSE.map(lambda t: " ".join(t.split())).filter(lambda t: t and "--" not in t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "title": _prose(),
+                "journal": _prose(),
+                "abstract": _prose(),
+                "year": st.from_regex(r"(19|20)[0-9]{2}", fullmatch=True),
+                "author": st.lists(st.tuples(_NAME, _NAME), min_size=1, max_size=3).map(
+                    lambda people: " and ".join(f"{family}, {given}" for family, given in people)
+                ),
+            },
+            optional={"annotation": _prose(), "doi": st.sampled_from(["10.1000/a(1)b", "10.5555/X_y-1"])},
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_library_written_and_read_back_is_the_same_library(entries):
+    bib = parse_bibtex("")
+    for number, fields in enumerate(entries):
+        bib.append(Store.make_work(f"k{number}", "article", bibtex.encode_fields(fields)))
+    written = bib.render()
+    again = parse_bibtex(written)
+    assert not again.problems
+    assert [work.key for work in again.works] == [f"k{n}" for n in range(len(entries))]
+    for fields, work in zip(entries, again.works, strict=True):
+        for name, value in fields.items():
+            expected = value if name != "author" else value.replace("{", "").replace("}", "")
+            assert work.text[name] == expected, name
+    assert again.render() == written  # and writing it again changes nothing
