@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -98,10 +97,9 @@ class RawHit:
 class SearchIndex:
     """The Whoosh index of one library folder."""
 
-    def __init__(self, path: Path, notify=None, parallel_from: int = 2000):
+    def __init__(self, path: Path, notify=None):
         self.path = Path(path)
         self.notify = notify or (lambda message: None)
-        self.parallel_from = parallel_from
         self._searcher = None  # kept open between queries: opening costs more than a query on a large index
 
     @staticmethod
@@ -176,10 +174,9 @@ class SearchIndex:
         if not changed and not removed and not rebuild:
             self._write_manifest(current)
             return 0
-        # A large batch is indexed by two processes writing a segment each, left unmerged (1.7x faster for 10,000
-        # works on two cores; searching two segments costs nothing measurable). Small updates stay in-process.
-        big = len(changed) >= self.parallel_from and (os.cpu_count() or 1) > 1
-        writer = index.writer(limitmb=256, procs=2 if big else 1, multisegment=big)
+        # One process on purpose: Whoosh's multi-process writer (procs=2) was 1.7x faster but gave the same work
+        # different scores from one build to the next (a document's BM25 score halved), so it is not used.
+        writer = index.writer(limitmb=256)
         try:
             for key in removed:
                 writer.delete_by_term("key", key)
@@ -189,7 +186,7 @@ class SearchIndex:
                     writer.add_document(**doc)
                 else:
                     writer.update_document(**doc)
-            writer.commit(merge=not big)
+            writer.commit()
         except BaseException:
             writer.cancel()
             raise
