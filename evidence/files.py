@@ -46,9 +46,10 @@ def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> s
     ``max_bytes`` refuses, before reading, a file too large to be what it is said to be."""
     path = Path(path)
     try:
-        if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+        size = path.stat().st_size if max_bytes is not None and path.is_file() else 0
+        if max_bytes is not None and size > max_bytes:
             raise BadInputError(
-                f"The {what} {path} is {path.stat().st_size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
+                f"The {what} {path} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
                 f"evidence reads as one {what}; split it into parts."
             )
         data = path.read_bytes()

@@ -307,27 +307,35 @@ def sync_index(store, index, bib, signature) -> None:
     store.remember_entries(bib, signature)
 
 
-def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
-    """Ranked works for a query, each with its best-matching sentence and the query terms marked.
+def _ranked_with_works(store, index, rank, works: list[Work] | None = None):
+    """``rank()``'s result (raw hits first) and the works behind them, by key.
 
-    While references.bib is unchanged since the last sync, only the hits' entries are read from it: a search in a
-    large library does not pay for parsing the whole file."""
-    if limit < 1:
-        raise UsageError("--limit must be at least 1.")
-    by_key = None
+    While references.bib is unchanged since the last sync, only the hits' entries are read from it, so a search in
+    a large library does not pay for parsing the whole file; otherwise (or with a damaged index) the file is read
+    whole and the index synced first. ``works``, when given, are used as they are."""
+    if works is not None:
+        return rank(), {work.key: work for work in works}
     if store.has_entry_map():
         try:
-            raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
-            # None when references.bib changed since the last sync (so the hits may be stale too)
-            by_key = store.works_by_key([raw.key for raw in raw_hits])
+            result = rank()
+            by_key = store.works_by_key([hit.key for hit in result[0]])
+            if by_key is not None:  # None: the file changed since the last sync, so the hits may be stale too
+                return result, by_key
         except LibraryError:
-            by_key = None  # a damaged index: the full path below rebuilds it
-    if by_key is None:
-        signature = store.bib_signature()
-        bib = store.load_bib()
-        sync_index(store, index, bib, signature)
-        raw_hits, terms = index.search(query, limit=limit, default_and=default_and)
-        by_key = {work.key: work for work in bib.works}
+            pass  # a damaged index: the full path below rebuilds it
+    signature = store.bib_signature()
+    bib = store.load_bib()
+    sync_index(store, index, bib, signature)
+    return rank(), {work.key: work for work in bib.works}
+
+
+def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+    """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    (raw_hits, terms), by_key = _ranked_with_works(
+        store, index, lambda: index.search(query, limit=limit, default_and=default_and)
+    )
     hits = []
     for raw in raw_hits:
         work = by_key.get(raw.key)
@@ -390,21 +398,9 @@ def suggest(
         raise UsageError("--limit must be at least 1.")
     if not text.strip():
         raise BadInputError("There is no claim text to find support for.")
-    by_key = None
-    if works is None and store.has_entry_map():
-        try:
-            raw, terms, idf = index.candidates(text, limit=max(pool, limit))
-            by_key = store.works_by_key([hit.key for hit in raw])
-        except LibraryError:
-            by_key = None
-    if by_key is None:
-        if works is None:
-            signature = store.bib_signature()
-            bib = store.load_bib()
-            sync_index(store, index, bib, signature)
-            works = bib.works
-        raw, terms, idf = index.candidates(text, limit=max(pool, limit))
-        by_key = {work.key: work for work in works}
+    (raw, terms, idf), by_key = _ranked_with_works(
+        store, index, lambda: index.candidates(text, limit=max(pool, limit)), works
+    )
     texts = {}
     for hit in raw:
         work = by_key.get(hit.key)
