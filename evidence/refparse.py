@@ -8,7 +8,7 @@ be read is left empty rather than guessed; comparison then skips it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .doi import find_dois
 
@@ -176,21 +176,7 @@ def _fill_gaps(ref: ParsedRef) -> ParsedRef:
         if found:
             volume = found.group("volume")
             issue = issue or (found.groupdict().get("issue") or "")
-    if (first_page, volume, issue) == (ref.first_page, ref.volume, ref.issue):
-        return ref
-    return ParsedRef(
-        ref.text,
-        ref.line,
-        ref.doi,
-        ref.first_author,
-        ref.authors,
-        ref.year,
-        ref.title,
-        ref.journal,
-        volume,
-        issue,
-        first_page,
-    )
+    return replace(ref, volume=volume, issue=issue, first_page=first_page)
 
 
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|mai|jun|jul|aug|ao[uû]|sep|oct|nov|d[eé]c|dec|spring|summer|autumn|fall|winter)"
@@ -202,21 +188,7 @@ def _clean_journal(ref: ParsedRef) -> ParsedRef:
     'American Literary History'; 'In ICML' is 'ICML'."""
     journal = _JOURNAL_TAIL.sub("", re.sub(r"^In:?\s+", "", ref.journal)).strip(" ,.;:") or ref.journal
     journal = "" if re.fullmatch(r"[\d\s().,-]*", journal) else journal  # a year or a number is no journal
-    if journal == ref.journal:
-        return ref
-    return ParsedRef(
-        ref.text,
-        ref.line,
-        ref.doi,
-        ref.first_author,
-        ref.authors,
-        ref.year,
-        ref.title,
-        journal,
-        ref.volume,
-        ref.issue,
-        ref.first_page,
-    )
+    return replace(ref, journal=journal)
 
 
 def parse_reference(text: str, line: int = 0) -> ParsedRef:
