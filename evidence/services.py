@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import bibtex
@@ -388,39 +389,57 @@ def suggest(
     works: list[Work] | None = None,
     pool: int = 100,
     weight: float | None = None,
+    embeddings=None,
+    meaning_weight: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Suggestion]:
-    """Works ranked by how well they support ``text``: BM25F candidates, re-ranked by their best sentences."""
+    """Works ranked by how well they support ``text``: BM25F candidates re-ranked by their best sentences, blended
+    with the meaning of the whole work when ``embeddings`` (the optional model's vectors) are given."""
     from .claims import classify_design
-    from .rank import SENTENCE_WEIGHT, rerank, split_sentences
+    from .rank import MEANING_WEIGHT, SENTENCE_WEIGHT, analysed, fuse, rerank, scored_sentences
     from .snippets import mark
 
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
     if not text.strip():
         raise BadInputError("There is no claim text to find support for.")
-    (raw, terms, idf), by_key = _ranked_with_works(
-        store, index, lambda: index.candidates(text, limit=max(pool, limit)), works
-    )
+    pool = max(pool, limit)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        # The claim's vector is computed beside the word search: the model's arithmetic runs outside the GIL, so on
+        # two cores the two overlap (a suggest call took the sum of both, 100 ms on SciFact, before).
+        vector = helper.submit(embeddings.vector, text) if embeddings is not None else None
+        (raw, terms, idf), by_key = _ranked_with_works(store, index, lambda: index.candidates(text, limit=pool), works)
+        meaning: dict[str, float] = {}
+        if vector is not None:
+            _bring_up_to_date(store, embeddings, works, progress)
+            meaning = embeddings.nearest(vector.result(), pool, also=[hit.key for hit in raw])
+            missing = [key for key in meaning if key not in by_key]
+            if missing:
+                by_key.update(_works_by_key(store, missing, works))
     texts = {}
-    for hit in raw:
-        work = by_key.get(hit.key)
-        if work is not None:
-            texts[hit.key] = split_sentences(work.get("abstract"), work.get("annotation")) or [work.title]
+    for key in [hit.key for hit in raw] + list(meaning):
+        work = by_key.get(key)
+        if work is not None and key not in texts:
+            text_of = analysed(index.analyse, work.get("abstract"), work.get("annotation"))
+            texts[key] = text_of if text_of.sentences else analysed(index.analyse, work.title)
     ranked = rerank(
         [(h.key, h.score) for h in raw if h.key in texts],
         texts,
         terms,
         idf,
-        index.analyse,
         SENTENCE_WEIGHT if weight is None else weight,
     )
+    if embeddings is not None:
+        meaning = {key: score for key, score in meaning.items() if key in texts}
+        ranked = fuse(ranked, meaning, MEANING_WEIGHT if meaning_weight is None else meaning_weight)
     found = []
     for item in ranked[:limit]:
         work = by_key[item.key]
-        chosen = sorted(item.best[:2])
+        sentences_of = texts[item.key]
+        chosen = sorted(item.best[:2] or [n for _s, n in scored_sentences(sentences_of, terms, idf)[:2]])
         marked, matched = [], set()
         for number in chosen:
-            sentence, hit_terms = mark(texts[item.key][number], set(terms), index.stem)
+            sentence, hit_terms = mark(sentences_of.sentences[number], set(terms), index.stem)
             marked.append(sentence)
             matched |= hit_terms
         design = classify_design(work.title, work.get("abstract"), work.get("annotation"), work.get("keywords"))
@@ -437,4 +456,21 @@ def suggest(
                 design,
             )
         )
+    return found
+
+
+def _bring_up_to_date(store, embeddings, works: list[Work] | None, progress) -> None:
+    """Embed any work that is new or changed since the vectors were last synced (only then is references.bib read)."""
+    signature = store.bib_signature()
+    if not embeddings.is_current(signature):
+        embeddings.sync(works if works is not None else store.load_bib().works, signature, progress)
+
+
+def _works_by_key(store, keys: list[str], works: list[Work] | None) -> dict[str, Work]:
+    if works is not None:
+        wanted = set(keys)
+        return {work.key: work for work in works if work.key in wanted}
+    found = store.works_by_key(keys) if store.has_entry_map() else None
+    if found is None:
+        found = {work.key: work for work in store.load_bib().works}
     return found

@@ -20,19 +20,16 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _matches(word: str, terms: set[str], stem: Callable[[str], str]) -> bool:
-    lowered = word.lower()
-    return lowered in terms or stem(lowered) in terms
-
-
 def mark(sentence: str, terms: set[str], stem: Callable[[str], str]) -> tuple[str, set[str]]:
     """The sentence with matching words wrapped in ``**``, and which query terms it matched."""
     found: set[str] = set()
 
     def replace(match: re.Match) -> str:
         word = match.group(0)
-        if _matches(word, terms, stem):
-            found.add(stem(word.lower()) if stem(word.lower()) in terms else word.lower())
+        lowered = word.lower()
+        stemmed = stem(lowered)
+        if stemmed in terms or lowered in terms:
+            found.add(stemmed if stemmed in terms else lowered)
             return f"**{word}**"
         return word
 

@@ -33,6 +33,7 @@ logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
 INDEX_DIR = ".index"
+EMBEDDINGS_DIR = ".embeddings"  # the optional model's vectors (evidence.embeddings.FOLDER): derived, never committed
 CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
 CONFIG_NAME = "evidence.toml"
@@ -397,7 +398,7 @@ class Store:
             write_atomic(store.bib_path, b"")
         gitignore = root / ".gitignore"
         if not gitignore.exists():
-            write_atomic(gitignore, f"{INDEX_DIR}/\n{LOCK_NAME}\n".encode())
+            write_atomic(gitignore, f"{INDEX_DIR}/\n{EMBEDDINGS_DIR}/\n{LOCK_NAME}\n".encode())
         return store
 
     def require(self) -> Store:

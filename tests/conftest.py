@@ -60,6 +60,7 @@ def clean_environment(monkeypatch, tmp_path):
         "EVIDENCE_DOI_URL",
         "EVIDENCE_MAILTO",
         "EVIDENCE_OFFLINE",
+        "EVIDENCE_SEMANTIC",
     ):
         monkeypatch.delenv(name, raising=False)
     # Unroutable defaults: if a code path forgot the base URL, the guard above catches it.

@@ -72,3 +72,20 @@ def test_only_changed_entries_are_rewritten_and_an_unchanged_library_costs_nothi
     hits, _ = index.search("vagal")
     assert [hit.key for hit in hits] == ["w3"]
     assert index.search("w29")[0] == []
+
+
+def test_claim_candidates_scored_term_by_term_match_whoosh_own_search_with_several_segments_and_deletions(tmp_path):
+    from evidence.index import _free_text_query, analyse
+
+    library = works(200)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(library)
+    changed = [make_work(w.key, "article", {**w.fields, "note": "nerve repair again"}) for w in library[:20]]
+    index.sync(changed + library[20:150])  # a second segment, updated and deleted documents
+    claim = "Acupuncture supports nerve repair and endorphin release in sciatic pain"
+    hits, terms, _idf = index.candidates(claim, limit=60)
+    searcher = index._open_searcher()
+    assert len(searcher.reader().leaf_readers()) > 1 and searcher.reader().has_deletions()
+    expected = searcher.search(_free_text_query(list(dict.fromkeys(analyse(claim)))), limit=60)
+    assert [(h.key, round(h.score, 9)) for h in hits] == [(e["key"], round(e.score, 9)) for e in expected]
+    assert {h.key for h in hits} <= {w.key for w in library[:150]}
