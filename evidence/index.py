@@ -272,7 +272,7 @@ def _best_by_term(searcher, terms: list[str], limit: int, lengths: list[float]) 
     The same BM25F scores and order as ``searcher.search(_free_text_query(terms))`` (a test compares them), summed
     into one table a posting list at a time, with each document's length looked up in ``lengths`` (see
     ``_body_lengths``) rather than read from the segment per posting: a claim has ten to twenty words, and Whoosh's
-    union of that many matchers, re-balanced at every document, took 74 ms a claim against 12 on SciFact."""
+    union of that many matchers, re-balanced at every document, took 74 ms a claim against 16 on SciFact."""
     import heapq
 
     weighting = searcher.weighting
@@ -307,14 +307,13 @@ def _body_lengths(searcher) -> list[float]:
 
     decoded = [1.0] + [float(byte_to_length(n)) for n in range(1, 256)]
     lengths: list[float] = []
-    for leaf, offset in searcher.reader().leaf_readers():
+    for leaf, _offset in searcher.reader().leaf_readers():  # in document-number order, back to back
         count = leaf.doc_count_all()
         try:
             column = leaf._perdoc._cached_reader(_lenfield("body"), LENGTHS_COLUMN)
             encoded = [column[docnum] for docnum in range(count)] if column is not None else [0] * count
         except AttributeError:  # another codec: ask document by document
             encoded = None
-        del lengths[offset:]
         if encoded is None:
             lengths.extend(float(leaf.doc_field_length(docnum, "body", 1) or 1) for docnum in range(count))
         else:

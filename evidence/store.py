@@ -33,7 +33,7 @@ logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
 INDEX_DIR = ".index"
-EMBEDDINGS_DIR = ".embeddings"  # the optional model's vectors (evidence.embeddings.FOLDER): derived, never committed
+EMBEDDINGS_DIR = ".embeddings"  # the optional model's vectors (evidence.embeddings): derived, never committed
 CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
 CONFIG_NAME = "evidence.toml"
@@ -314,6 +314,10 @@ class Store:
     @property
     def index_dir(self) -> Path:
         return self.root / INDEX_DIR
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.root / EMBEDDINGS_DIR
 
     @property
     def claims_path(self) -> Path:

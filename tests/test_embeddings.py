@@ -13,8 +13,9 @@ import pytest
 numpy = pytest.importorskip("numpy")
 
 from evidence import Library, bibtex, services  # noqa: E402
-from evidence.embeddings import FILE_NAME, FOLDER, EmbeddingIndex, available, embedding_text  # noqa: E402
+from evidence.embeddings import FILE_NAME, EmbeddingIndex, available, embedding_text  # noqa: E402
 from evidence.rank import Ranked, fuse  # noqa: E402
+from evidence.store import EMBEDDINGS_DIR as FOLDER  # noqa: E402
 from evidence.store import make_work  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
