@@ -38,6 +38,10 @@ FIELD_ALIASES = {
     "container": "journal",
     "note": "annotation",
 }
+# From this many documents, queries Whoosh's matchers would walk a posting at a time are scored with numpy arrays
+# (``index_arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)
+# would cost a one-off command more than it saves.
+ARRAY_SCORING_FROM = 20_000
 KNOWN_FIELDS = frozenset(SEARCH_FIELDS) | frozenset(USER_FIELDS) | {"key", "type"} | frozenset(FIELD_ALIASES)
 
 
@@ -97,11 +101,13 @@ class RawHit:
 class SearchIndex:
     """The Whoosh index of one library folder."""
 
-    def __init__(self, path: Path, notify=None):
+    def __init__(self, path: Path, notify=None, processes: int | None = None):
         self.path = Path(path)
+        self.processes = processes  # for a rebuild; None: as many as useful (see ``index_bulk``)
         self.notify = notify or (lambda message: None)
         self._searcher = None  # kept open between queries: opening costs more than a query on a large index
         self._lengths: list[float] | None = None  # the open searcher's document lengths, for claim candidates
+        self._scorer = None  # the open searcher's array scorer (large libraries)
 
     @staticmethod
     def analyse(text: str) -> list[str]:
@@ -175,22 +181,23 @@ class SearchIndex:
         if not changed and not removed and not rebuild:
             self._write_manifest(current)
             return 0
-        # One process on purpose: Whoosh's multi-process writer (procs=2) was 1.7x faster but gave the same work
-        # different scores from one build to the next (a document's BM25 score halved), so it is not used.
-        writer = index.writer(limitmb=256)
-        try:
-            for key in removed:
-                writer.delete_by_term("key", key)
-            for work in changed:
-                doc = document(work)
-                if rebuild:
-                    writer.add_document(**doc)
-                else:
-                    writer.update_document(**doc)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        if rebuild:
+            from .index_bulk import write_new_index
+
+            write_new_index(index, [document(work) for work in changed], self.processes)
+        else:
+            # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different
+            # scores from one build to the next (a document's BM25 score halved), so it is not used.
+            writer = index.writer(limitmb=256)
+            try:
+                for key in removed:
+                    writer.delete_by_term("key", key)
+                for work in changed:
+                    writer.update_document(**document(work))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
         self._write_manifest(current)
         return len(changed) + len(removed)
 
@@ -233,8 +240,26 @@ class SearchIndex:
         terms = sorted(
             {term.decode() if isinstance(term, bytes) else str(term) for _field, term in query.iter_all_terms()}
         )
-        results = self._open_searcher().search(query, limit=limit)
+        searcher = self._open_searcher()
+        if searcher.doc_count_all() >= ARRAY_SCORING_FROM:
+            from .index_arrays import Unsupported
+
+            try:
+                ranked = self._array_scorer().top(query, limit)
+            except Unsupported:  # phrases, wildcards...: Whoosh's own matchers
+                pass
+            else:
+                return [RawHit(key=searcher.stored_fields(n)["key"], score=score) for n, score in ranked], terms
+        results = searcher.search(query, limit=limit)
         return [RawHit(key=hit["key"], score=float(hit.score)) for hit in results], terms
+
+    def _array_scorer(self):
+        from .index_arrays import ArrayScorer
+
+        searcher = self._open_searcher()
+        if self._scorer is None or self._scorer.searcher is not searcher:
+            self._scorer = ArrayScorer(searcher)
+        return self._scorer
 
     def _open_searcher(self):
         """The searcher of the index as it is now: kept between queries, refreshed when another writer changed it."""

@@ -38,17 +38,110 @@ def test_fast_indexing_gives_the_same_postings_as_whoosh(text):
     assert sorted(fast.index(text)) == sorted(plain.index(text))
 
 
+def varied_works():
+    """Common words (postings over several blocks), words in one work only, accents and other scripts (whose
+    UTF-8 order must match the index's), notes and keywords, missing abstracts."""
+    extra = [
+        ("u1", {"title": "Über Akupunktur: Schmerz und Nervenheilung", "abstract": "Eine Studie über Ratten."}),
+        ("u2", {"title": "Acupuncture éclairée", "keywords": "ísquion; nerf; 神经", "annotation": "seen zebra"}),
+        ("u3", {"title": "Nerve growth after injury", "note": "unique quokka word", "author": "Ōta, Ken"}),
+        ("u4", {"title": "Zzz last title", "journal": "Pain", "abstract": "pain " * 40}),
+    ]
+    made = [make_work(key, "article", bibtex.encode_fields(fields)) for key, fields in extra]
+    return works(400) + made
+
+
+def _whoosh_writes(path, library):
+    """An index written by Whoosh's own SegmentWriter (no length cache, no bulk writer)."""
+    from whoosh import index as windex
+    from whoosh import writing
+
+    from evidence.index import _schema, document
+
+    path.mkdir()
+    index = windex.create_in(str(path), _schema())
+    reader_of = writing.SegmentWriter.per_document_reader
+    writing.SegmentWriter.per_document_reader = getattr(reader_of, "original", reader_of)
+    try:
+        with index.writer() as writer:
+            for work in library:
+                writer.add_document(**document(work))
+    finally:
+        writing.SegmentWriter.per_document_reader = reader_of
+    return index
+
+
+def _postings_and_statistics(reader):
+    """Everything a search reads: per term its statistics, each posting, and each block's bounds; per document its
+    stored fields and field lengths."""
+    seen = {}
+    for field, term in reader.all_terms():
+        info = reader.term_info(field, term)
+        matcher = reader.postings(field, term)
+        postings = []
+        while matcher.is_active():
+            bounds = (matcher.block_min_length(), matcher.block_max_length(), matcher.block_max_weight())
+            postings.append((matcher.id(), matcher.weight(), matcher.value(), bounds))
+            matcher.next()
+        seen[field, term] = (
+            info.weight(),
+            info.doc_frequency(),
+            info.min_length(),
+            info.max_length(),
+            info.max_weight(),
+            info.min_id(),
+            info.max_id(),
+            postings,
+        )
+    fields = ("title", "body", "annotation", "keywords", "authors", "journal")
+    documents = [
+        (reader.stored_fields(n), [reader.doc_field_length(n, f) for f in fields]) for n in range(reader.doc_count())
+    ]
+    return seen, documents, [reader.field_length(f) for f in fields]
+
+
+def test_a_new_index_written_in_one_pass_holds_exactly_what_whoosh_writes(tmp_path, monkeypatch):
+    from evidence import index_bulk
+
+    monkeypatch.setattr(index_bulk, "BLOCK_POSTINGS", 128)  # Whoosh's block size, so block bounds compare too
+    library = varied_works()
+    bulk = SearchIndex(tmp_path / "bulk")
+    bulk.sync(library)  # a first build goes through the bulk writer
+    plain = _whoosh_writes(tmp_path / "plain", library)
+    with plain.reader() as expected:
+        bulk_seen = _postings_and_statistics(bulk._open_searcher().reader())
+        assert bulk_seen == _postings_and_statistics(expected)
+    assert max(len(postings[-1]) for postings in bulk_seen[0].values()) > 300  # several blocks, some compressed
+    bulk.close()
+
+
+def test_an_index_written_in_one_pass_then_updated_answers_like_whoosh(tmp_path):
+    library = varied_works()
+    bulk = SearchIndex(tmp_path / "bulk")
+    bulk.sync(library)
+    edited = make_work("w7", "article", bibtex.encode_fields({"title": "Vagal tone after needling", "year": "2001"}))
+    bulk.sync([*library[:7], edited, *library[8:]])  # Whoosh's writer adds to what the bulk writer wrote
+    plain = SearchIndex(tmp_path / "plain")
+    plain.sync([])
+    plain.sync(library)  # into an existing (empty) index: Whoosh's own writer, then the same update
+    plain.sync([*library[:7], edited, *library[8:]])
+    for query in ("nerve repair", '"endorphin release"', "title:acupuncture", "vagal", "pain OR tone", "über"):
+        assert bulk.search(query, limit=500)[0] == plain.search(query, limit=500)[0]
+
+
 def test_cached_length_lookups_build_an_index_that_answers_exactly_like_whoosh_alone(tmp_path, monkeypatch):
     from whoosh import writing
 
     library = works(300)
     queries = ("nerve repair", '"endorphin release"', "title:acupuncture", "sciatic AND rats", "pain OR tone")
     cached = SearchIndex(tmp_path / "cached")
-    cached.sync(library)
+    cached.sync([])
+    cached.sync(library)  # into an existing index: Whoosh's own writer, not the bulk one
     monkeypatch.setattr(
         writing.SegmentWriter, "per_document_reader", writing.SegmentWriter.per_document_reader.original
     )
     plain = SearchIndex(tmp_path / "plain")
+    plain.sync([])
     plain.sync(library)
     for query in queries:
         assert cached.search(query, limit=300)[0] == plain.search(query, limit=300)[0]
@@ -89,3 +182,105 @@ def test_claim_candidates_scored_term_by_term_match_whoosh_own_search_with_sever
     expected = searcher.search(_free_text_query(list(dict.fromkeys(analyse(claim)))), limit=60)
     assert [(h.key, round(h.score, 9)) for h in hits] == [(e["key"], round(e.score, 9)) for e in expected]
     assert {h.key for h in hits} <= {w.key for w in library[:150]}
+
+
+def test_a_build_split_between_two_processes_scores_exactly_like_one_process(tmp_path, monkeypatch):
+    from evidence import index_bulk
+
+    monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)  # the suite's fake server runs in a thread
+    library = varied_works()
+    one, two = SearchIndex(tmp_path / "one", processes=1), SearchIndex(tmp_path / "two", processes=2)
+    one.sync(library)
+    two.sync(library)
+    assert len(two._open_searcher().reader().leaf_readers()) == 2
+    for query in ("nerve repair", '"endorphin release"', "title:acupuncture", "über", "pain OR tone", "quokka"):
+        assert one.search(query, limit=500)[0] == two.search(query, limit=500)[0]
+    claim = "Acupuncture supports nerve repair and endorphin release in sciatic pain"
+    assert one.candidates(claim, limit=60) == two.candidates(claim, limit=60)
+
+
+def test_when_the_helper_process_dies_this_process_writes_its_half(tmp_path, monkeypatch):
+    import os
+
+    from evidence import index_bulk
+
+    monkeypatch.setattr(index_bulk, "_write_segment", lambda *args: os._exit(3))
+    monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)
+    library = varied_works()
+    index = SearchIndex(tmp_path / "ix", processes=2)
+    assert index.sync(library) == len(library)
+    plain = SearchIndex(tmp_path / "plain", processes=1)
+    plain.sync(library)
+    assert (
+        index.search("nerve OR über OR quokka", limit=500)[0] == plain.search("nerve OR über OR quokka", limit=500)[0]
+    )
+    assert index._open_searcher().doc_count() == len(library)
+
+
+ARRAY_QUERIES = (
+    "nerve repair",
+    "nerve AND repair",
+    "title:acupuncture",
+    "pain OR tone",
+    "acupuncture NOT rats",
+    "(nerve OR growth) AND sciatic",
+    "über",
+    "quokka",
+    "abstract:endorphin title:nerve",
+    "missingword",
+    "nerve AND missingword",
+)
+
+
+def test_queries_scored_with_arrays_rank_exactly_like_whoosh_across_segments_and_deletions(tmp_path, monkeypatch):
+    from evidence import index_bulk
+    from evidence.index_arrays import ArrayScorer
+
+    monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)
+
+    library = varied_works()
+    index = SearchIndex(tmp_path / "ix", processes=2)
+    index.sync(library)
+    changed = [make_work(w.key, "article", {**w.fields, "note": "nerve repair again"}) for w in library[:30]]
+    index.sync(changed + library[30:380])  # a third segment, updated and deleted documents
+    searcher = index._open_searcher()
+    assert len(searcher.reader().leaf_readers()) == 3 and searcher.reader().has_deletions()
+    scorer = ArrayScorer(searcher)
+    for text in ARRAY_QUERIES:
+        for default_and in (False, True):
+            query = index.parse(text, default_and)
+            expected = [(hit.docnum, round(hit.score, 9)) for hit in searcher.search(query, limit=25)]
+            assert [(n, round(score, 9)) for n, score in scorer.top(query, 25)] == expected, text
+
+
+def test_large_libraries_search_through_arrays_and_phrases_still_through_whoosh(tmp_path, monkeypatch):
+    from evidence import index as index_module
+
+    library = varied_works()
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(library)
+    small = {text: index.search(text, limit=50)[0] for text in (*ARRAY_QUERIES, '"nerve repair"')}
+    monkeypatch.setattr(index_module, "ARRAY_SCORING_FROM", 1)
+    for text, hits in small.items():
+        assert [(h.key, round(h.score, 9)) for h in index.search(text, limit=50)[0]] == [
+            (h.key, round(h.score, 9)) for h in hits
+        ], text
+    assert index._scorer is not None
+
+
+def test_a_word_scores_by_the_best_of_the_works_own_fields_not_a_neighbours(tmp_path):
+    from whoosh import query as wquery
+
+    from evidence.index import FIELD_BOOSTS, SEARCH_FIELDS
+
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(varied_works())
+    searcher = index._open_searcher()
+    per_field = {}
+    for field in SEARCH_FIELDS:
+        term = wquery.Term(field, "nerve" if field == "authors" else "nerv", boost=FIELD_BOOSTS.get(field, 1.0))
+        for hit in searcher.search(term, limit=None):
+            per_field.setdefault(hit.docnum, []).append(hit.score)
+    hits = searcher.search(index.parse("nerve"), limit=None)
+    assert len(hits) == len(per_field)
+    assert all(abs(hit.score - max(per_field[hit.docnum])) < 1e-9 for hit in hits)
