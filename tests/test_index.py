@@ -284,3 +284,28 @@ def test_a_word_scores_by_the_best_of_the_works_own_fields_not_a_neighbours(tmp_
     hits = searcher.search(index.parse("nerve"), limit=None)
     assert len(hits) == len(per_field)
     assert all(abs(hit.score - max(per_field[hit.docnum])) < 1e-9 for hit in hits)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=40), max_size=600))
+def test_packed_posting_values_give_back_each_value_and_survive_pickling(values):
+    import pickle
+
+    from evidence.index_schema import PackedValues
+
+    packed = pickle.loads(pickle.dumps(PackedValues.pack(values), 4))
+    assert len(packed) == len(values)
+    assert list(packed) == values
+    assert [packed[i] for i in range(-len(values), 0)] == values
+
+
+def test_whooshs_own_writer_pickles_posting_blocks_with_protocol_4(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.sync([])
+    index.sync(works(50))  # an existing index: Whoosh's writer, not the bulk one
+    matcher = index._open_searcher().reader().postings("body", "nerv")
+    matcher = getattr(matcher, "child", matcher)
+    import zlib
+
+    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    assert (zlib.decompress(data) if matcher._compression else data)[:2] == b"\x80\x04"
