@@ -324,26 +324,10 @@ def _best_by_term(searcher, terms: list[str], limit: int, lengths: list[float]) 
 
 
 def _body_lengths(searcher) -> list[float]:
-    """Every document's ``body`` length as Whoosh's scorer sees it (its one-byte approximation, 1 when absent), by
-    document number across segments; read once per open searcher, a whole column at a time where the segment
-    allows it."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-    from whoosh.util.numeric import byte_to_length
+    """Every document's ``body`` length as Whoosh's scorer sees it, by document number (read once per searcher)."""
+    from .index_schema import field_lengths
 
-    decoded = [1.0] + [float(byte_to_length(n)) for n in range(1, 256)]
-    lengths: list[float] = []
-    for leaf, _offset in searcher.reader().leaf_readers():  # in document-number order, back to back
-        count = leaf.doc_count_all()
-        try:
-            column = leaf._perdoc._cached_reader(_lenfield("body"), LENGTHS_COLUMN)
-            encoded = [column[docnum] for docnum in range(count)] if column is not None else [0] * count
-        except AttributeError:  # another codec: ask document by document
-            encoded = None
-        if encoded is None:
-            lengths.extend(float(leaf.doc_field_length(docnum, "body", 1) or 1) for docnum in range(count))
-        else:
-            lengths.extend(decoded[byte] for byte in encoded)
-    return lengths
+    return field_lengths(searcher, "body")
 
 
 def _not_means_without(parsed):
