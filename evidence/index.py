@@ -245,7 +245,7 @@ class SearchIndex:
             from .index_arrays import Unsupported
 
             try:
-                ranked = self._array_scorer().top(query, limit)
+                ranked = self._array_scorer(searcher).top(query, limit)
             except Unsupported:  # phrases, wildcards...: Whoosh's own matchers
                 pass
             else:
@@ -253,10 +253,10 @@ class SearchIndex:
         results = searcher.search(query, limit=limit)
         return [RawHit(key=hit["key"], score=float(hit.score)) for hit in results], terms
 
-    def _array_scorer(self):
+    def _array_scorer(self, searcher):
+        """The array scorer of ``searcher`` (the one just opened), kept while that searcher is."""
         from .index_arrays import ArrayScorer
 
-        searcher = self._open_searcher()
         if self._scorer is None or self._scorer.searcher is not searcher:
             self._scorer = ArrayScorer(searcher)
         return self._scorer

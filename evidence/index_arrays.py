@@ -38,7 +38,7 @@ class ArrayScorer:
     def __init__(self, searcher):
         self.searcher = searcher
         self.size = searcher.doc_count_all()
-        self._leaves = [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers()]
+        self._leaves = list(searcher.reader().leaf_readers())
         self._lengths: dict[str, np.ndarray] = {}
         self._alive = None
 
@@ -197,7 +197,7 @@ def _read_whoosh3_postings(leaf, info) -> Hits | None:
         block_ids, block_weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
         ids.append(_numbers(block_ids, np.int64))
         if block_weights is None or isinstance(block_weights, float):
-            weights.append(np.full(count, block_weights or 1.0))
+            weights.append(np.full(count, 1.0 if block_weights is None else block_weights))
         else:
             weights.append(_numbers(block_weights, np.float64))
         total += count
@@ -207,7 +207,7 @@ def _read_whoosh3_postings(leaf, info) -> Hits | None:
             break
     deltas = np.concatenate(ids).astype(np.int64)
     # Each block's ids are deltas from its own first id, which is absolute: make it a delta from the block before.
-    for (end, last_id), _next in zip(ends[:-1], ends[1:], strict=True):
+    for end, last_id in ends[:-1]:
         deltas[end] -= last_id
     weights = np.concatenate(weights).astype(np.float64)
     return np.cumsum(deltas), weights

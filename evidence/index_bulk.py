@@ -4,9 +4,10 @@ Whoosh's ``SegmentWriter`` sends every posting through a sorting pool (a tuple p
 past ``limitmb``), then reads each posting's document length back from the new segment, then adds the postings to
 their blocks one call at a time: at 150 postings per work that was two thirds of a rebuild. For a rebuild every
 document is at hand, so ``BulkWriter`` groups the postings by field and term as the documents are analysed, keeps
-the lengths in memory and fills the codec's blocks 128 postings at a time. The files are Whoosh's own (the whoosh3
-codec, written by its own block and term writers): searches and later incremental writers cannot tell the
-difference, and a test compares two indexes, one written each way, posting by posting.
+the lengths in memory and writes each term's blocks whole. The files are in Whoosh's whoosh3 layout (its term
+writer, its block header and statistics; the block contents as arrays, see ``_write_postings``): searches and later
+incremental writers read them as their own, and a test compares two indexes, one written each way, posting by
+posting.
 
 Kept apart from ``index.py`` because it imports Whoosh (see ``index_schema``), and because it leans on the whoosh3
 postings writer's block buffer, which setup.cfg pins to the 2.7 series.
