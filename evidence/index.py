@@ -208,6 +208,9 @@ class SearchIndex:
         if text.endswith("?") and text.count('"') % 2 == 0:
             text = text.rstrip("?").rstrip()  # a question mark ending the query is punctuation, not a wildcard
         check_query_syntax(text)
+        plain = _plain_words_query(text, default_and)
+        if plain is not None:
+            return plain
         rewritten = _apply_field_aliases(text)
         try:
             parsed = _parser(default_and).parse(rewritten)
@@ -328,6 +331,45 @@ def _body_lengths(searcher) -> list[float]:
     from .index_schema import field_lengths
 
     return field_lengths(searcher, "body")
+
+
+# Words only (letters and digits), joined by spaces, or all by AND, or all by OR: what most searches are.
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+
+
+def _plain_words_query(text: str, default_and: bool):
+    """The query Whoosh's parser makes of plain words, built directly (None for anything else): the parser's
+    taggers and plugins took 0.3 ms of a 1.5 ms two-word search at 100,000 works. Each word is looked for in every
+    search field as that field's analyzer reads it, and Whoosh's own ``normalize`` tidies the tree as the parser's
+    does (a test compares the two on generated queries)."""
+    words = text.split()
+    joiners = set(words[1::2]) & _OPERATORS
+    if joiners:  # "a AND b AND c" or "a OR b": operators exactly between words, and all the same
+        if len(joiners) > 1 or not joiners <= {"AND", "OR"} or len(words) % 2 == 0:
+            return None
+        if any(word not in joiners for word in words[1::2]):
+            return None
+        default_and, words = joiners == {"AND"}, words[::2]
+    if not all(_PLAIN_WORD.fullmatch(word) and word not in _OPERATORS for word in words):
+        return None
+    from whoosh import query as wquery
+
+    from .index_schema import terms
+
+    per_word = []
+    for word in words:
+        stemmed, lowered = terms(word), word.lower()
+        if len(stemmed) > 1:  # not a word the analyzers read as one term
+            return None
+        fields = []
+        for field in SEARCH_FIELDS:
+            term = lowered if field == "authors" else (stemmed[0] if stemmed else None)
+            if term is not None:
+                fields.append(wquery.Term(field, term, boost=FIELD_BOOSTS.get(field, 1.0)))
+        per_word.append(wquery.DisjunctionMax(fields))
+    group = wquery.And if default_and else wquery.Or
+    return group(per_word).normalize()
 
 
 def _not_means_without(parsed):

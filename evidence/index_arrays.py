@@ -21,7 +21,12 @@ from whoosh import query as wquery
 from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.reading import TermNotFound
 
-from .index_schema import field_lengths
+from .index_schema import (
+    POSTING_ARRAYS_HEADER,
+    POSTING_ARRAYS_MAGIC,
+    WEIGHT_CODES,
+    field_lengths,
+)
 
 
 class Unsupported(Exception):
@@ -182,6 +187,9 @@ def _read_whoosh3_postings(leaf, info) -> Hits | None:
         return None
     offset, length = info.extent()
     length = length[0] if isinstance(length, tuple) else length  # whoosh3 reads it back as a 1-tuple
+    arrays = _read_posting_arrays(postfile, offset + length)
+    if arrays is not None:
+        return arrays
     raw = postfile.get(offset, length)
     stream = io.BytesIO(raw)
     stream.seek(4)  # the postings header tag
@@ -211,6 +219,23 @@ def _read_whoosh3_postings(leaf, info) -> Hits | None:
         deltas[end] -= last_id
     weights = np.concatenate(weights).astype(np.float64)
     return np.cumsum(deltas), weights
+
+
+def _read_posting_arrays(postfile, position: int) -> Hits | None:
+    """The plain arrays ``index_bulk`` writes after a common term's blocks (layout in ``index_schema``), or None where
+    there are none (a rarer term, or a segment Whoosh's own writer wrote)."""
+    magic_size, header_size = len(POSTING_ARRAYS_MAGIC), POSTING_ARRAYS_HEADER.size
+    head = postfile.get(position, magic_size + header_size)
+    if head[:magic_size] != POSTING_ARRAYS_MAGIC or len(head) < magic_size + header_size:
+        return None
+    count, code = POSTING_ARRAYS_HEADER.unpack_from(head, magic_size)
+    start = position + magic_size + header_size
+    ids = np.frombuffer(postfile.get(start, 4 * count), dtype="<u4").astype(np.int64)
+    dtype = WEIGHT_CODES[code]
+    if dtype is None:
+        return ids, np.ones(count)
+    weights = np.frombuffer(postfile.get(start + 4 * count, np.dtype(dtype).itemsize * count), dtype=dtype)
+    return ids, weights.astype(np.float64)
 
 
 def _numbers(values, dtype) -> np.ndarray:

@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 from array import array
 
@@ -26,7 +27,12 @@ from whoosh import writing
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .index_schema import PackedValues
+from .index_schema import (
+    POSTING_ARRAYS_FROM,
+    POSTING_ARRAYS_HEADER,
+    POSTING_ARRAYS_MAGIC,
+    PackedValues,
+)
 
 # The blocks this writer writes: 512 postings each, not compressed. Reading a block costs a fixed part (its header,
 # an unpickling, a zlib call of 20-40 us) whatever its size, and ranking reads every block of a query's terms
@@ -194,14 +200,16 @@ class BulkWriter(writing.SegmentWriter):
             # A str sorts as its UTF-8 bytes do (both by code point), so the terms come out in the index's order.
             for term, postings in sorted(self._postings[name].items()):
                 fieldwriter.start_term(term.encode("utf-8") if isinstance(term, str) else term)
-                _write_postings(fieldwriter._postwriter, postings, lengths)
+                docnums, weights = _write_postings(fieldwriter._postwriter, postings, lengths)
                 fieldwriter.finish_term()
+                if len(postings) >= POSTING_ARRAYS_FROM:  # after the term's extent: see ``POSTING_ARRAYS_MAGIC``
+                    fieldwriter._postfile.write(_posting_arrays(docnums, weights))
             fieldwriter.finish_field()
         fieldwriter.close()
         self._postings, self._lengths = {}, {}
 
 
-def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> None:
+def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> tuple[tuple, tuple]:
     """Write a term's postings as whoosh3 blocks (length, header pickle, data pickle) with the block statistics its
     ``add_posting`` would have gathered; ids (delta-encoded) and weights go in as arrays rather than the tuples
     Whoosh writes: its reader indexes either, and ``index_arrays`` reads arrays without converting each number."""
@@ -234,3 +242,26 @@ def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> N
         postfile.write(data)
         writer._blockcount += 1
         writer._new_block()
+    return docnums, weights
+
+
+def _posting_arrays(docnums, weights) -> bytes:
+    """A term's document numbers and weights as the plain arrays ``index_arrays`` reads (layout in ``index_schema``)."""
+    ids = array("I", docnums)
+    code, packed = (0, array("B")) if min(weights) == max(weights) == 1 else _narrowest(weights)
+    if sys.byteorder == "big":  # the layout is little-endian
+        ids.byteswap()
+        packed.byteswap()
+    header = POSTING_ARRAYS_HEADER.pack(len(ids), code)
+    return b"".join((POSTING_ARRAYS_MAGIC, header, ids.tobytes(), packed.tobytes()))
+
+
+def _narrowest(weights) -> tuple[int, array]:
+    """The weights in the narrowest type that holds each exactly (``array`` refuses a float or too large a number),
+    with its code in ``WEIGHT_CODES``."""
+    for code, typecode in ((1, "B"), (2, "H")):
+        try:
+            return code, array(typecode, weights)
+        except (TypeError, OverflowError):
+            continue
+    return 4, array("f", weights)

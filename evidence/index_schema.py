@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 from collections import defaultdict
 
 from whoosh import writing
@@ -278,6 +279,21 @@ class PackedValues:
 
     def __reduce__(self):
         return PackedValues, (self.data, self.ends)
+
+
+# A common term's postings also as plain arrays, written by ``index_bulk`` right after the term's whoosh3 blocks and
+# outside the extent Whoosh records for them (Whoosh never reads there): ranking a large library reads a word's
+# postings in every field, and taking them as arrays costs a copy where unpickling the blocks cost a Python call per
+# block. The layout: ``POSTING_ARRAYS_MAGIC``, then ``POSTING_ARRAYS_HEADER`` (posting count, the weights' code, two
+# bytes of padding), then the count's document numbers (4-byte little-endian, from 0 in the segment), then the
+# weights as the code says (see ``WEIGHT_CODES``). A term Whoosh's own writer wrote is followed by the next term's
+# "W3Bl" or by nothing, so the magic tells the two apart.
+POSTING_ARRAYS_MAGIC = b"\xffEVarr1\x00"
+POSTING_ARRAYS_HEADER = struct.Struct("<IBxx")
+# code -> NumPy dtype of the weights; code 0: every weight is 1 and none is written.
+WEIGHT_CODES = {0: None, 1: "<u1", 2: "<u2", 4: "<f4"}
+# Terms with fewer postings than this have no arrays: one block unpickles about as fast.
+POSTING_ARRAYS_FROM = 128
 
 
 def field_lengths(searcher, fieldname: str) -> list[float]:

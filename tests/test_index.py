@@ -309,3 +309,77 @@ def test_whooshs_own_writer_pickles_posting_blocks_with_protocol_4(tmp_path):
 
     data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
     assert (zlib.decompress(data) if matcher._compression else data)[:2] == b"\x80\x04"
+
+
+def test_the_plain_arrays_after_a_common_term_hold_exactly_the_postings_of_its_blocks(tmp_path, monkeypatch):
+    from evidence import index_bulk
+    from evidence.index_arrays import _read_posting_arrays, _read_whoosh3_postings
+
+    monkeypatch.setattr(index_bulk, "POSTING_ARRAYS_FROM", 2)  # every term in two works or more
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(varied_works())
+    [(leaf, _offset)] = index._open_searcher().reader().leaf_readers()
+    for field, term in leaf.all_terms():
+        info = leaf.term_info(field, term)
+        matcher = leaf.postings(field, term)
+        expected = []
+        while matcher.is_active():
+            expected.append((matcher.id(), matcher.weight()))
+            matcher.next()
+        ids, weights = _read_whoosh3_postings(leaf, info)
+        assert list(zip(ids.tolist(), weights.tolist(), strict=True)) == expected, (field, term)
+        start, length = info.extent()
+        has_arrays = _read_posting_arrays(leaf._terms._postfile, start + length[0]) is not None
+        assert has_arrays == (len(expected) >= 2), (field, term)
+
+
+def test_a_segment_whooshs_own_writer_wrote_has_no_posting_arrays_and_is_read_from_its_blocks(tmp_path):
+    from evidence.index_arrays import _read_posting_arrays, _read_whoosh3_postings
+
+    index = SearchIndex(tmp_path / "ix")
+    index.sync([])
+    index.sync(varied_works())  # into an existing index: Whoosh's writer
+    [(leaf, _offset)] = index._open_searcher().reader().leaf_readers()
+    info = leaf.term_info("body", "nerv")
+    start, length = info.extent()
+    assert _read_posting_arrays(leaf._terms._postfile, start + length[0]) is None
+    assert len(_read_whoosh3_postings(leaf, info)[0]) == info.doc_frequency()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.just(1), st.integers(1, 300), st.integers(1, 70_000), st.floats(0.5, 1e6, width=32)),
+        min_size=1,
+        max_size=300,
+    ),
+    st.integers(0, 1000),
+)
+def test_posting_arrays_give_back_every_document_number_and_weight(weights, padding):
+    from whoosh.filedb.structfile import BufferFile
+
+    from evidence.index_arrays import _read_posting_arrays
+    from evidence.index_bulk import _posting_arrays
+
+    docnums = [number * 3 + 70_000 * (number % 2) for number in range(len(weights))]
+    data = b"W3Bl" * padding + _posting_arrays(docnums, weights) + b"W3Bl"
+    ids, read = _read_posting_arrays(BufferFile(data), 4 * padding)
+    assert ids.tolist() == docnums
+    assert read.tolist() == [float(weight) for weight in weights]
+
+
+PLAIN_WORDS = ["pain", "Nerve", "the", "a", "of", "running", "2019", "x1", "über", "Straße", "神经", "AND", "OR", "NOT"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*PLAIN_WORDS, "and", "or", "ANDNOT", "a-b", "t*", "title:x", "(x)"]), max_size=6))
+def test_plain_words_make_the_same_query_as_whooshs_parser(words):
+    from evidence.index import _not_means_without, _parser, _plain_words_query
+
+    text = " ".join(words)
+    for default_and in (False, True):
+        built = _plain_words_query(text, default_and)
+        if built is not None:
+            assert built == _not_means_without(_parser(default_and).parse(text)), text
+    if words and all(word.isalnum() and word not in ("AND", "OR", "NOT", "ANDNOT") for word in words):
+        assert _plain_words_query(text, False) is not None  # plain words never fall back to the parser
