@@ -383,3 +383,52 @@ def test_plain_words_make_the_same_query_as_whooshs_parser(words):
             assert built == _not_means_without(_parser(default_and).parse(text)), text
     if words and all(word.isalnum() and word not in ("AND", "OR", "NOT", "ANDNOT") for word in words):
         assert _plain_words_query(text, False) is not None  # plain words never fall back to the parser
+
+
+def test_field_lengths_read_whole_columns_equal_whoosh_per_document_lengths(tmp_path):
+    from evidence.index_schema import field_lengths
+
+    index = SearchIndex(tmp_path / "ix")
+    index.sync([])
+    index.sync(varied_works())  # Whoosh's writer: its columns end at the last work with the field
+    index.sync([*varied_works(), *works(3)[:0]])
+    searcher = index._open_searcher()
+    [(leaf, _offset)] = searcher.reader().leaf_readers()
+    for field in ("body", "annotation", "keywords", "authors", "journal", "title"):
+        expected = [float(leaf.doc_field_length(n, field, 1) or 1) for n in range(leaf.doc_count_all())]
+        assert field_lengths(searcher, field) == expected, field
+    annotated = [n for n in range(leaf.doc_count_all()) if leaf.doc_field_length(n, "annotation")]
+    assert annotated and annotated[-1] < leaf.doc_count_all() - 1  # the column stops before the last work
+
+
+def test_opening_an_index_reads_its_postings_from_the_mapped_file_without_copying_them(tmp_path):
+    from whoosh.filedb.structfile import BufferFile
+
+    from evidence.index_schema import _MemoryStream
+
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(varied_works())
+    assert index.search("nerve repair")[0]  # Whoosh's matchers seek and read the postings as a stream
+    [(leaf, _offset)] = index._open_searcher().reader().leaf_readers()
+    postings = leaf._terms._postfile
+    assert isinstance(postings, BufferFile) and isinstance(postings.file, _MemoryStream)
+    assert isinstance(postings._buf, memoryview)  # the memory-mapped segment, not a copy
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=80), st.lists(st.tuples(st.sampled_from("rls"), st.integers(-3, 90)), max_size=12))
+def test_a_stream_over_a_buffer_reads_as_a_bytes_stream_does(data, steps):
+    import io
+
+    from evidence.index_schema import _MemoryStream
+
+    ours, theirs = _MemoryStream(memoryview(data)), io.BytesIO(data)
+    for step, number in steps:
+        if step == "r":
+            assert ours.read(number) == theirs.read(number)
+        elif step == "l":
+            assert ours.readline(number) == theirs.readline(number)
+        else:
+            assert ours.seek(abs(number)) == theirs.seek(abs(number))
+        assert ours.tell() == theirs.tell()
+    assert list(ours) == list(theirs)
