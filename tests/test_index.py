@@ -404,7 +404,7 @@ def test_field_lengths_read_whole_columns_equal_whoosh_per_document_lengths(tmp_
 def test_opening_an_index_reads_its_postings_from_the_mapped_file_without_copying_them(tmp_path):
     from whoosh.filedb.structfile import BufferFile
 
-    from evidence.index_schema import _MemoryStream
+    from evidence.index_fixes import _MemoryStream
 
     index = SearchIndex(tmp_path / "ix")
     index.sync(varied_works())
@@ -420,7 +420,7 @@ def test_opening_an_index_reads_its_postings_from_the_mapped_file_without_copyin
 def test_a_stream_over_a_buffer_reads_as_a_bytes_stream_does(data, steps):
     import io
 
-    from evidence.index_schema import _MemoryStream
+    from evidence.index_fixes import _MemoryStream
 
     ours, theirs = _MemoryStream(memoryview(data)), io.BytesIO(data)
     for step, number in steps:
