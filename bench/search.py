@@ -416,6 +416,19 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def cpu_model() -> str:
+    """The processor's name: hosts of one machine kind differ in speed, so figures from two days compare only as
+    ratios to the reference engines unless the processor is the same."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -428,7 +441,7 @@ def main() -> None:
     scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="evidence-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"machine: {platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}"
     )
     try:
