@@ -11,7 +11,9 @@ and is left to Whoosh.
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import pickle
 import zlib
 from array import array
@@ -25,6 +27,7 @@ from .index_schema import (
     POSTING_ARRAYS_HEADER,
     POSTING_ARRAYS_MAGIC,
     WEIGHT_CODES,
+    PackedValues,
     field_lengths,
 )
 
@@ -45,6 +48,7 @@ class ArrayScorer:
         self.size = searcher.doc_count_all()
         self._leaves = list(searcher.reader().leaf_readers())
         self._lengths: dict[str, np.ndarray] = {}
+        self._decoders: dict[str, object] = {}  # field -> cached decoding of a posting's positions
         self._alive = None
 
     def top(self, query, limit: int) -> list[tuple[int, float]]:
@@ -81,6 +85,8 @@ class ArrayScorer:
                 raise Unsupported("disjunction-max with a tie-break")
             parts = [self._evaluate(sub) for sub in query.subqueries]
             found, scores = _union(parts, kind is wquery.DisjunctionMax, self.size)
+        elif kind is wquery.Phrase:
+            found, scores = self._phrase(query)
         elif kind is wquery.AndNot:
             found, scores = self._evaluate(query.a)
             keep = ~np.isin(found, self._evaluate(query.b)[0], assume_unique=True)
@@ -142,6 +148,71 @@ class ArrayScorer:
             return _NONE
         return (ids[0], weights[0]) if len(ids) == 1 else (np.concatenate(ids), np.concatenate(weights))
 
+    # Phrases -----------------------------------------------------------------------------------------------------
+    def _phrase(self, query) -> Hits:
+        """Whoosh's phrase: the works with every word, its words in order, each within ``slop`` positions of the one
+        before, scored as the sum of the words' own scores (its span matcher wraps an intersection of the words'
+        matchers). The words' documents and scores come from whole posting lists; positions are decoded only for
+        the works that have every word."""
+        searcher, fieldname = self.searcher, query.fieldname
+        if fieldname not in searcher.schema:
+            return _NONE
+        field = searcher.schema[fieldname]
+        if not field.format or not field.format.supports("positions"):
+            raise Unsupported("a phrase in a field without positions")  # Whoosh reports it as an error
+        try:
+            tbytes = [field.to_bytes(word) for word in query.words]
+        except ValueError:
+            return _NONE
+        if not tbytes:
+            return _NONE
+        parts = [self._term(fieldname, word) for word in query.words]
+        found = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), (p[0] for p in parts))
+        if not len(found):
+            return _NONE
+        scores = _tree_sum([part_scores[np.searchsorted(ids, found)] for ids, part_scores in parts])
+        keep = self._in_order(fieldname, tbytes, found, query.slop)
+        return found[keep], scores[keep]
+
+    def _in_order(self, fieldname: str, tbytes: list[bytes], found: np.ndarray, slop: int) -> np.ndarray:
+        """Which of ``found`` (each holding every word) have the words in order, each 1 to ``slop`` positions after
+        the one before: a chain of positions followed word by word, as (work, position) keys in one array."""
+        ends = None
+        for term in tbytes:
+            owners, positions = self._positions(fieldname, term, found)
+            keys = owners * _STRIDE + positions  # ascending: works in order, each work's positions in order
+            if ends is None:
+                ends = keys
+            else:
+                reached = []
+                for step in range(1, max(1, slop) + 1):
+                    wanted = ends + step
+                    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+                    reached.append(wanted[keys[at] == wanted])
+                ends = reached[0] if len(reached) == 1 else np.unique(np.concatenate(reached))
+            if not len(ends):
+                break
+        matched = np.zeros(len(found), dtype=bool)
+        matched[ends // _STRIDE] = True
+        return matched
+
+    def _positions(self, fieldname: str, tbytes: bytes, found: np.ndarray) -> Hits:
+        """For every position of the term in the works ``found`` (each holding it): the work's index in ``found``
+        and the position."""
+        decode = self._decoders.get(fieldname)
+        if decode is None:
+            read = self.searcher.schema[fieldname].format.decode_positions
+            decode = self._decoders[fieldname] = functools.lru_cache(maxsize=1 << 16)(lambda v: tuple(read(v)))
+        values = []  # one per work of ``found``, in order: the segments hold consecutive document numbers
+        for leaf, offset in self._leaves:
+            low, high = np.searchsorted(found, (offset, offset + leaf.doc_count_all()))
+            if low < high:
+                values.extend(_values_of(leaf, fieldname, tbytes, found[low:high] - offset))
+        decoded = list(map(decode, values))
+        counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
+        positions = np.fromiter(itertools.chain.from_iterable(decoded), dtype=np.int64, count=int(counts.sum()))
+        return np.repeat(np.arange(len(found), dtype=np.int64), counts), positions
+
     def _field_lengths(self, fieldname: str) -> np.ndarray:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
@@ -160,6 +231,8 @@ class ArrayScorer:
 
 
 _NONE: Hits = (np.zeros(0, dtype=np.int64), np.zeros(0))
+# Positions are keyed as work index * _STRIDE + position, so one array holds the positions of every work.
+_STRIDE = 1 << 32
 
 
 def _union(parts: list[Hits], maximum: bool, size: int) -> Hits:
@@ -178,47 +251,108 @@ def _union(parts: list[Hits], maximum: bool, size: int) -> Hits:
 
 
 def _read_whoosh3_postings(leaf, info) -> Hits | None:
-    """A term's postings in one segment, read straight from the whoosh3 postings file: the term's extent in one
-    read, then each block's header and data unpickled, without a matcher's per-block bookkeeping. None when the
-    segment is not whoosh3's or the term is stored another way."""
+    """A term's postings in one segment, read straight from the whoosh3 postings file: the arrays written after its
+    blocks where there are some, else the term's extent in one read and each block unpickled, without a matcher's
+    per-block bookkeeping. None when the segment is not whoosh3's or the term is stored another way."""
+    extent = _whoosh3_extent(leaf, info)
+    if extent is None:
+        return None
+    postfile, offset, length = extent
+    arrays = _read_posting_arrays(postfile, offset + length)
+    if arrays is not None:
+        return arrays
+    raw = postfile.get(offset, length)
+    ids, weights = [], []
+    for count, _last_id, where in _blocks(raw):
+        block_ids, block_weights, _values = _contents(raw, where)
+        ids.append(_absolute(block_ids))
+        if block_weights is None or isinstance(block_weights, float):
+            weights.append(np.full(count, 1.0 if block_weights is None else block_weights))
+        else:
+            weights.append(_numbers(block_weights, np.float64))
+    return np.concatenate(ids), np.concatenate(weights).astype(np.float64)
+
+
+def _values_of(leaf, fieldname: str, tbytes: bytes, wanted: np.ndarray) -> list:
+    """The posting value (encoded positions) of the term in each of the segment's documents ``wanted`` (sorted,
+    each holding the term), unpickling only the blocks that hold them."""
+    info = leaf.term_info(fieldname, tbytes)
+    extent = _whoosh3_extent(leaf, info)
+    if extent is None:  # another codec, or a term inlined in the terms file: Whoosh's matcher
+        matcher = leaf.postings(fieldname, tbytes)
+        matcher = getattr(matcher, "child", matcher)  # the deletion filter
+        values = []
+        for docnum in wanted.tolist():
+            matcher.skip_to(docnum)
+            values.append(matcher.value())
+        return values
+    postfile, offset, length = extent
+    raw = postfile.get(offset, length)
+    values, next_wanted = [], 0
+    for _count, last_id, where in _blocks(raw):
+        if next_wanted == len(wanted):
+            break
+        if wanted[next_wanted] > last_id:
+            continue
+        end = int(np.searchsorted(wanted, last_id, side="right"))
+        block_ids, _weights, block_values = _contents(raw, where)
+        indexes = np.searchsorted(_absolute(block_ids), wanted[next_wanted:end]).tolist()
+        if isinstance(block_values, PackedValues):
+            values.extend(block_values.take(indexes))
+        else:
+            values.extend(block_values[index] for index in indexes)
+        next_wanted = end
+    return values
+
+
+def _whoosh3_extent(leaf, info):
+    """(postings file, offset, length) of a term's blocks in a whoosh3 segment; None for another codec or a term
+    inlined in the terms file."""
     terms = getattr(leaf, "_terms", None)
     postfile = getattr(terms, "_postfile", None)
     if type(terms) is not W3TermsReader or postfile is None or info.is_inlined():
         return None
     offset, length = info.extent()
-    length = length[0] if isinstance(length, tuple) else length  # whoosh3 reads it back as a 1-tuple
-    arrays = _read_posting_arrays(postfile, offset + length)
-    if arrays is not None:
-        return arrays
-    raw = postfile.get(offset, length)
+    return postfile, offset, (length[0] if isinstance(length, tuple) else length)  # whoosh3 reads a 1-tuple back
+
+
+def _blocks(raw: bytes):
+    """(posting count, last document number, where its contents lie) for each whoosh3 block of a term's extent,
+    headers unpickled as the walk goes, contents left for ``_contents``."""
     stream = io.BytesIO(raw)
     stream.seek(4)  # the postings header tag
-    ids, weights, ends, total = [], [], [], 0
     while True:
         head = stream.read(4)
         if len(head) < 4:
-            break
+            return
         size = int.from_bytes(head, "big", signed=True)
         start = stream.tell()
         count, last_id, _max_weight, compression, _min_length, _max_length = pickle.load(stream)
-        data = raw[stream.tell() : start + abs(size)]
-        block_ids, block_weights, _values = pickle.loads(zlib.decompress(data) if compression else data)
-        ids.append(_numbers(block_ids, np.int64))
-        if block_weights is None or isinstance(block_weights, float):
-            weights.append(np.full(count, 1.0 if block_weights is None else block_weights))
-        else:
-            weights.append(_numbers(block_weights, np.float64))
-        total += count
-        ends.append((total, last_id))
+        yield count, last_id, (stream.tell(), start + abs(size), compression)
         stream.seek(start + abs(size))
         if size < 0:  # the last block
-            break
-    deltas = np.concatenate(ids).astype(np.int64)
-    # Each block's ids are deltas from its own first id, which is absolute: make it a delta from the block before.
-    for end, last_id in ends[:-1]:
-        deltas[end] -= last_id
-    weights = np.concatenate(weights).astype(np.float64)
-    return np.cumsum(deltas), weights
+            return
+
+
+def _contents(raw: bytes, where: tuple) -> tuple:
+    """A block's (ids as deltas, weights, values)."""
+    begin, end, compression = where
+    data = raw[begin:end]
+    return pickle.loads(zlib.decompress(data) if compression else data)
+
+
+def _absolute(block_ids) -> np.ndarray:
+    """A block's document numbers: stored as deltas, the first from 0."""
+    return np.cumsum(_numbers(block_ids, np.int64).astype(np.int64))
+
+
+def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts' sum in the order Whoosh's intersection adds them (halves first, as ``make_binary_tree`` builds
+    it), so scores match to the last bit."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])
 
 
 def _read_posting_arrays(postfile, position: int) -> Hits | None:

@@ -189,6 +189,11 @@ class PackedValues:
     def __iter__(self):
         return (self[index] for index in range(len(self.ends)))
 
+    def take(self, indexes: list[int]) -> list[bytes]:
+        """The values at ``indexes`` (from 0), in one pass: a phrase reads thousands of them per query."""
+        data, ends = self.data, self.ends
+        return [data[ends[index - 1] if index else 0 : ends[index]] for index in indexes]
+
     def __reduce__(self):
         return PackedValues, (self.data, self.ends)
 

@@ -229,6 +229,18 @@ ARRAY_QUERIES = (
     "abstract:endorphin title:nerve",
     "missingword",
     "nerve AND missingword",
+    '"nerve endorphin"',
+    '"endorphin tone rats"',
+    '"rats nerve"',
+    '"nerve repair"',
+    '"release pain"',
+    '"nerve tone"~2',
+    '"nerve rats"~2',
+    '"pain repair"~3',
+    'title:"nerve endorphin"',
+    '"nerve endorphin" AND repair',
+    '"unique quokka" OR tone',
+    '"missingword nerve"',
 )
 
 
@@ -432,3 +444,38 @@ def test_a_stream_over_a_buffer_reads_as_a_bytes_stream_does(data, steps):
             assert ours.seek(abs(number)) == theirs.seek(abs(number))
         assert ours.tell() == theirs.tell()
     assert list(ours) == list(theirs)
+
+
+PHRASE_WORDS = ["nerve", "repair", "pain", "the", "rats"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(PHRASE_WORDS), min_size=3, max_size=14), min_size=5, max_size=30),
+    st.lists(st.sampled_from(PHRASE_WORDS), min_size=2, max_size=3),
+    st.integers(1, 3),
+)
+def test_phrases_scored_with_arrays_match_whooshs_span_matcher(tmp_path_factory, texts, phrase, slop):
+    import shutil
+
+    from evidence import index_bulk
+    from evidence.index_arrays import ArrayScorer
+
+    folder = tmp_path_factory.mktemp("phrases")
+    library = [
+        make_work(f"p{n}", "article", bibtex.encode_fields({"title": "study", "abstract": " ".join(words)}))
+        for n, words in enumerate(texts)
+    ]
+    original, index_bulk.BLOCK_POSTINGS = index_bulk.BLOCK_POSTINGS, 4  # many blocks, so block skipping is used
+    try:
+        index = SearchIndex(folder / "ix")
+        index.sync(library)
+    finally:
+        index_bulk.BLOCK_POSTINGS = original
+    searcher = index._open_searcher()
+    query = index.parse(f'abstract:"{" ".join(phrase)}"~{slop}')
+    expected = [(hit.docnum, round(hit.score, 9)) for hit in searcher.search(query, limit=None)]
+    got = [(n, round(score, 9)) for n, score in ArrayScorer(searcher).top(query, len(library))]
+    index.close()
+    shutil.rmtree(folder)
+    assert got == expected
