@@ -249,7 +249,7 @@ class SearchIndex:
 
             try:
                 ranked = self._array_scorer(searcher).top(query, limit)
-            except Unsupported:  # phrases, wildcards...: Whoosh's own matchers
+            except Unsupported:  # wildcards, ranges...: Whoosh's own matchers
                 pass
             else:
                 return [RawHit(key=searcher.stored_fields(n)["key"], score=score) for n, score in ranked], terms

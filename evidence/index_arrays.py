@@ -2,11 +2,12 @@
 
 Whoosh ranks a query by walking a tree of matchers one posting at a time in Python: at 100,000 works a common word
 has tens of thousands of postings per field, and a query took 40 ms at the median and 170 ms for the commonest words.
-Here each term's posting list is read a block at a time into numpy arrays and scored in one expression (Whoosh's
-BM25F with the index's own statistics), and And, Or, disjunction-max and AndNot combine whole score arrays, one slot
-per document. The scores and order are Whoosh's (tests compare them on several segments with deletions); a query
-with a part this does not score (phrases, wildcards, ranges, Or with a coordination bonus) raises ``Unsupported``
-and is left to Whoosh.
+Here each term's posting list is read whole into numpy arrays (from the plain arrays ``index_bulk`` writes after a
+common term's blocks, else block by block) and scored in one expression (Whoosh's BM25F with the index's own
+statistics); And, Or, disjunction-max and AndNot combine whole score arrays, one slot per document, and a phrase
+checks its words' positions only in the works holding every word. The scores and order are Whoosh's (tests compare
+them on several segments with deletions); a query with a part this does not score (wildcards, ranges, Or with a
+coordination bonus) raises ``Unsupported`` and is left to Whoosh.
 """
 
 from __future__ import annotations
