@@ -239,3 +239,52 @@ def test_any_library_written_and_read_back_is_the_same_library(entries):
             expected = value if name != "author" else value.replace("{", "").replace("}", "")
             assert work.text[name] == expected, name
     assert again.render() == written  # and writing it again changes nothing
+
+
+def _library_with(tmp_path, text: str) -> Store:
+    store = Store.init(tmp_path / "lib")
+    store.bib_path.write_text(text, encoding="utf-8")
+    return store
+
+
+def test_a_library_loaded_again_comes_from_its_saved_parse_identical_to_a_fresh_parse(tmp_path, monkeypatch):
+    from evidence import store as store_module
+
+    text = "\n\n" + USER_FILE + "@article{Ümlaut2021, title = {Nerven und Schmerz}, year = 2021}\n@article{Yang2023,}"
+    store = _library_with(tmp_path, text)
+    first = store.load_bib()  # parses, and saves the parse
+    assert first == parse_bibtex(text, "references.bib") and first.problems and first.strings
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(store_module, "parse_bibtex", no_parsing)
+    again = store.load_bib()
+    assert again == first
+    assert again.render() == text + "\n"
+
+
+def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkeypatch):
+    from evidence import store as store_module
+
+    store = _library_with(tmp_path, USER_FILE)
+    assert len(store.load_bib().works) == 2
+    store.bib_path.write_text(USER_FILE + "@book{new2024, title = {New}}\n", encoding="utf-8")
+    assert len(store.load_bib().works) == 3  # the saved parse describes the old file
+    monkeypatch.setattr(store_module, "_parser_version", lambda: "another parser")
+    calls = []
+    real = store_module.parse_bibtex
+    monkeypatch.setattr(store_module, "parse_bibtex", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert len(store.load_bib().works) == 3 and calls == [1]
+
+
+def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
+    from evidence.store import PARSED_BIB
+
+    store = _library_with(tmp_path, USER_FILE)
+    expected = store.load_bib()
+    saved = store.index_dir / PARSED_BIB
+    for damage in (b"\x00garbage", b"[]", saved.read_bytes().replace(b'"blocks": [[', b'"blocks": [[7')):
+        saved.write_bytes(damage)
+        assert store.load_bib() == expected
+        assert store.load_bib() == expected  # written again, and read back
