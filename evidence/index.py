@@ -136,7 +136,10 @@ class SearchIndex:
         from whoosh import index as windex
 
         if rebuild:
-            shutil.rmtree(self.path, ignore_errors=True)
+            try:
+                self._remove_index_files()
+            except OSError as error:
+                raise LibraryError(f"Cannot clear the search index at {self.path}: {error.strerror}.") from None
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -145,13 +148,28 @@ class SearchIndex:
             return windex.create_in(str(self.path), _schema())
         return windex.open_dir(str(self.path))
 
+    def _index_files(self):
+        """Whoosh's files (all named after the index, ``MAIN``) and the manifest: what else the library keeps in the
+        folder (the entry map, the saved parse of references.bib) is not the index's."""
+        if self.path.is_dir():
+            yield from (e for e in self.path.iterdir() if e.name.startswith(("MAIN", "_MAIN")) or e.name == MANIFEST)
+
+    def _remove_index_files(self) -> None:
+        if self.path.is_file() or self.path.is_symlink():
+            self.path.unlink()
+        for entry in list(self._index_files()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
     def sync(self, works: list[Work]) -> int:
         """Bring the index in line with ``works``; returns how many documents were written or removed."""
         current = {work.key: fingerprint(work) for work in works}
         manifest = self._read_manifest()
         if manifest is not None and manifest.get("entries") == current and self._healthy():
             return 0
-        if manifest is None and self.path.exists() and any(self.path.iterdir()):
+        if manifest is None and any(self._index_files()):
             self.notify("The search index was out of date or unreadable; rebuilding it.")
         self.close()
         try:
