@@ -284,6 +284,19 @@ def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, s
     return bib
 
 
+def _saved_parse_chunks(about: dict, blocks: list[Block], per_chunk: int = 2000):
+    """``about`` with its "blocks" as JSON, a few thousand blocks at a time: the whole text of a 100,000-entry parse
+    (300 MB), and its encoding, would be in memory at once."""
+    yield json.dumps(about, ensure_ascii=False)[:-1].encode("utf-8") + b', "blocks": ['
+    for start in range(0, len(blocks), per_chunk):
+        rows = [
+            [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work)]
+            for b in blocks[start : start + per_chunk]
+        ]
+        yield (b", " if start else b"") + json.dumps(rows, ensure_ascii=False)[1:-1].encode("utf-8")
+    yield b"]}"
+
+
 def _saved_work(work: Work) -> list:
     return [work.key, work.entry_type, work.fields, work.text]
 
@@ -508,20 +521,17 @@ class Store:
         """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
         if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
             return  # the blocks do not tile the text, so they could not be cut from it again
-        data = {
+        about = {
             "signature": signature,
             "parser": _parser_version(),
             "length": len(bib.source_text),
             "head": len(bib.head),
             "strings": bib.strings,
             "problems": bib.problems,
-            "blocks": [
-                [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work)] for b in bib.blocks
-            ],
         }
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, LibraryError):
             self.index_dir.mkdir(exist_ok=True)
-            write_atomic(self.index_dir / PARSED_BIB, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            write_atomic(self.index_dir / PARSED_BIB, _saved_parse_chunks(about, bib.blocks))
 
     def save_bib(self, bib: BibFile) -> bool:
         """Write the file if its text changed; True when something was written."""

@@ -288,3 +288,34 @@ def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
         saved.write_bytes(damage)
         assert store.load_bib() == expected
         assert store.load_bib() == expected  # written again, and read back
+
+
+def test_the_saved_parse_written_in_chunks_is_one_json_document():
+    import json
+
+    from evidence.store import _saved_parse_chunks
+
+    bib = parse_bibtex(USER_FILE + "@article{third, title = {Three}}\n@article{fourth, title = {Four}}\n")
+    for per_chunk in (1, 2, 3, 100):
+        data = json.loads(b"".join(_saved_parse_chunks({"head": 0, "problems": ["é"]}, bib.blocks, per_chunk)))
+        assert data["problems"] == ["é"] and len(data["blocks"]) == len(bib.blocks)
+        assert [row[0] for row in data["blocks"]] == [len(block.raw) for block in bib.blocks]
+
+
+def test_an_atomic_write_whose_chunks_fail_leaves_the_old_file_and_no_temporary_file(tmp_path):
+    import pytest
+
+    from evidence.files import write_atomic
+
+    target = tmp_path / "file.json"
+    target.write_bytes(b"old")
+
+    def chunks():
+        yield b"new, half"
+        raise RuntimeError("the encoder failed")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, chunks())
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["file.json"]
+    write_atomic(target, iter([b"new", b" file"]))
+    assert target.read_bytes() == b"new file"
