@@ -51,6 +51,11 @@ def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> s
     """Text of a file that should be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); a sentence otherwise.
 
     ``max_bytes`` refuses, before reading, a file too large to be what it is said to be."""
+    return read_bytes_and_text(path, what, max_bytes)[1]
+
+
+def read_bytes_and_text(path: Path, what: str = "file", max_bytes: int | None = None) -> tuple[bytes, str]:
+    """``read_text``, with the bytes the text was decoded from (to fingerprint exactly what was read)."""
     path = Path(path)
     try:
         size = path.stat().st_size if max_bytes is not None and path.is_file() else 0
@@ -66,7 +71,7 @@ def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> s
         raise BadInputError(f"The {what} {path} is a folder, not a file.") from None
     except PermissionError:
         raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
-    return decode_bytes(data, path, what)
+    return data, decode_bytes(data, path, what)
 
 
 def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:

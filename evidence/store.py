@@ -26,7 +26,7 @@ from bibtexparser import model as bibmodel
 
 from . import bibtex
 from .errors import LibraryError
-from .files import read_text, write_atomic
+from .files import read_bytes_and_text, read_text, write_atomic
 from .model import MONTHS, Work, split_names
 
 # bibtexparser logs every unreadable block itself; we report them as sentences with line numbers instead.
@@ -494,35 +494,34 @@ class Store:
 
     # references.bib -----------------------------------------------------------------------------------------------
     def load_bib(self) -> BibFile:
-        """references.bib, parsed; from the saved parse while the file (its size, modification time and inode) and the
-        parsing code are unchanged: parsing 10,000 entries took 1.5 s, a cost every command that loads the library
-        paid again."""
+        """references.bib, parsed; from the saved parse while the file's bytes (by their hash) and the parsing code
+        are unchanged: parsing 10,000 entries took 1.5 s, a cost every command that loads the library paid again.
+        The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
+        would pass for no edit."""
         self.require()
-        signature = self.bib_signature()
-        text = read_text(self.bib_path, "library file")
-        unchanged = signature is not None and signature == self.bib_signature()  # not replaced while being read
-        bib = self._saved_parse(signature, text) if unchanged else None
+        data, text = read_bytes_and_text(self.bib_path, "library file")
+        fingerprint = hashlib.blake2b(data, digest_size=16).hexdigest()
+        bib = self._saved_parse(fingerprint, text)
         if bib is None:
             bib = parse_bibtex(text, BIB_NAME)
-            if unchanged:
-                self._save_parse(bib, signature)
+            self._save_parse(bib, fingerprint)
         return bib
 
-    def _saved_parse(self, signature: list[int], text: str) -> BibFile | None:
+    def _saved_parse(self, fingerprint: str, text: str) -> BibFile | None:
         try:
-            data = json.loads((self.index_dir / PARSED_BIB).read_bytes())
-            if data["signature"] != signature or data["parser"] != _parser_version() or data["length"] != len(text):
+            saved = json.loads((self.index_dir / PARSED_BIB).read_bytes())
+            if saved["file"] != fingerprint or saved["parser"] != _parser_version() or saved["length"] != len(text):
                 return None
-            return _bib_from_saved(data, text)
+            return _bib_from_saved(saved, text)
         except (OSError, ValueError, KeyError, TypeError, IndexError):  # absent, stale or damaged: parse again
             return None
 
-    def _save_parse(self, bib: BibFile, signature: list[int]) -> None:
+    def _save_parse(self, bib: BibFile, fingerprint: str) -> None:
         """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
         if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
             return  # the blocks do not tile the text, so they could not be cut from it again
         about = {
-            "signature": signature,
+            "file": fingerprint,
             "parser": _parser_version(),
             "length": len(bib.source_text),
             "head": len(bib.head),
