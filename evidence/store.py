@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -508,11 +509,14 @@ class Store:
         return bib
 
     def _saved_parse(self, fingerprint: str, text: str) -> BibFile | None:
+        """The saved parse if it is of these bytes by this code; its first line says which, so a stale one is known
+        without reading the rest (300 MB at 100,000 entries)."""
+        wanted = {"file": fingerprint, "parser": _parser_version(), "length": len(text)}
         try:
-            saved = json.loads((self.index_dir / PARSED_BIB).read_bytes())
-            if saved["file"] != fingerprint or saved["parser"] != _parser_version() or saved["length"] != len(text):
-                return None
-            return _bib_from_saved(saved, text)
+            with open(self.index_dir / PARSED_BIB, "rb") as handle:
+                if json.loads(handle.readline()) != wanted:
+                    return None
+                return _bib_from_saved(json.loads(handle.read()), text)
         except (OSError, ValueError, KeyError, TypeError, IndexError):  # absent, stale or damaged: parse again
             return None
 
@@ -520,17 +524,12 @@ class Store:
         """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
         if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
             return  # the blocks do not tile the text, so they could not be cut from it again
-        about = {
-            "file": fingerprint,
-            "parser": _parser_version(),
-            "length": len(bib.source_text),
-            "head": len(bib.head),
-            "strings": bib.strings,
-            "problems": bib.problems,
-        }
+        of = {"file": fingerprint, "parser": _parser_version(), "length": len(bib.source_text)}
+        about = {"head": len(bib.head), "strings": bib.strings, "problems": bib.problems}
+        chunks = itertools.chain([json.dumps(of).encode() + b"\n"], _saved_parse_chunks(about, bib.blocks))
         with contextlib.suppress(OSError, LibraryError):
             self.index_dir.mkdir(exist_ok=True)
-            write_atomic(self.index_dir / PARSED_BIB, _saved_parse_chunks(about, bib.blocks))
+            write_atomic(self.index_dir / PARSED_BIB, chunks)
 
     def save_bib(self, bib: BibFile) -> bool:
         """Write the file if its text changed; True when something was written."""
