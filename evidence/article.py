@@ -21,9 +21,11 @@ END_MARK = "<!-- /evidence:references -->"
 # brackets and slashes (DOIs do), so they get their own pattern.
 _DOI_KEY = r"doi:10\.\d{4,9}(?:\.\d+)*/[^\s;\]\[,]+(?:\[[^\s\]]*\][^\s;\]\[,]*)*"
 _PLAIN_KEY = r"[\w][\w:.#$%&\-+?<>~/]*"
-_CITE = re.compile(rf"(?<![\w@])(-?)@(?:\{{([^}}]+)\}}|({_DOI_KEY})|({_PLAIN_KEY}))")
+# A braced key ('@{Smith 2020}') holds no brace or '@': otherwise '@{@{@{...' is rescanned from every '@'.
+_CITE = re.compile(rf"(?<![\w@])(-?)@(?:\{{([^{{}}@\n]+)\}}|({_DOI_KEY})|({_PLAIN_KEY}))")
 _BRACKETED = re.compile(r"\[([^\[\]]*@[^\[\]]*)\](?!\()")
-_CLAIM = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\{([^}]*\.claim[^}]*)\}")
+# Attributes hold no brace or bracket, so an unclosed '{' is not rescanned from every later '[x]{'.
+_CLAIM = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\{([^{}\[\]]*\.claim[^{}\[\]]*)\}")
 _CLAIM_ID = re.compile(r"#([\w:.\-]+)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _REFERENCE_TITLES = {"references", "bibliography", "works cited", "literature", "sources", "reference list"}

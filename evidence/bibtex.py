@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .jats import strip_controls
 from .model import MONTHS
 
 # Fields whose values are identifiers, not prose: written verbatim (no LaTeX escaping).
@@ -30,14 +31,34 @@ def _balanced(value: str) -> bool:
 
 
 def encode_text(value: str) -> str:
-    """Escape plain text so LaTeX and BibTeX read it back as the same text.
+    r"""Escape plain text so LaTeX and BibTeX read it back as the same text.
 
-    Every brace in plain text is a character, never grouping: '{}' in a title must come back as '{}'."""
-    value = value.replace("{", "\x00{").replace("}", "\x00}") if "{" in value or "}" in value else value
+    Every brace in plain text is a character, never grouping: '{}' in a title must come back as '{}'. BibTeX and
+    pybtex count ``\{`` as an opening brace, so ``\{``/``\}`` are used only where they pair up; a lone brace
+    is ``\textbraceleft{}`` / ``\textbraceright{}``, which every reader balances."""
+    value = strip_controls(value)
+    if "{" in value or "}" in value:
+        paired = _balanced(value)
+        value = value.replace("{", "\x00{").replace("}", "\x00}")
     value = value.replace("\\", r"\textbackslash{}") if "\\" in value else value
-    value = value.replace("\x00{", r"\{").replace("\x00}", r"\}")
+    if "\x00" in value:
+        opening, closing = (r"\{", r"\}") if paired else (r"\textbraceleft{}", r"\textbraceright{}")
+        value = value.replace("\x00{", opening).replace("\x00}", closing)
     value = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value)
     # A bare ~ is LaTeX's non-breaking space: '~50 patients' would read back as ' 50 patients'.
+    return value.replace("~", r"\textasciitilde{}") if "~" in value else value
+
+
+def encode_names(value: str) -> str:
+    """A name list (``model.format_names``' convention: braces only as grouping) as a BibTeX value's inside.
+
+    Specials and backslashes are escaped outside and inside the grouping braces alike; a list whose braces do not
+    pair up (never one this tool built) loses its braces rather than swallow the fields after it."""
+    value = strip_controls(value).replace("\n", " ")
+    if not _balanced(value):
+        value = value.replace("{", "").replace("}", "")
+    value = value.replace("\\", r"\textbackslash{}") if "\\" in value else value
+    value = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value)
     return value.replace("~", r"\textasciitilde{}") if "~" in value else value
 
 
@@ -46,11 +67,13 @@ def encode_value(name: str, value: str) -> str:
     if name == "month" and value.lower() in MONTHS:
         return value.lower()
     if name in VERBATIM_FIELDS:
-        # Identifiers keep their characters; only braces would break the entry.
-        return "{" + value.replace("{", "").replace("}", "") + "}"
+        # Identifiers keep their characters; braces would break the entry, and so would a backslash before the
+        # closing brace (bibtexparser reads it as an escape).
+        value = strip_controls(value).replace("{", "").replace("}", "")
+        value = value.replace("\\", "%5C") if name == "url" else value.rstrip("\\")
+        return "{" + value + "}"
     if name in ("author", "editor"):
-        # Names arrive already in BibTeX form (organisations braced); escape specials outside braces only.
-        return "{" + _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value) + "}"
+        return "{" + encode_names(value) + "}"
     return "{" + encode_text(value) + "}"
 
 

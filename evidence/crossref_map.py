@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .doi import doi_url
 from .jats import html_to_text, jats_to_text
-from .model import MONTHS
+from .model import MONTHS, Person, format_names
 
 # Crossref type -> BibTeX entry type (classic BibTeX types, which biber and Pandoc also read).
 ENTRY_TYPES = {
@@ -70,23 +70,19 @@ def _date_parts(message: dict) -> tuple[int | None, int | None, int | None]:
     return None, None, None
 
 
-def person_to_bibtex(person: dict) -> str:
-    """``Family, Given`` (``Family, Jr, Given`` with a suffix); organisations braced so BibTeX keeps them whole."""
-    family = html_to_text(person.get("family", "") or "")
-    given = html_to_text(person.get("given", "") or "")
-    suffix = html_to_text(person.get("suffix", "") or "")
+def person(person: dict) -> Person:
+    """A Crossref contributor (``family``/``given``/``suffix``, or an organisation's ``name``) as a Person."""
+    family = html_to_text(str(person.get("family") or ""))
+    given = html_to_text(str(person.get("given") or ""))
     if not family:
-        literal = html_to_text(person.get("name", "") or given)
-        return "{" + literal + "}" if literal else ""
-    if suffix:
-        return f"{family}, {suffix}, {given}" if given else f"{family}, {suffix}"
-    return f"{family}, {given}" if given else family
+        return Person(literal=html_to_text(str(person.get("name") or "")) or given)
+    return Person(family=family, given=given, suffix=html_to_text(str(person.get("suffix") or "")))
 
 
 def names(people) -> str:
     if not isinstance(people, list):
         return ""
-    return " and ".join(filter(None, (person_to_bibtex(p) for p in people if isinstance(p, dict))))
+    return format_names([person(p) for p in people if isinstance(p, dict)])
 
 
 def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:

@@ -18,8 +18,9 @@ _PREFIXES = re.compile(
     re.IGNORECASE,
 )
 _DOI_CORE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
-# In running text a DOI ends at whitespace, quotes or angle brackets.
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[^\s\"'<>\]{}|\\^`]+", re.IGNORECASE)
+# In running text a DOI ends at whitespace, quotes or angle brackets. It never starts inside a run of digits and
+# dots: without that, text such as '10.1010.1010...' would be rescanned from every '10', in quadratic time.
+_DOI_IN_TEXT = re.compile(r"(?<![\d.])10\.\d{4,9}+(?:\.\d+)*+/[^\s\"'<>\]{}|\\^`]+", re.IGNORECASE)
 _TRAILING = ".,;:!?*'\"”’»>"
 _LEADING = "([{<'\"“‘«"
 

@@ -6,6 +6,7 @@ Sits below the adapters (store, index, csl) and above core: it touches the disk 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Iterable
@@ -16,8 +17,12 @@ from .errors import BadInputError, LibraryError
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace ``path`` with ``data`` (bytes, or chunks of them: a large file need not be in memory twice) so that a
-    reader sees the old file or the new one, never a mix."""
-    path = Path(path)
+    reader sees the old file or the new one, never a mix.
+
+    A symlink is written through (its target is replaced, the link stays a link), and the file keeps its permission
+    bits: a shared ``0644`` references.bib must not turn private, nor a link in a dotfiles repository into a copy."""
+    path = _through_links(Path(path))
+    mode = _mode_of(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:
@@ -30,6 +35,7 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as error:
         with contextlib.suppress(OSError):
@@ -45,6 +51,29 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _through_links(path: Path) -> Path:
+    """The file a (possibly chained) symlink points at; the path itself when it is no link."""
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def _mode_of(path: Path) -> int:
+    """The permission bits to give the new file: the old file's, else what the umask allows a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once (reading it means setting it, so not on every write)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .crossref_map import crossref_to_fields
 from .errors import BadInputError
 from .jats import jats_to_text
-from .model import MONTHS
+from .model import MONTHS, Person, format_names
 
 # CSL type -> BibTeX type.
 CSL_TO_BIBTEX = {
@@ -57,21 +57,18 @@ class Incoming:
 def _csl_names(people) -> str:
     if not isinstance(people, list):
         return ""
-    names = []
+    found = []
     for person in people:
         if not isinstance(person, dict):
             continue
         if person.get("literal"):
-            names.append("{" + str(person["literal"]) + "}")
+            found.append(Person(literal=str(person["literal"])))
             continue
-        family = " ".join(filter(None, (person.get("non-dropping-particle"), person.get("family"))))
-        given = " ".join(filter(None, (person.get("given"), person.get("dropping-particle"))))
-        suffix = person.get("suffix")
-        if family and suffix:
-            names.append(f"{family}, {suffix}, {given}")
-        elif family:
-            names.append(f"{family}, {given}" if given else family)
-    return " and ".join(names)
+        family = " ".join(str(p) for p in (person.get("non-dropping-particle"), person.get("family")) if p)
+        given = " ".join(str(p) for p in (person.get("given"), person.get("dropping-particle")) if p)
+        if family:
+            found.append(Person(family=family, given=given, suffix=str(person.get("suffix") or "")))
+    return format_names(found)
 
 
 def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:

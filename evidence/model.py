@@ -126,6 +126,32 @@ def parse_name(name: str) -> Person:
     return Person(family=strip(words[-1]), given=strip(" ".join(words[:-1])))
 
 
+def _name_part(text: str) -> str:
+    """One part of a name as the name-list convention writes it: one line, no braces (they are the convention's
+    grouping, so a brace inside a name cannot be told from one), braced when a comma or ' and ' inside it would
+    otherwise split it ('{Smith, Jr}', '{Johnson and Johnson}')."""
+    text = " ".join("".join(c for c in text if c.isprintable() and c not in "{}").split())
+    return "{" + text + "}" if "," in text or " and " in f" {text.lower()} " else text
+
+
+def format_name(person: Person) -> str:
+    """The inverse of ``parse_name``: ``Family, Given``, ``Family, Suffix, Given`` or ``{Organisation}``."""
+    if person.literal and not person.family:
+        literal = " ".join("".join(c for c in person.literal if c.isprintable() and c not in "{}").split())
+        return "{" + literal + "}" if literal else ""
+    family, given, suffix = _name_part(person.family), _name_part(person.given), _name_part(person.suffix)
+    if not family:
+        return "{" + given.strip("{}") + "}" if given else ""
+    if suffix:
+        return f"{family}, {suffix}, {given}" if given else f"{family}, {suffix},"
+    return f"{family}, {given}" if given else family
+
+
+def format_names(people: list[Person]) -> str:
+    """A name list (``A and B``) that ``parse_names`` reads back as the same people, whatever characters they hold."""
+    return " and ".join(filter(None, (format_name(person) for person in people)))
+
+
 def parse_names(value: str) -> list[Person]:
     """All people in a BibTeX name list; ``and others`` becomes a Person with literal 'others'."""
     return [parse_name(part) for part in split_names(value)] if value else []

@@ -216,7 +216,9 @@ def _end_of_authors(body: str) -> re.Match | None:
     """The full stop that ends the author list: not the one after an initial that opens a name ('Y. Sagiv and M.
     Yannakakis. Title'), but the one after a closing initial ('Yin T. Title') or a family name."""
     for stop in _STOP_AFTER.finditer(body):
-        before = body[: stop.start()]
+        # What precedes a stop is judged on its last 200 characters (no name is longer): taking the whole prefix
+        # made 'A. A. A. ...' quadratic.
+        before = body[max(0, stop.start() - 200) : stop.start()]
         initial = re.search(r"(?:^|[\s.,-])([A-Z])$", before)
         if initial and _opens_a_name(before[: initial.start(1)]):
             continue  # the family name is still to come

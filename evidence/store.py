@@ -50,13 +50,17 @@ _VERBATIM = bibtex.VERBATIM_FIELDS
 # LaTeX -> plain text for display, search and comparison
 
 
-_LATEX_CONVERTER = None
-
-
 # The escapes this tool's own writer produces (bibtex.encode_text); escaped braces become private-use placeholders
 # so that the brace stripping of plain values leaves them alone.
-_SIMPLE_ESCAPE = re.compile(r"\\textbackslash\{\}|\\textasciitilde\{\}|\\[&%#$_{}]")
-_ESCAPED = {"\\textbackslash{}": "\\", "\\textasciitilde{}": "\ue002", "\\{": "\ue000", "\\}": "\ue001"}
+_SIMPLE_ESCAPE = re.compile(r"\\text(?:backslash|asciitilde|braceleft|braceright)\{\}|\\[&%#$_{}]")
+_ESCAPED = {
+    "\\textbackslash{}": "\\",
+    "\\textasciitilde{}": "\ue002",
+    "\\textbraceleft{}": "\ue000",
+    "\\textbraceright{}": "\ue001",
+    "\\{": "\ue000",
+    "\\}": "\ue001",
+}
 
 
 def _plain(value: str) -> str:
@@ -72,16 +76,23 @@ def latex_to_text(value: str) -> str:
         return _plain(value)
     if "\\" not in _SIMPLE_ESCAPE.sub("", value):
         return _plain(_SIMPLE_ESCAPE.sub(lambda m: _ESCAPED.get(m.group(0), m.group(0)[-1]), value))
-    global _LATEX_CONVERTER
-    if _LATEX_CONVERTER is None:
-        from pylatexenc.latex2text import LatexNodes2Text
-
-        _LATEX_CONVERTER = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
     try:
-        text = _LATEX_CONVERTER.latex_to_text(value)
+        text = latex_converter().latex_to_text(value)
     except Exception:  # noqa: BLE001 - pylatexenc raises assorted errors on odd input; fall back to the raw text
         text = value.replace("{", "").replace("}", "")
     return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
+
+
+@functools.cache
+def latex_converter():
+    """pylatexenc's converter, taught the two brace macros this tool's writer uses for a lone brace."""
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+    context = get_default_latex_context_db()
+    context.add_context_category(
+        "evidence", prepend=True, macros=[MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}")]
+    )
+    return LatexNodes2Text(latex_context=context, math_mode="verbatim", strict_latex_spaces=False)
 
 
 def _keep_paragraphs(text: str) -> str:
@@ -89,14 +100,51 @@ def _keep_paragraphs(text: str) -> str:
 
 
 def _names_to_text(raw: str) -> str:
-    """Decode a name list but keep the braces that mark an organisation as one name."""
-    decoded = []
-    for name in split_names(raw):
-        if name.startswith("{") and name.endswith("}") and name.count("{") == 1:
-            decoded.append("{" + latex_to_text(name[1:-1]) + "}")
-        else:
-            decoded.append(latex_to_text(name))
-    return " and ".join(decoded)
+    """Decode a name list but keep the braces that group: an organisation as one name, a part that holds a comma or
+    ' and ' ('{Smith, Jr}') as one part, so ``parse_names`` reads the text as the same people."""
+    return " and ".join(_name_to_text(name) for name in split_names(raw))
+
+
+def _name_to_text(name: str) -> str:
+    if name.startswith("{") and name.endswith("}") and _outer_group_end(name, 0) == len(name) - 1:
+        return "{" + latex_to_text(name[1:-1]).replace("{", "").replace("}", "") + "}"
+    if "{" not in name or not re.search(r"\{[^{}]*(?:,|\s[Aa][Nn][Dd]\s)[^{}]*\}", name):
+        return latex_to_text(name)  # no group that holds a comma or ' and ': nothing to keep
+    pieces, position = [], 0
+    while position < len(name):
+        start = name.find("{", position)
+        while start > 0 and name[start - 1] == "\\":  # an escaped brace, not a group
+            start = name.find("{", start + 1)
+        if start < 0:
+            rest = name[position:]
+            pieces.append((" " if rest.startswith(" ") else "") + latex_to_text(rest))
+            break
+        end = _outer_group_end(name, start)
+        if start > position:
+            outside = name[position:start]
+            pieces.append(latex_to_text(outside) + (" " if outside.endswith(" ") else ""))
+        inner = latex_to_text(name[start + 1 : end]).replace("{", "").replace("}", "")
+        pieces.append("{" + inner + "}" if "," in inner or " and " in f" {inner.lower()} " else inner)
+        position = end + 1
+    return " ".join("".join(pieces).split())
+
+
+def _outer_group_end(text: str, start: int) -> int:
+    """Index of the brace closing the group opened at ``start`` (escaped braces ignored), or the last index."""
+    depth, position = 0, start
+    while position < len(text):
+        char = text[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position
+        position += 1
+    return len(text) - 1
 
 
 def decode_fields(raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> dict[str, str]:

@@ -5,7 +5,6 @@ from pathlib import Path
 from bibcheck import read_both
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pylatexenc.latex2text import LatexNodes2Text
 
 from evidence import bibtex, services
 from evidence.store import Store, parse_bibtex
@@ -160,8 +159,7 @@ def test_values_this_tool_writes_decode_without_pylatexenc_to_the_same_text(text
 
     encoded = bibtex.encode_text(text)
     fast = store.latex_to_text(encoded)
-    converter = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
-    slow = " ".join(converter.latex_to_text(encoded).split())
+    slow = " ".join(store.latex_converter().latex_to_text(encoded).split())
     assert fast == slow
 
 
