@@ -13,7 +13,7 @@ from . import services
 from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from .errors import UsageError
 from .index import SearchIndex
-from .model import AddReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
+from .model import AddReport, CheckReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
 from .store import Store
 
 
@@ -49,6 +49,16 @@ class Library:
     def open(cls, path: str | Path, **options) -> Library:
         """An existing library; raises LibraryError with a sentence when ``path`` is not one."""
         return cls(Store(Path(path)).require(), **options)
+
+    @classmethod
+    def open_if_present(cls, path: str | Path, **options) -> Library:
+        """A library, or a folder that is none yet: for jobs that need no library (``check`` of a DOI list)."""
+        store = Store(Path(path))
+        return cls(store.require() if store.bib_path.exists() else store, **options)
+
+    @property
+    def exists(self) -> bool:
+        return self.store.bib_path.exists()
 
     @classmethod
     def create(cls, path: str | Path, **options) -> Library:
@@ -138,6 +148,15 @@ class Library:
         from .report import report
 
         return report(self.store, self.client, article_text, article_name, style, notify=self.notify)
+
+    def check(self, sources: list[str], read: Callable[[Path], str]) -> CheckReport:
+        """Check articles, .bib files or DOIs: each reference resolves, matches its record and stands."""
+        from .checking import check
+        from .config import parse_config
+
+        store = self.store if self.exists else None
+        max_age = parse_config(self.store.read_config_text()).max_age_days if store else 30.0
+        return check(store, self.client, sources, read, max_age, notify=self.notify)
 
     def export(self, fmt: str = "bibtex") -> str:
         return services.export(self.store, fmt)

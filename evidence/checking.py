@@ -1,74 +1,35 @@
-"""`evidence check`: every DOI in an article, a .bib file or a list resolves, matches what is cited, and stands.
+"""Checking references: every reference resolves to a record, matches what is cited, and stands.
 
-Application layer. Each DOI is resolved from the stored record, else Crossref (one batched list request, then
-single requests for what it lacks, then the agency), and each written reference is compared with the record field by
-field. A DOI that does not resolve gets a suggested correction: variants of it (trailing junk removed, one character
-dropped) checked in one batch, and Crossref's ``query.bibliographic`` match for the written reference — offered only
-when its metadata agrees with the entry, naming the fields that agree.
+Application layer, the one checker behind ``evidence check`` and ``evidence report``. A reference with a DOI is
+compared with the record of that DOI (``services.resolve_records``: stored, else Crossref). A reference without
+one is matched to the library's works by first author, year and title, and, online, looked up with Crossref's
+``query.bibliographic``, so a Nature- or Harvard-style list without DOIs is checked too. A DOI that does not resolve
+gets a suggested correction: variants of it (trailing junk removed, one character dropped) checked in one batch,
+and Crossref's bibliographic match for the written reference, offered only when its metadata agrees with the entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .compare import compare_reference
+from .compare import compare_reference, names_agree, reference_of_work, titles_agree
 from .doi import find_dois, normalize_doi
 from .errors import InvalidDOIError, RemoteDataError
+from .model import CheckItem, CheckReport, Work
 from .refparse import ParsedRef, parse_reference, reference_section
+from .services import resolve_records
 
-
-@dataclass(frozen=True)
-class CheckItem:
-    doi: str
-    status: str  # ok | mismatch | retracted | not-found | other-agency | unreachable | not-checked | invalid
-    line: int | None = None
-    reference: str = ""
-    details: tuple[str, ...] = ()
-    agree: tuple[str, ...] = ()
-    suggestion: str = ""
-    suggestion_agrees: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    source: str
-    items: tuple[CheckItem, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return all(item.status in ("ok", "other-agency") for item in self.items)
-
-    def count(self, status: str) -> int:
-        return sum(1 for item in self.items if item.status == status)
+Notify = Callable[[str], None]
 
 
 def references_in(text: str, name: str) -> list[ParsedRef]:
-    """Written references with their DOIs: the reference section's entries, then DOIs elsewhere in the text."""
+    """Written references: a .bib file's entries, or an article's reference-section entries, then DOIs written
+    elsewhere in its text."""
     if name.lower().endswith(".bib"):
         from .store import parse_bibtex  # a .bib given to check is input, read the same way as the library
 
-        refs = []
-        for work in parse_bibtex(text, name).works:
-            if work.doi:
-                people = work.authors
-                refs.append(
-                    ParsedRef(
-                        work.key,
-                        0,
-                        work.doi,
-                        (people[0].family or people[0].literal) if people else "",
-                        (),
-                        work.year,
-                        work.title,
-                        work.get("journal"),
-                        work.get("volume"),
-                        work.get("number"),
-                        work.get("pages").split("-")[0],
-                    )
-                )
-        return refs
+        return [reference_of_work(work) for work in parse_bibtex(text, name).works]
     refs = [parse_reference(entry, line) for line, entry in reference_section(text)]
     seen = {ref.doi for ref in refs if ref.doi}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -77,51 +38,6 @@ def references_in(text: str, name: str) -> list[ParsedRef]:
                 seen.add(doi)
                 refs.append(ParsedRef(doi, number, doi))
     return refs
-
-
-def _resolve(store, client, dois: list[str]) -> dict[str, tuple[str, dict | None, str]]:
-    """doi -> (status, message, detail): stored records first, then Crossref in batches, then singles and agency."""
-    from .crossref import Unreachable
-
-    found: dict[str, tuple[str, dict | None, str]] = {}
-    missing = []
-    for doi in dois:
-        record = store.read_record(doi) if store is not None else None
-        if record and isinstance(record.get("message"), dict):
-            found[doi] = ("found", record["message"], "")
-        else:
-            missing.append(doi)
-    if client is None:
-        for doi in missing:
-            found[doi] = ("not-checked", None, "offline, and no stored record")
-        return found
-    remaining = list(missing)
-    while remaining:
-        size = client.batch_size_for(remaining)
-        chunk, remaining = remaining[:size], remaining[size:]
-        try:
-            answers = client.works(chunk) if len(chunk) > 1 else {}
-        except (Unreachable, RemoteDataError):
-            answers = {}
-        for doi in chunk:
-            message = answers.get(doi)
-            if message is None:
-                try:
-                    message = client.work(doi)
-                    if message is None:
-                        agency = client.agency(doi)
-                        if agency and agency != "crossref":
-                            found[doi] = ("other-agency", None, f"registered with {agency}, not Crossref")
-                        else:
-                            found[doi] = ("not-found", None, "this DOI does not resolve")
-                        continue
-                except (Unreachable, RemoteDataError) as error:
-                    found[doi] = ("unreachable", None, str(error))
-                    continue
-            if store is not None:
-                store.write_record(str(message.get("DOI", doi)).lower(), message, source=client.base_url)
-            found[doi] = ("found", message, "")
-    return found
 
 
 def doi_variants(doi: str) -> list[str]:
@@ -140,6 +56,20 @@ def doi_variants(doi: str) -> list[str]:
     return list(variants)
 
 
+def _best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tuple[str, ...]] | None:
+    """The candidate record that agrees with the reference on its title and most other fields, if any."""
+    best = None
+    for message in candidates:
+        comparison = compare_reference(ref, message)
+        if comparison.status != "ok" or "title" not in comparison.agree:
+            continue
+        if ref.first_author and "first author" not in comparison.agree:
+            continue
+        if best is None or len(comparison.agree) > len(best[1]):
+            best = (message, comparison.agree)
+    return best
+
+
 def _suggest(client, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
     """The best corrected DOI whose record agrees with the written reference (author and title at least)."""
     from .crossref import Unreachable
@@ -153,21 +83,120 @@ def _suggest(client, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
             candidates.extend(client.search_bibliographic(ref.text or ref.title, rows=5))
     except (Unreachable, RemoteDataError):
         return "", ()
-    best: tuple[int, str, tuple[str, ...]] | None = None
-    for message in candidates:
-        status, _details, agree = compare_reference(ref, message)
-        if status == "mismatch" or "title" not in agree:
+    best = _best_agreeing(ref, candidates)
+    return (str(best[0].get("DOI", "")).lower(), best[1]) if best else ("", ())
+
+
+def library_match(ref: ParsedRef, works: Iterable[Work]) -> Work | None:
+    """The library work a reference without a DOI names: same first author, same year, agreeing title."""
+    if not ref.title or not ref.first_author:
+        return None
+    for work in works:
+        people = work.authors
+        if not work.doi or not people or (ref.year and work.year and ref.year != work.year):
             continue
-        score = len(agree)
-        if best is None or score > best[0]:
-            best = (score, str(message.get("DOI", "")).lower(), tuple(agree))
-    return (best[1], best[2]) if best else ("", ())
+        if names_agree(ref.first_author, people[0]) and titles_agree(ref.title, work.title):
+            return work
+    return None
 
 
-def check(store, client, sources: list[str], read: Callable[[Path], str]) -> CheckReport:
+def check_references(
+    store,
+    client,
+    refs: list[ParsedRef],
+    works: list[Work] | None = None,
+    max_age_days: float | None = None,
+    notify: Notify = lambda _m: None,
+) -> list[CheckItem]:
+    """One CheckItem per reference, in order. ``works`` are the library's (for references without a DOI)."""
+    from .crossref import Unreachable
+
+    works = works or []
+    by_doi = {work.doi: work for work in works if work.doi}
+    found_for: dict[int, tuple[str, str, dict | None, tuple[str, ...]]] = {}  # ref -> (doi, how, record, agrees)
+    for number, ref in enumerate(refs):
+        if ref.doi:
+            continue
+        work = library_match(ref, works)
+        if work is not None:
+            found_for[number] = (work.doi, "library", None, ())
+        elif client is not None and (ref.title or ref.text):
+            try:
+                best = _best_agreeing(ref, client.search_bibliographic(ref.text or ref.title, rows=5))
+            except (Unreachable, RemoteDataError):
+                best = None
+            if best is not None:
+                found_for[number] = (str(best[0].get("DOI", "")).lower(), "bibliographic", best[0], best[1])
+    wanted = [ref.doi for ref in refs if ref.doi] + [doi for doi, how, _m, _a in found_for.values() if how == "library"]
+    resolved = resolve_records(store, client, list(dict.fromkeys(wanted)), max_age_days=max_age_days, notify=notify)
+    items = []
+    for number, ref in enumerate(refs):
+        doi, how, message, _agrees = found_for.get(number, (ref.doi, "doi" if ref.doi else "", None, ()))
+        key = ref.key or (by_doi[doi].key if doi in by_doi else "")
+        line = ref.line or None
+        cited = ref.text
+        if not doi:
+            why = "no DOI, and no work in the library matches it" + ("" if client else " (offline)")
+            items.append(CheckItem("", "not-checked", line, cited, warnings=(why,), key=key))
+            continue
+        fetched = ""
+        if message is None:
+            resolution = resolved[doi]
+            if resolution.status != "found":
+                suggestion, agrees = ("", ())
+                if resolution.status == "not-found" and client is not None:
+                    suggestion, agrees = _suggest(client, ref)
+                detail = "this DOI does not resolve" if resolution.status == "not-found" else resolution.detail
+                items.append(
+                    CheckItem(
+                        doi,
+                        resolution.status,
+                        line,
+                        cited,
+                        warnings=(detail,) if detail else (),
+                        suggested_doi=suggestion,
+                        suggestion_agrees=agrees,
+                        key=key,
+                        matched_by=how,
+                    )
+                )
+                continue
+            message, fetched = resolution.message, resolution.fetched
+        comparison = compare_reference(ref, message)
+        notes = list(comparison.notes)
+        if how == "library":
+            notes.append(f"no DOI written; matched to {by_doi[doi].key} in the library, DOI {doi}")
+        elif how == "bibliographic":
+            notes.append(f"no DOI written; Crossref's bibliographic search found {doi}")
+        items.append(
+            CheckItem(
+                doi,
+                comparison.status,
+                line,
+                cited,
+                comparison.problems,
+                tuple(notes),
+                comparison.agree,
+                suggested_doi=doi if how == "bibliographic" else "",
+                key=key,
+                matched_by=how,
+                record_fetched=fetched,
+            )
+        )
+    return items
+
+
+def check(
+    store,
+    client,
+    sources: list[str],
+    read: Callable[[Path], str],
+    max_age_days: float | None = None,
+    notify: Notify = lambda _m: None,
+) -> CheckReport:
     """Check an article (Markdown or text), a .bib file, or DOIs given directly."""
     refs: list[ParsedRef] = []
-    items: list[CheckItem] = []
+    invalid: list[CheckItem] = []
     label = ""
     for source in sources:
         path = Path(source)
@@ -178,28 +207,8 @@ def check(store, client, sources: list[str], read: Callable[[Path], str]) -> Che
         try:
             refs.append(ParsedRef("", 0, normalize_doi(source)))
         except InvalidDOIError as error:
-            items.append(CheckItem(source, "invalid", details=(str(error),)))
+            invalid.append(CheckItem(source, "invalid", warnings=(str(error),)))
         label = label or "DOIs"
-    with_doi = [ref for ref in refs if ref.doi]
-    resolved = _resolve(store, client, list(dict.fromkeys(ref.doi for ref in with_doi)))
-    for ref in with_doi:
-        status, message, detail = resolved[ref.doi]
-        if status == "found":
-            verdict, details, agree = compare_reference(ref, message)
-            items.append(CheckItem(ref.doi, verdict, ref.line or None, ref.text, tuple(details), tuple(agree)))
-            continue
-        suggestion, agrees = ("", ())
-        if status == "not-found" and client is not None:
-            suggestion, agrees = _suggest(client, ref)
-        items.append(
-            CheckItem(
-                ref.doi,
-                status,
-                ref.line or None,
-                ref.text,
-                (detail,) if detail else (),
-                suggestion=suggestion,
-                suggestion_agrees=agrees,
-            )
-        )
-    return CheckReport(label, tuple(items))
+    works = store.load_bib().works if store is not None and any(not ref.doi for ref in refs) else []
+    items = check_references(store, client, refs, works, max_age_days, notify)
+    return CheckReport.of(label, invalid + items, offline=client is None)

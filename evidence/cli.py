@@ -355,9 +355,10 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
 @click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--style", "-s", metavar="NAME|FILE.csl", help="Citation style (default: the library's, else apa).")
 @click.option("--html", "html_file", metavar="FILE", help="Also write the report as one self-contained HTML page.")
+@click.option("--strict", is_flag=True, help="Exit 1 unless ready: also on references not checked and weak evidence.")
 @json_option
 @click.pass_obj
-def report(settings: Settings, article: Path, style, html_file, as_json) -> None:
+def report(settings: Settings, article: Path, style, html_file, strict, as_json) -> None:
     """The whole job for ARTICLE: claims and their evidence, reference checks, and the reference list."""
     from .files import read_text, write_atomic
 
@@ -371,10 +372,12 @@ def report(settings: Settings, article: Path, style, html_file, as_json) -> None
         write_atomic(Path(html_file), report_page(result, list(entries)).encode("utf-8"))
         note(f"Wrote {html_file}.")
     if as_json:
-        render.print_json(result)
+        render.print_json(
+            {**render.to_jsonable(result), "verdict": result.verdict, "verdict_line": result.verdict_line}
+        )
     else:
         render.report(result, render.console())
-    if not result.ok:
+    if result.verdict == "problems" or (strict and result.verdict != "ready"):
         sys.exit(1)
 
 
@@ -384,17 +387,14 @@ def report(settings: Settings, article: Path, style, html_file, as_json) -> None
 @click.pass_obj
 def check(settings: Settings, sources, as_json) -> None:
     """Check that every DOI resolves, matches what is cited, and is not retracted; suggest fixes for bad DOIs."""
-    from .checking import check as run_check
-    from .crossref import CrossrefClient, raise_if_all_unreachable
+    from .api import Library
+    from .crossref import raise_if_all_unreachable
     from .files import read_text
-    from .store import Store
 
-    store = Store(settings.library_path)
-    store = store if (store.bib_path.exists()) else None
-    client = None if settings.offline else CrossrefClient(settings.crossref_url, settings.doi_url, settings.mailto)
-    result = run_check(store, client, list(sources), lambda path: read_text(path, "file to check"))
-    if client is not None and result.items:
-        raise_if_all_unreachable(len(result.items), result.count("unreachable"), settings.crossref_url)
+    library = Library.open_if_present(settings.library_path, **settings.options())
+    result = library.check(list(sources), lambda path: read_text(path, "file to check", ARTICLE_LIMIT))
+    if not settings.offline and result.references:
+        raise_if_all_unreachable(len(result.references), result.count("unreachable"), settings.crossref_url)
     if as_json:
         render.print_json(result)
     else:

@@ -11,14 +11,17 @@ import functools
 import gzip
 import re
 import unicodedata
+from dataclasses import dataclass
 from importlib.resources import files
 
 from .crossref_map import crossref_to_fields, retraction_status
-from .model import Work, parse_names
+from .model import MismatchedField, Person, Work, parse_names
+from .refparse import ParsedRef
 
 
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    text = re.sub(r"[\u2010-\u2015\u2212]", " ", text or "")  # dashes separate ('1–2' is '1 2', as '1-2' is)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split())
 
 
@@ -91,51 +94,78 @@ def _years(message: dict) -> set[str]:
     return years
 
 
-def compare_with_record(work: Work, message: dict) -> tuple[str, list[str]]:
-    """(status, details): 'retracted', 'mismatch' (with each disagreeing field) or 'verified' (with notes)."""
-    status = retraction_status(message)
-    if status and status[0] != "under an expression of concern":
-        return "retracted", [f"{status[0]} (notice {status[1]})" if status[1] else status[0]]
-    _type, record = crossref_to_fields(message)
-    details, notes = [], []
-    if not titles_agree(work.title, record.get("title", "")):
-        details.append(f"title differs from the record's '{record.get('title', '')}'")
-    mine = parse_names(work.get("author"))
-    theirs = parse_names(record.get("author", ""))
-    if mine and theirs and _plain(mine[0].family or mine[0].literal) != _plain(theirs[0].family or theirs[0].literal):
-        details.append(f"first author is {theirs[0].family or theirs[0].literal} in the record")
-    if work.year and record.get("year") and work.year != record["year"]:
-        if work.year in _years(message):
-            notes.append(f"year {work.year} is the record's online or print year ({record['year']} cited there)")
-        else:
-            details.append(f"year is {record['year']} in the record, {work.year} here")
-    for name, label in (("volume", "volume"), ("number", "issue")):
-        if work.get(name) and record.get(name) and _plain(work.get(name)) != _plain(record[name]):
-            details.append(f"{label} is {record[name]} in the record, {work.get(name)} here")
-    first_mine = re.split(r"[-–]+", work.get("pages"))[0].strip() if work.get("pages") else ""
-    first_theirs = re.split(r"[-–]+", record.get("pages", ""))[0].strip()
-    if first_mine and first_theirs and first_mine.lower() != first_theirs.lower():
-        details.append(f"first page or article number is {first_theirs} in the record, {first_mine} here")
-    if status:
-        notes.append(status[0])
-    return ("mismatch", details) if details else ("verified", notes)
+_INITIALS = re.compile(r"(?:[a-z]{1,3}\s?)+")
 
 
-def compare_reference(ref, message: dict) -> tuple[str, list[str], list[str]]:
-    """(status, mismatches-or-notes, fields that agree) for a written reference against the record of its DOI."""
+def names_agree(cited: str, person: Person) -> bool:
+    """Whether a written first author is the record's: the family name alone, with the initials a style prints
+    beside it ('MASIDE X', 'F. B. Rosmej'), with or without its particles ('van der Berg' / 'Berg'), or an
+    organisation's name shortened ('PLOS ONE Staff' for 'The PLOS ONE Staff')."""
+    a = _plain(cited)
+    b = _plain(person.family or person.literal)
+    if not a or not b:
+        return True
+    if a == b:
+        return True
+    for rest in (a.removeprefix(b + " "), a.removesuffix(" " + b)):
+        if rest != a and _INITIALS.fullmatch(rest):
+            return True
+    if person.literal:
+        return a in b or b in a
+    shorter, longer = sorted((a, b), key=len)
+    return longer.endswith(" " + shorter) or longer.startswith(shorter + " ")
+
+
+def first_page(pages: str) -> str:
+    """The first page of a range written any way ('75--81', '75–81', '75-81', 'e113017')."""
+    return re.split(r"\s*[-\u2010-\u2015]+\s*", (pages or "").strip(), maxsplit=1)[0].strip()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    status: str  # ok | mismatch | retracted
+    problems: tuple[MismatchedField, ...] = ()
+    notes: tuple[str, ...] = ()
+    agree: tuple[str, ...] = ()
+
+
+def reference_of_work(work: Work) -> ParsedRef:
+    """A library entry as a written reference, so an entry and a reference list are compared by the same rules."""
+    people = work.authors
+    first = (people[0].family or people[0].literal) if people else ""
+    return ParsedRef(
+        work.key,
+        0,
+        work.doi,
+        first,
+        tuple(p.family or p.literal for p in people),
+        work.year,
+        " ".join(filter(None, (work.title, work.get("subtitle")))),
+        work.get("journal") or work.get("booktitle"),
+        work.get("volume"),
+        work.get("number"),
+        first_page(work.get("pages")) or work.get("eid"),
+        work.key,
+    )
+
+
+def compare_reference(ref: ParsedRef, message: dict) -> Comparison:
+    """A written reference (or a library entry, through ``reference_of_work``) against the record of its DOI.
+
+    A field the reference does not give, or the record lacks, is not compared. The first page agrees with the
+    record's first page or with its article number (Hindawi, Wiley and Frontiers deposit both)."""
     status = retraction_status(message)
     if status and status[0] != "under an expression of concern":
-        return "retracted", [f"{status[0]} (notice {status[1]})" if status[1] else status[0]], []
+        return Comparison("retracted", notes=(f"{status[0]} (notice {status[1]})" if status[1] else status[0],))
     _type, record = crossref_to_fields(message)
     problems, notes, agree = [], [], []
-    theirs = parse_names(record.get("author", ""))
+    theirs = parse_names(record.get("author", "") or record.get("editor", ""))
     if ref.first_author and theirs:
         family = theirs[0].family or theirs[0].literal
-        (
+        if names_agree(ref.first_author, theirs[0]):
             agree.append("first author")
-            if _plain(ref.first_author) == _plain(family)
-            else problems.append(f"first author is {family} in the record, {ref.first_author} here")
-        )
+        else:
+            problems.append(MismatchedField("first author", ref.first_author, family))
     if ref.year and record.get("year"):
         if ref.year == record["year"]:
             agree.append("year")
@@ -143,34 +173,59 @@ def compare_reference(ref, message: dict) -> tuple[str, list[str], list[str]]:
             notes.append(f"year {ref.year} is the record's print or online year (it lists {record['year']})")
             agree.append("year")
         else:
-            problems.append(f"year is {record['year']} in the record, {ref.year} here")
+            problems.append(MismatchedField("year", ref.year, record["year"]))
     if ref.title and record.get("title"):
-        (
+        full = " ".join(filter(None, (record["title"], record.get("subtitle"))))
+        if titles_agree(ref.title, full) or titles_agree(ref.title, record["title"]):
             agree.append("title")
-            if titles_agree(ref.title, record["title"] + " " + record.get("subtitle", ""))
-            else problems.append(f"title differs from the record's '{record['title']}'")
-        )
+        else:
+            problems.append(MismatchedField("title", ref.title, record["title"]))
     container = record.get("journal") or record.get("booktitle") or ""
     if ref.journal and container:
-        (
+        if journals_agree(ref.journal, container, record.get("shortjournal", "")):
             agree.append("journal")
-            if journals_agree(ref.journal, container, record.get("shortjournal", ""))
-            else problems.append(f"journal is {container} in the record, {ref.journal} here")
-        )
+        else:
+            problems.append(MismatchedField("journal", ref.journal, container))
     for value, name, label in ((ref.volume, "volume", "volume"), (ref.issue, "number", "issue")):
         if value and record.get(name):
-            (
+            if _plain(value) == _plain(record[name]):
                 agree.append(label)
-                if _plain(value) == _plain(record[name])
-                else problems.append(f"{label} is {record[name]} in the record, {value} here")
-            )
-    first_theirs = re.split(r"[-–]+", record.get("pages", ""))[0].strip()
-    if ref.first_page and first_theirs:
-        (
+            else:
+                problems.append(MismatchedField(label, value, record[name]))
+    accepted = {p.lower() for p in (first_page(record.get("pages", "")), record.get("eid", "")) if p}
+    if ref.first_page and accepted:
+        if first_page(ref.first_page).lower() in accepted:
             agree.append("pages")
-            if ref.first_page.lower() == first_theirs.lower()
-            else problems.append(f"first page or article number is {first_theirs} in the record, {ref.first_page} here")
-        )
+        else:
+            problems.append(
+                MismatchedField("pages", ref.first_page, first_page(record.get("pages", "")) or record["eid"])
+            )
     if status:
         notes.append(status[0])
-    return ("mismatch", problems, agree) if problems else ("ok", notes, agree)
+    return Comparison("mismatch" if problems else "ok", tuple(problems), tuple(notes), tuple(agree))
+
+
+def record_changes(old: dict, new: dict) -> list[str]:
+    """What a fresh record says differently from the stored one, as short phrases ('now retracted', 'volume
+    corrected (12 -> 13)'), for ``add --refresh`` and the re-checks of stale records."""
+    changes = []
+    before, after = retraction_status(old), retraction_status(new)
+    if after != before:
+        changes.append(f"now {after[0]}" if after else f"no longer {before[0]}" if before else "")
+    _type, a = crossref_to_fields(old)
+    _type, b = crossref_to_fields(new)
+    for name, label in (
+        ("title", "title"),
+        ("author", "authors"),
+        ("journal", "journal"),
+        ("year", "year"),
+        ("volume", "volume"),
+        ("number", "issue"),
+        ("pages", "pages"),
+        ("doi", "DOI"),
+    ):
+        if a.get(name, "") != b.get(name, ""):
+            shown = name not in ("title", "author")
+            detail = f" ({a.get(name) or 'none'} -> {b.get(name) or 'none'})" if shown else ""
+            changes.append(f"{label} {'corrected' if a.get(name) else 'added'}{detail}")
+    return [change for change in changes if change]

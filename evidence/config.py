@@ -2,6 +2,9 @@
 
 [refs]
 style = "vancouver"     # default citation style for `evidence refs` and `evidence report`
+
+[check]
+max_age_days = 30       # online, `check` and `report` fetch again records older than this (retractions come later)
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ CONFIG_NAME = "evidence.toml"
 @dataclass(frozen=True)
 class Config:
     style: str = "apa"
+    max_age_days: float = 30.0
 
 
 def parse_config(text: str, source: str = CONFIG_NAME) -> Config:
@@ -28,4 +32,8 @@ def parse_config(text: str, source: str = CONFIG_NAME) -> Config:
     style = refs.get("style", Config.style) if isinstance(refs, dict) else Config.style
     if not isinstance(style, str) or not style.strip():
         raise BadInputError(f"{source}: refs.style must be the name of a citation style.")
-    return Config(style=style.strip())
+    check = data.get("check", {})
+    age = check.get("max_age_days", Config.max_age_days) if isinstance(check, dict) else Config.max_age_days
+    if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
+        raise BadInputError(f"{source}: check.max_age_days must be a number of days (0 or more).")
+    return Config(style=style.strip(), max_age_days=float(age))

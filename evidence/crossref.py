@@ -24,12 +24,22 @@ from .version import __version__
 PUBLIC_POOL = (5.0, 1.0, 1)
 POLITE_POOL = (10.0, 3.0, 3)
 MAX_URL_LENGTH = 4000
+# The largest answer read: a list of 100 works with their reference lists is a few MB; beyond this it is not a record.
+MAX_ANSWER_BYTES = 32_000_000
 # Requests leave 10% under the advertised rate: arrival jitter must not push a window over the server's count.
 SAFETY = 1.1
 
 
 class Unreachable(Exception):
     """The service could not give an answer for this request after all retries (not the same as 'not found')."""
+
+
+class _TooLarge(Exception):
+    """An answer grew past the size limit while it was read."""
+
+
+class _TooSlow(Exception):
+    """An answer did not arrive whole within the deadline."""
 
 
 @dataclass
@@ -121,6 +131,8 @@ class CrossrefClient:
         max_attempts: int = 5,
         backoff: float = 0.5,
         sleep=time.sleep,
+        deadline: float = 60.0,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
         self.doi_url = doi_url.rstrip("/")
@@ -133,6 +145,8 @@ class CrossrefClient:
         )
         self.session.headers.update({"User-Agent": agent, "Accept": "application/json"})
         self.timeout = timeout
+        self.deadline = deadline
+        self.max_bytes = max_bytes
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.sleep = sleep
@@ -160,9 +174,13 @@ class CrossrefClient:
             self.counters.count("requests")
             try:
                 with self.slots:
-                    response = self.session.get(
-                        url, params=params, timeout=self.timeout, allow_redirects=allow_redirects
-                    )
+                    response = self._within_deadline(url, params, allow_redirects)
+            except _TooLarge as error:
+                self.counters.count("failures")
+                raise RemoteDataError(str(error)) from None
+            except _TooSlow as error:
+                self.counters.count("failures")
+                raise Unreachable(str(error)) from None
             except requests.Timeout:
                 last_problem = "timed out"
                 delay = self._backoff_delay(attempt)
@@ -190,6 +208,59 @@ class CrossrefClient:
                 self.sleep(delay)
         self.counters.count("failures")
         raise Unreachable(last_problem)
+
+    def _within_deadline(self, url: str, params: dict | None, allow_redirects: bool) -> requests.Response:
+        """The response with its whole body read, or _TooSlow once ``deadline`` seconds have passed.
+
+        requests' timeouts bound each socket read, not the request: a server that sends a byte every few seconds
+        is never timed out. So the request runs on a helper thread and is abandoned at the deadline (the thread
+        ends with the connection; it holds nothing of the library's)."""
+        outcome: dict = {}
+        finished = threading.Event()
+
+        def fetch() -> None:
+            try:
+                outcome["response"] = self._bounded_get(url, params, allow_redirects)
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting thread, which raises it there
+                outcome["error"] = error
+            finally:
+                finished.set()
+
+        threading.Thread(target=fetch, name="crossref-request", daemon=True).start()
+        if not finished.wait(self.deadline):
+            raise _TooSlow(f"the answer took longer than {self.deadline:.0f} s, so it was abandoned")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+    def _bounded_get(self, url: str, params: dict | None, allow_redirects: bool) -> requests.Response:
+        """GET with the body read in small pieces and refused past ``max_bytes`` once decompressed: a 1 MB gzip
+        answer can unpack to gigabytes, and a 100 MB record stored would slow every later command."""
+        response = self.session.get(
+            url, params=params, timeout=self.timeout, allow_redirects=allow_redirects, stream=True
+        )
+        try:
+            declared = response.headers.get("Content-Length", "")
+            too_large = _TooLarge(
+                f"Crossref's answer to {url} is larger than {self.max_bytes // 1_000_000} MB, "
+                "more than any record; nothing was stored"
+            )
+            if (
+                declared.isdigit()
+                and int(declared) > self.max_bytes
+                and "gzip" not in response.headers.get("Content-Encoding", "")
+            ):
+                raise too_large
+            chunks, size = [], 0
+            for chunk in response.iter_content(16384):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise too_large
+                chunks.append(chunk)
+            response._content = b"".join(chunks)  # what .json() and .text read, as requests does itself
+        finally:
+            response.close()
+        return response
 
     def _backoff_delay(self, attempt: int) -> float:
         return self.backoff * (2**attempt) * (0.5 + random.random())

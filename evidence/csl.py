@@ -130,8 +130,8 @@ def _clean_item(item: dict, escape: bool) -> dict:
             parts = value.get("date-parts") or []
             if not parts or not parts[0] or not parts[0][0]:
                 continue
-        if escape and isinstance(value, str) and name not in ("id", "type", "DOI", "URL"):
-            value = html.escape(value, quote=False)
+        if escape and isinstance(value, str) and name not in ("id", "type"):
+            value = html.escape(value, quote=name in ("DOI", "URL"))  # links may end up in an href
         elif escape and isinstance(value, list):
             value = [
                 {k: html.escape(v, quote=False) if isinstance(v, str) else v for k, v in person.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .links import doi_link, web_link
 from .model import Person, Work, parse_names
 
 BIBTEX_TO_CSL = {
@@ -135,9 +136,10 @@ def work_to_csl(work: Work) -> dict:
         item["page"] = pages
     if work.get("eid"):
         item["number"] = work.get("eid")
-    if work.doi:
+    doi_url = doi_link(work.get("doi"))
+    if doi_url:
         item["DOI"] = work.get("doi")  # the publisher's spelling; DOIs compare without case
-        item["URL"] = "https://doi.org/" + work.get("doi")
-    elif work.get("url"):
-        item["URL"] = work.get("url")
+        item["URL"] = doi_url
+    elif web_link(work.get("url")):
+        item["URL"] = web_link(work.get("url"))
     return item

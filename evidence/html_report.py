@@ -8,30 +8,32 @@ from __future__ import annotations
 
 from html import escape
 
+from .links import doi_link
+
 _CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ccc}
 .verdict{padding:.6rem 1rem;border-radius:.4rem;font-weight:600}
 .ok{background:#e3f4e6;color:#14532d}.bad{background:#fde8e8;color:#7f1d1d}.warn{color:#92400e}
+.warn-box{background:#fef3c7;color:#92400e}
 .card{border:1px solid #ddd;border-radius:.5rem;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
 .card h3{margin:.2rem 0 .6rem;font-size:1.05rem}.support{margin:.4rem 0 .4rem 1rem}
 .stance{display:inline-block;min-width:6.5rem;font-weight:600}.supports{color:#166534}
 .contradicts{color:#991b1b}.background{color:#6b7280}.passage{font-style:italic;margin-left:7rem}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;overflow-wrap:anywhere;font-size:.9rem}
-.status-verified{color:#166534}.status-mismatch,.status-retracted{color:#991b1b;font-weight:600}
-.status-not-checked,.status-no-doi{color:#92400e}.csl-entry{margin:.5rem 0;padding-left:2rem;text-indent:-2rem}
+.status-ok{color:#166534}.status-mismatch,.status-retracted{color:#991b1b;font-weight:600}
+.status-not-checked,.status-unreachable{color:#92400e}.csl-entry{margin:.5rem 0;padding-left:2rem;text-indent:-2rem}
 @media print{body{margin:0;max-width:none}.card{border-color:#999}}
 """
 
 
 def report_page(result, entries_html: list[str]) -> str:
     problems = result.problems
-    verdict = (
-        f'<p class="verdict bad">{len(problems)} problems</p>'
-        if problems
-        else '<p class="verdict ok">Ready: every claim is linked to evidence</p>'
-    )
+    # The banner says what the terminal says, in the same colours: green only for ready.
+    tone = {"ready": "ok", "not checked": "warn-box", "weak evidence": "warn-box"}.get(result.verdict, "bad")
+    line = result.verdict_line
+    verdict = f'<p class="verdict {tone}">{escape(result.article)}: {escape(line)}</p>'
     parts = [
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Evidence report: {escape(result.article)}</title><style>{_CSS}</style></head><body>",
@@ -85,9 +87,11 @@ def report_page(result, entries_html: list[str]) -> str:
         "</table><h2>Reference checks</h2><table><tr><th>Work</th><th>DOI</th><th>Status</th><th>Details</th></tr>"
     )
     for check in result.checks:
-        link = f'<a href="https://doi.org/{escape(check.doi)}">{escape(check.doi)}</a>' if check.doi else ""
+        href = doi_link(check.doi)
+        link = f'<a href="{escape(href)}">{escape(check.doi)}</a>' if href else escape(check.doi)
+        label = check.key or (f"line {check.line}" if check.line else "")
         parts.append(
-            f'<tr><td>{escape(check.key)}</td><td>{link}</td><td class="status-{escape(check.status)}">'
+            f'<tr><td>{escape(label)}</td><td>{link}</td><td class="status-{escape(check.status)}">'
             f"{escape(check.status)}</td><td>{escape('; '.join(check.details))}</td></tr>"
         )
     parts.append(f"</table><h2>References ({escape(result.references.style_title)})</h2>")

@@ -22,14 +22,20 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\bdoi:\s*\S+", re.I)
 _YEAR_PAREN = re.compile(r"\(((?:19|20)\d{2})[a-z]?(?:,[^)]*)?\)")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})[a-z]?(?![\d])")
 _VOLUME = re.compile(
-    r"(?P<volume>\d+)\s*(?:\((?P<issue>[\w\s-]+)\))?\s*[:,]\s*(?:pp?\.\s*|Article\s+|e)?"
+    r"(?P<volume>\d+)\s*(?:\((?P<issue>[\w\s-]+)\))?\s*[:,]\s*(?:pp?\.\s*|Article\s+)?"
     r"(?P<first>[A-Za-z]?\d+)(?:\s*[-–—]\s*(?P<last>[A-Za-z]?\d+))?"
 )
 _IEEE = re.compile(
-    r"vol\.\s*(?P<volume>\w+)(?:,\s*no\.\s*(?P<issue>\w+))?(?:,\s*(?:pp?\.|Art\.\s*no\.)\s*"
+    r"vol\.\s*(?P<volume>\w+)(?:,\s*no\.\s*(?P<issue>\w+(?:[-–]\w+)?))?(?:,\s*(?:pp?\.|Art\.\s*no\.)\s*"
     r"(?P<first>[A-Za-z]?\d+))?",
     re.I,
 )
+# A title in quotes: curly ones, straight ones with the title's punctuation inside ('"Title,"'), or straight ones
+# between the authors' punctuation and the title's own ('Author, "Title", Journal'). Quoted words inside an APA
+# title ('(1927). "Ecology" and "Plant Ecology".') are none of these.
+_QUOTED_TITLE = re.compile(r"“([^”]{8,})”|\"([^\"]{8,}[,.?!])\"|(?:^|(?<=[,.:)]\s))\"([^\"]{8,})\"(?=[,.:;]|\s*$)")
+_YEAR_THEN_STOP = re.compile(r"((?:1[5-9]|20)\d{2})[a-z]?\.\s+")
+_TRAILING_YEAR = re.compile(r"(?<![\w.])(?:1[5-9]|20)\d{2}[a-z]?\.?\s*$")
 _AUTHOR_STOP = re.compile(r"\bet al\b\.?|&|\band\b", re.I)
 
 
@@ -46,6 +52,7 @@ class ParsedRef:
     volume: str = ""
     issue: str = ""
     first_page: str = ""
+    key: str = ""  # the library or .bib key, when the reference is an entry rather than written text
 
 
 def reference_section(text: str) -> list[tuple[int, str]]:
@@ -85,7 +92,8 @@ def _family(author: str) -> str:
     if len(words) > 1 and re.fullmatch(r"[A-Z]{1,3}\.?|(?:[A-Z]\.)+-?(?:[A-Z]\.)*", words[-1]):
         return " ".join(words[:-1])
     if re.fullmatch(r"(?:[A-Z]\.\s?)+", words[0]) or re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", words[0]):
-        return " ".join(w for w in words if not re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", w))
+        family = " ".join(w for w in words if not re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", w))
+        return family or author  # 'T.J.C': a name made of initials only is that name
     # 'Sean M Arietta', 'Dean Baskin': given names first, the family name last.
     given_first = words[0][0].isupper() and len(words[0]) > 3 and words[-1][0].isupper() and len(words) <= 4
     return words[-1] if given_first else words[0]
@@ -154,7 +162,8 @@ def _fill_gaps(ref: ParsedRef) -> ParsedRef:
     body = _URL.sub(" ", ref.text)
     misread = ref.first_page and ref.first_page == ref.year  # 'vol, year' taken for 'volume, page': both are wrong
     first_page = "" if misread else ref.first_page
-    volume, issue = (ref.volume, ref.issue) if not (_is_year(ref.volume) or misread) else ("", "")
+    year_as_volume = _is_year(ref.volume) and body.count(ref.volume) < 2
+    volume, issue = (ref.volume, ref.issue) if not (year_as_volume or misread) else ("", "")
     if not volume or not first_page:
         both = _VOLUME_THEN_RANGE.search(body)
         if both and not _is_year(both.group("volume")):
@@ -191,23 +200,38 @@ def _clean_journal(ref: ParsedRef) -> ParsedRef:
     return replace(ref, journal=journal)
 
 
+_EMPHASIS = re.compile(r"(?<![\w*])\*{1,2}(?=\S)|(?<=\S)\*{1,2}(?![\w*])|(?<![\w_])_(?=\S)|(?<=\S)_(?![\w_])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>&])")
+
+
+def plain_reference(text: str) -> str:
+    """A reference as its reader sees it: Markdown emphasis marks (``*Journal*, *15*(4)``) and backslash escapes
+    removed; underscores inside words (DOIs such as ``article_5c54``) stay."""
+    if "*" in text or "_" in text:
+        text = _EMPHASIS.sub("", text)
+    return _MARKDOWN_ESCAPE.sub(r"\1", text) if "\\" in text else text
+
+
 def parse_reference(text: str, line: int = 0) -> ParsedRef:
-    """Fields of one written reference."""
-    return _clean_journal(_fill_gaps(_parse(text, line)))
+    """Fields of one written reference (plain text or Markdown)."""
+    return replace(_clean_journal(_fill_gaps(_parse(plain_reference(text), line))), text=text)
 
 
 _CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.)\s+")
-_STOP_AFTER = re.compile(r"\.\s+(?=[A-Z0-9\"“])")
+# Capital letters of the scripts names are written in (Latin with accents, Greek, Cyrillic): initials are these.
+_CAPS = "A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-ЯЁ"
+_STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“])")
+_NEXT_INITIAL = re.compile(rf"[{_CAPS}]\.(?:[\s,-]|[{_CAPS}]|$)")
 
 
 def _opens_a_name(before: str) -> bool:
     """Whether initials after ``before`` open a name ('Y. Sagiv', ', and M. Yannakakis', 'A. Apte, D. Auroux')
     rather than close one ('Alexander, T.', 'Abdo, A. A.')."""
-    head = re.sub(r"(?:[A-Z]\.[\s-]*)*$", "", before).rstrip()
+    head = re.sub(rf"(?:[{_CAPS}]\.[\s-]*)*$", "", before).rstrip()
     if not head or re.search(r"(?:\band|&)$", head):
         return True
     if head.endswith(","):
-        chunk = re.sub(r"^(?:&|and)\s+", "", head[:-1].rsplit(",", 1)[-1].strip())
+        chunk = re.split(r"(?:^|\s)(?:&|and)\s+", head[:-1].rsplit(",", 1)[-1].strip())[-1]
         return " " in chunk  # 'A. Apte,' is a whole name, 'Alexander,' a family name waiting for its initials
     return False
 
@@ -215,15 +239,32 @@ def _opens_a_name(before: str) -> bool:
 def _end_of_authors(body: str) -> re.Match | None:
     """The full stop that ends the author list: not the one after an initial that opens a name ('Y. Sagiv and M.
     Yannakakis. Title'), but the one after a closing initial ('Yin T. Title') or a family name."""
+    skipped = None
     for stop in _STOP_AFTER.finditer(body):
         # What precedes a stop is judged on its last 200 characters (no name is longer): taking the whole prefix
         # made 'A. A. A. ...' quadratic.
         before = body[max(0, stop.start() - 200) : stop.start()]
-        initial = re.search(r"(?:^|[\s.,-])([A-Z])$", before)
+        initial = re.search(rf"(?:^|[\s.,-])([{_CAPS}])$", before)
+        if initial and _NEXT_INITIAL.match(body, stop.end()):
+            continue  # 'Patterson, H. A.': more initials of the same name follow
         if initial and _opens_a_name(before[: initial.start(1)]):
+            skipped = skipped or stop
             continue  # the family name is still to come
+        if skipped is not None and _reads_like_prose(body[skipped.end() : stop.start()].split(",", 1)[0]):
+            return skipped  # 'T.J.C. Surgical reconstruction of the mandible.': the initials were the whole name
         return stop
     return None
+
+
+_PARTICLES = {"and", "van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "et"}
+
+
+def _reads_like_prose(text: str) -> bool:
+    """Two lower-case words that are no particles, or four upper-case ones: a title, not the rest of a name list
+    (names are capitalised: 'Cau, R. Kuiper, and W.-P. de Roever')."""
+    words = [w for w in re.findall(r"\b\w[\w'’-]{2,}\b", text[:300]) if w.lower() not in _PARTICLES and w != "al"]
+    shouting = sum(1 for w in words if w.isupper() and len(w) >= 4)
+    return sum(1 for w in words if w.islower()) >= 2 or shouting >= 4
 
 
 def _parse(text: str, line: int) -> ParsedRef:
@@ -233,11 +274,15 @@ def _parse(text: str, line: int) -> ParsedRef:
     body = re.sub(r"\s+", " ", body)
     year, authors_part, rest = "", "", body
     match = _YEAR_PAREN.search(body)
-    quoted = re.search(r"[“\"]([^”\"]{8,})[”\"]", body)
+    quoted = _QUOTED_TITLE.search(body)
     if quoted:  # IEEE and others: 'A. Author, “Title,” Journal, vol. 1, no. 2, pp. 3–4, 2020.'
-        authors = _authors(body[: quoted.start()])
+        head = body[: quoted.start()]
+        before_title_year = _YEAR_PAREN.search(head)  # Harvard: 'Author, A. (2014) “Title”, ...'
+        # Chicago author-date: 'Author, A. 2014. “Title”.': the year between authors and title is no name.
+        names = head[: before_title_year.start()] if before_title_year else _TRAILING_YEAR.sub("", head)
+        authors = _authors(names)
         tail = body[quoted.end() :]
-        found = _YEAR.search(tail)
+        found = before_title_year or _YEAR.search(tail)
         ieee = _IEEE.search(tail)
         journal = tail.strip(" ,.").split(",")[0].strip(" ,.")
         return ParsedRef(
@@ -247,7 +292,7 @@ def _parse(text: str, line: int) -> ParsedRef:
             authors[0] if authors else "",
             tuple(authors),
             found.group(1) if found else "",
-            quoted.group(1).strip(" ,."),
+            (quoted.group(1) or quoted.group(2) or quoted.group(3)).strip(" ,."),
             journal,
             ieee.group("volume") if ieee else "",
             (ieee.group("issue") or "") if ieee else "",
@@ -257,18 +302,36 @@ def _parse(text: str, line: int) -> ParsedRef:
         physics = _physics_layout(text, line, body[: match.start()], match.group(1), dois)
         if physics is not None:
             return physics
-    if match:
+    at_end = match is not None and not body[match.end() :].strip(" .,;[]")
+    if match and not at_end:
         year = match.group(1)
         authors_part, rest = body[: match.start()], body[match.end() :].lstrip(" .")
+    elif at_end:
+        # Nature and physics styles: 'Authors. Title. Journal 15, 353 (1926).': the year closes the entry.
+        year = match.group(1)
+        first_stop = _end_of_authors(body[: match.start()])
+        if first_stop:
+            authors_part, rest = body[: first_stop.start()], body[first_stop.end() : match.start()]
+        else:  # no full stop ends the names ('Feferman, S., Title, J. Symbolic Logic, 27, 259-316 (1962).')
+            authors_part = body[: match.start()]
     else:
         # Vancouver/AMA: 'Authors. Title. Journal. 2013;19(1):61-77.'
         first_stop = _end_of_authors(body)
         if first_stop:
             authors_part, rest = body[: first_stop.start()], body[first_stop.end() :]
-        found = _YEAR.search(rest)
+        leading = _YEAR_THEN_STOP.match(rest)  # 'Cousot, P. and Cousot, R. 1978. Title.': the year comes first
+        if leading:
+            rest = rest[leading.end() :]
+        found = leading or _YEAR.search(rest)
         year = found.group(1) if found else ""
     authors = _authors(authors_part)
-    segments = [s.strip() for s in re.split(r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[?!])\s+", rest) if s.strip()]
+    # Segments end at a full stop after a word (upper-case titles too: 'EPILEPSY. Arch Neurol'), never after an
+    # initial or an abbreviation's single capital ('J. ACM').
+    segments = [
+        s.strip()
+        for s in re.split(r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[A-Z]{3})\.\s+|(?<=[?!\"”’])\.\s+|(?<=[?!])\s+", rest)
+        if s.strip()
+    ]
     title = segments[0].rstrip(".") if segments else ""
     journal, volume, issue, first_page = "", "", "", ""
     tail = " ".join(segments[1:])
@@ -280,8 +343,8 @@ def _parse(text: str, line: int) -> ParsedRef:
         journal_part = tail
     # A full stop ends the journal only after a whole word: 'J. ACM' and 'Phys. Rev.' are abbreviations.
     journal = re.split(r"[,;]?\s+\d|[,;]\s*\d|(?<=[a-z]{4})\.\s", journal_part.strip(" ,.;") + " ")[0].strip(" ,.;")
-    if year and volume == year:
-        volume = ""
+    if year and volume == year and body.count(year) < 2:
+        volume = ""  # the year was read as a volume (a volume may equal the year: Hindawi's '2017, 1–7 (2017)')
     return ParsedRef(
         text,
         line,

@@ -15,6 +15,7 @@ from . import csl, services
 from .article import BEGIN_MARK, END_MARK, Article, parse_article
 from .config import parse_config
 from .csl_map import work_to_csl
+from .links import doi_link
 from .model import Problem, RefsResult, Work
 
 FORMATS = ("text", "markdown", "html", "bibtex", "csl-json")
@@ -179,12 +180,15 @@ def html_to_markdown(fragment: str) -> str:
 
 
 def link_dois(fragment: str) -> str:
-    """DOI links in an HTML entry become anchors (the text was escaped before, so this only adds markup)."""
-    return re.sub(
-        r"(https://doi\.org/[^\s<]+?)(?=[.,;]?(?:\s|$|<))",
-        lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>',
-        fragment,
-    )
+    """DOI links in an HTML entry become anchors. The text was escaped before (quotes included), and the address is
+    rebuilt from the DOI it names, so only a real DOI is linked and nothing in it can leave the attribute."""
+
+    def anchor(match: re.Match) -> str:
+        shown = match.group(1)
+        href = doi_link(html.unescape(shown).removeprefix("https://doi.org/"))
+        return f'<a href="{html.escape(href)}">{shown}</a>' if href else shown
+
+    return re.sub(r"(https://doi\.org/[^\s<]+?)(?=[.,;]?(?:\s|$|<))", anchor, fragment)
 
 
 def assemble(entries: list[str], fmt: str, numeric: bool) -> str:

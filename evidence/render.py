@@ -183,37 +183,56 @@ def suggestions(hits, claim: str, out: Console) -> None:
 
 
 _CHECK_STYLE = {
-    "verified": "green",
+    "ok": "green",
     "mismatch": "red",
     "retracted": "bold red",
+    "not-found": "red",
+    "invalid": "red",
+    "bad-answer": "red",
+    "unreachable": "yellow",
     "not-checked": "yellow",
-    "no-doi": "yellow",
+    "other-agency": "cyan",
 }
+VERDICT_STYLE = {"ready": "bold green", "not checked": "bold yellow", "weak evidence": "bold yellow"}
+
+
+def _age_line(oldest: str, offline: bool) -> str:
+    """How old the stored records behind the checks are: offline, nothing fresher could be had."""
+    if not oldest:
+        return ""
+    from datetime import UTC, date, datetime
+
+    try:
+        days = (datetime.now(UTC).date() - date.fromisoformat(oldest)).days
+    except ValueError:
+        return ""
+    where = "offline: " if offline else ""
+    return f"{where}checked against stored records; the oldest was fetched {oldest} ({days} days ago)."
 
 
 def report(result, out: Console) -> None:
-    problems = result.problems
-    unchecked = [c for c in result.checks if c.status in ("not-checked", "no-doi")]
-    if problems:
-        out.print(f"[bold red]{result.article}: {len(problems)} problems[/]")
-    else:
-        extra = f" ({len(unchecked)} references could not be checked)" if unchecked else ""
-        out.print(f"[bold green]{result.article}: ready[/]{extra}")
+    style = VERDICT_STYLE.get(result.verdict, "bold red")
+    out.print(f"[{style}]{escape(result.article)}: {escape(result.verdict_line)}[/]")
     out.print()
     out.print("[bold underline]Claims and their evidence[/]")
     claims_report(result.claims, out)
     out.print()
     out.print("[bold underline]References[/]")
     for check in result.checks:
-        style = _CHECK_STYLE.get(check.status, "")
+        colour = _CHECK_STYLE.get(check.status, "")
         detail = f"  {escape('; '.join(check.details))}" if check.details else ""
-        out.print(f"  [{style}]{check.status:<12}[/] {escape(check.key)}  {escape(check.doi)}{detail}")
+        label = check.key or (f"line {check.line}" if check.line else "")
+        out.print(f"  [{colour}]{check.status:<12}[/] {escape(label)}  {escape(check.doi)}{detail}")
+    unchecked = result.unchecked
     if unchecked:
-        why = "offline" if result.offline else "Crossref had no record"
+        why = "offline" if result.offline else "no record could be had"
         out.print(
             f"  [yellow]{len(unchecked)} not checked against Crossref ({why}): DOI resolution, metadata and "
             "retraction checks need a record; run 'evidence add' online to fetch them.[/]"
         )
+    age = _age_line(result.oldest_record, result.offline)
+    if age:
+        out.print(f"  {escape(age)}")
     out.print()
     out.print(f"[bold underline]Reference list[/] ({escape(result.references.style_title)})")
     problem_lines(result.references.problems, result.article, out)
@@ -221,28 +240,19 @@ def report(result, out: Console) -> None:
 
 
 def check_report(result, out: Console) -> None:
-    styles = {
-        "ok": "green",
-        "mismatch": "red",
-        "retracted": "bold red",
-        "not-found": "red",
-        "invalid": "red",
-        "unreachable": "yellow",
-        "not-checked": "yellow",
-        "other-agency": "cyan",
-    }
-    for item in result.items:
-        where = f"{result.source}:{item.line}  " if item.line else ""
-        style = styles.get(item.status, "")
-        out.print(f"[{style}]{item.status:<12}[/] {escape(where)}{escape(item.doi)}")
+    for item in result.references:
+        where = f"{result.source}:{item.line}  " if item.line else (f"{item.key}  " if item.key else "")
+        colour = _CHECK_STYLE.get(item.status, "")
+        out.print(f"[{colour}]{item.status:<12}[/] {escape(where)}{escape(item.doi)}")
         for detail in item.details:
             out.print(f"             {escape(detail)}")
-        if item.suggestion:
+        if item.suggested_doi and item.status != "ok":
             out.print(
-                f"             [bold]did you mean {escape(item.suggestion)}?[/] "
+                f"             [bold]did you mean {escape(item.suggested_doi)}?[/] "
                 f"(agrees on {escape(', '.join(item.suggestion_agrees))})"
             )
-    counts = {}
-    for item in result.items:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    out.print(", ".join(f"{n} {status}" for status, n in counts.items()) + "." if counts else "No DOI to check.")
+    counts = ", ".join(f"{n} {status}" for status, n in result.summary.items())
+    out.print(counts + "." if counts else "No reference or DOI to check.")
+    age = _age_line(result.oldest_record, result.offline)
+    if age:
+        out.print(escape(age))

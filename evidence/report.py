@@ -1,34 +1,22 @@
 """`evidence report`: claims, reference checks and the reference list of one article, in one pass.
 
-Application layer. Anything the library lacks a Crossref record for is fetched in one batched round (unless
-offline); offline, the checks that need a record are listed as not made, never as passed.
+Application layer. The references are checked by ``checking.check_references``, the checker behind ``evidence
+check``, so the two never disagree on the same article: the article's written list and DOIs, then each cited work
+the list does not cover, as the library has it. Records older than the library's ``max_age_days`` are fetched again
+(unless offline); offline, checks that need a record are listed as not made, never as passed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import services
 from .article import parse_article
+from .checking import check_references, library_match, references_in
 from .claims_service import claims_report
-from .compare import compare_with_record
-from .model import ReferenceCheck, Report
+from .compare import reference_of_work
+from .config import parse_config
+from .model import Report
 from .refs import references, resolve_cited
-
-
-def check_works(store, works) -> list[ReferenceCheck]:
-    checks = []
-    for work in works:
-        if not work.doi:
-            checks.append(ReferenceCheck(work.key, "", "no-doi", ("no DOI, so nothing to check it against",)))
-            continue
-        record = store.read_record(work.doi)
-        if not record or not isinstance(record.get("message"), dict):
-            checks.append(ReferenceCheck(work.key, work.doi, "not-checked", ("no stored Crossref record",)))
-            continue
-        status, details = compare_with_record(work, record["message"])
-        checks.append(ReferenceCheck(work.key, work.doi, status, tuple(details)))
-    return checks
 
 
 def report(
@@ -40,13 +28,24 @@ def report(
     notify: Callable[[str], None] = lambda _m: None,
 ) -> Report:
     article = parse_article(article_text)
-    works, _problems = resolve_cited(store, client, article, notify)
-    if client is not None:
-        unstored = [w.doi for w in works if w.doi and store.read_record(w.doi) is None]
-        if unstored:
-            services.add_dois(store, client, unstored, refresh=True, notify=notify)
-    checks = check_works(store, works)
-    refs = references(store, client, article_text, style, "text", notify=notify)
+    cited, _problems = resolve_cited(store, client, article, notify)
+    library = store.load_bib().works
+    written = references_in(article_text, article_name)
+    covered = {ref.doi for ref in written if ref.doi}
+    for ref in written:
+        match = None if ref.doi else library_match(ref, library)
+        if match is not None:
+            covered.add(match.doi)
+    refs = written + [reference_of_work(work) for work in cited if not work.doi or work.doi not in covered]
+    max_age = parse_config(store.read_config_text()).max_age_days
+    checks = check_references(store, client, refs, library, max_age, notify)
+    listing = references(store, client, article_text, style, "text", notify=notify)
+    dates = sorted(check.record_fetched[:10] for check in checks if check.record_fetched)
     return Report(
-        article_name, claims_report(store, article_text, article_name), tuple(checks), refs, offline=client is None
+        article_name,
+        claims_report(store, article_text, article_name),
+        tuple(checks),
+        listing,
+        offline=client is None,
+        oldest_record=dates[0] if dates else "",
     )

@@ -18,7 +18,7 @@ from .doi import find_dois, normalize_doi
 from .errors import BadInputError, InvalidDOIError, LibraryError, RemoteDataError, UsageError
 from .formats import Incoming, parse_json_works
 from .keys import base_key, unique_key
-from .model import AddOutcome, AddReport, ImportReport, SearchHit, Suggestion, Work, parse_names
+from .model import AddOutcome, AddReport, ImportReport, Resolution, SearchHit, Suggestion, Work, parse_names
 from .snippets import best_passage
 
 Progress = Callable[[int, int, str], None]
@@ -93,62 +93,67 @@ def add_dois(
 
     Each answer is written to records/ as it arrives and references.bib follows at least once a second, so an
     interrupted run keeps what it fetched and a rerun asks only for the rest. ``client`` None means offline: stored
-    records only. Requests run in parallel up to the client's concurrency; all writing happens on this thread.
+    records only. With ``refresh`` every record is fetched again and the outcome says what changed in it.
     """
+    from .compare import record_changes
+
     dois, outcomes = parse_doi_arguments(values)
     results: dict[str, AddOutcome] = {}
     with store.locked(on_wait=notify):
         bib = _load(store, notify)
         present = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
-        total, done = len(dois), 0
 
-        def settle(doi: str, outcome: AddOutcome) -> None:
-            nonlocal done
-            results[doi] = outcome
-            done += 1
-            progress(done, total, doi)
-
-        def store_message(doi: str, message: dict, fetched: bool) -> None:
+        def settle(resolution: Resolution) -> None:
+            doi, message = resolution.doi, resolution.message
+            if message is None:
+                results[doi] = AddOutcome(
+                    doi, _ADD_STATUS.get(resolution.status, resolution.status), message=resolution.detail
+                )
+                return
             primary = str(message.get("DOI") or doi).lower()
-            if fetched:
-                source = getattr(client, "base_url", "import")
-                store.write_record(primary, message, source=source)
-                if primary != doi:  # an alias: remember it answered, so a rerun need not ask again
-                    store.write_record(doi, message, source=source)
-            existing = present.get(primary)
+            existing = present.get(primary) or present.get(doi)
             if existing is not None:
+                if resolution.previous is not None:
+                    changes = record_changes(resolution.previous, message)
+                    said = "; ".join(changes) if changes else "the record is unchanged"
+                    status = "updated" if changes else "present"
+                    results[doi] = AddOutcome(doi, status, existing.key, existing.title, said)
+                    return
                 note = f" (under its primary DOI {primary})" if primary != doi else ""
-                settle(
-                    doi,
-                    AddOutcome(
-                        doi, "present", existing.key, existing.title, f"already in the library as {existing.key}{note}"
-                    ),
+                results[doi] = AddOutcome(
+                    doi, "present", existing.key, existing.title, f"already in the library as {existing.key}{note}"
                 )
                 return
             work = work_from_crossref(store, message, taken)
             bib.append(work)
             present[primary] = work
-            settle(doi, AddOutcome(doi, "added", work.key, work.title))
+            results[doi] = AddOutcome(doi, "added", work.key, work.title)
 
-        to_fetch = []
+        wanted = []
         for doi in dois:
             if doi in present and not refresh:
                 work = present[doi]
-                settle(doi, AddOutcome(doi, "present", work.key, work.title, f"already in the library as {work.key}"))
-                continue
-            record = None if refresh else store.read_record(doi)
-            if record and isinstance(record.get("message"), dict):
-                store_message(doi, record["message"], fetched=False)
+                results[doi] = AddOutcome(doi, "present", work.key, work.title, f"already in the library as {work.key}")
             else:
-                to_fetch.append(doi)
-        store.save_bib(bib)
+                wanted.append(doi)
+        done = len(dois) - len(wanted)
 
-        if to_fetch and client is None:
-            for doi in to_fetch:
-                settle(doi, AddOutcome(doi, "unreachable", message="offline, and no stored record"))
-        elif to_fetch:
-            _fetch_all(client, to_fetch, store_message, settle, lambda: store.save_bib(bib), notify)
+        def settle_and_count(resolution: Resolution) -> None:
+            nonlocal done
+            settle(resolution)
+            done += 1
+            progress(done, len(dois), resolution.doi)
+
+        resolve_records(
+            store,
+            client,
+            wanted,
+            refresh=refresh,
+            on_resolved=settle_and_count,
+            save=lambda: store.save_bib(bib),
+            notify=notify,
+        )
         store.save_bib(bib)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
@@ -160,29 +165,113 @@ def add_dois(
     )
 
 
+# The resolver's statuses as add reports them: offline without a record, nothing could be fetched.
+_ADD_STATUS = {"not-checked": "unreachable"}
+
+
+def resolve_records(
+    store,
+    client,
+    dois: list[str],
+    refresh: bool = False,
+    max_age_days: float | None = None,
+    on_resolved: Callable[[Resolution], None] = _quiet,
+    save: Callable[[], None] = _quiet,
+    notify: Notify = _quiet,
+) -> dict[str, Resolution]:
+    """The record of each DOI: stored (while younger than ``max_age_days``, unless ``refresh``), else Crossref's.
+
+    The one way records are found, for add, check and report alike. Crossref is asked in batches, then singly for
+    what a batch lacks, then for the registration agency of what is still missing. An answer is stored only under
+    the DOI asked for; an alias's primary DOI gets a record only from its own answer (a redirect cannot overwrite
+    another work's record). ``on_resolved`` is called on this thread as each DOI is settled; ``save`` about once
+    a second while answers arrive. ``client`` None means offline: stored records only, whatever their age.
+    """
+    results: dict[str, Resolution] = {}
+
+    def settle(resolution: Resolution) -> None:
+        results[resolution.doi] = resolution
+        on_resolved(resolution)
+
+    to_fetch, previous = [], {}
+    for doi in dois:
+        envelope = store.read_record(doi) if store is not None else None
+        stored = envelope.get("message") if isinstance(envelope, dict) else None
+        if isinstance(stored, dict):
+            if client is None or not (refresh or _older_than(envelope, max_age_days)):
+                settle(Resolution(doi, "found", stored, fetched=str(envelope.get("fetched", ""))))
+                continue
+            previous[doi] = stored
+        to_fetch.append(doi)
+    if client is None:
+        for doi in to_fetch:
+            settle(Resolution(doi, "not-checked", detail="offline, and no stored record"))
+        return results
+
+    def arrived(doi: str, message: dict, own_record: dict | None) -> None:
+        source = getattr(client, "base_url", "crossref")
+        if store is not None:
+            store.write_record(doi, message, source=source)
+            primary = str(message.get("DOI") or doi).lower()
+            if own_record is not None and primary != doi:
+                store.write_record(primary, own_record, source=source)
+        settle(Resolution(doi, "found", message, fetched=_now(), previous=previous.get(doi)))
+
+    _fetch_all(client, to_fetch, arrived, settle, save, notify)
+    return results
+
+
+def _older_than(envelope: dict, days: float | None) -> bool:
+    if days is None:
+        return False
+    from datetime import UTC, datetime
+
+    try:
+        fetched = datetime.fromisoformat(str(envelope.get("fetched", "")))
+    except ValueError:
+        return True  # a record that does not say when it was fetched is as good as stale
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - fetched).total_seconds() > days * 86400
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _fetch_batch(client, chunk: list[str]):
     return client.works(chunk)
 
 
 def _fetch_single(client, doi: str):
-    """('message', dict) or ('outcome', AddOutcome) for one DOI, asked for on its own."""
+    """('message', (record, primary's own record or None)) or ('resolution', Resolution) for one DOI on its own.
+
+    An answer for another DOI than the one asked for (an alias's redirect) is checked by asking for that DOI too:
+    only its own answer may become its record."""
     from .crossref import Unreachable
 
     try:
         message = client.work(doi)
         if message is not None:
-            return "message", message
+            primary = str(message.get("DOI") or doi).lower()
+            own = None
+            if primary != doi:
+                own = client.work(primary)
+                own = own if own is not None and str(own.get("DOI", "")).lower() == primary else None
+            return "message", (message, own)
         agency = client.agency(doi)
     except Unreachable as error:
-        return "outcome", AddOutcome(doi, "unreachable", message=str(error))
+        return "resolution", Resolution(doi, "unreachable", detail=str(error))
     except RemoteDataError as error:  # the server answered, but not with a record: say so, store nothing
-        return "outcome", AddOutcome(doi, "bad-answer", message=str(error))
+        return "resolution", Resolution(doi, "bad-answer", detail=str(error))
     if agency and agency != "crossref":
-        return "outcome", AddOutcome(doi, "other-agency", message=f"registered with {agency}, not Crossref")
-    return "outcome", AddOutcome(doi, "not-found", message="no such DOI is registered")
+        return "resolution", Resolution(doi, "other-agency", detail=f"registered with {agency}, not Crossref")
+    return "resolution", Resolution(doi, "not-found", detail="no such DOI is registered")
 
 
-def _fetch_all(client, dois: list[str], store_message, settle, save, notify: Notify) -> None:
+def _fetch_all(client, dois: list[str], arrived, settle, save, notify: Notify) -> None:
     """Batches first; what a batch lacks goes singly. Answers are handled here, on the calling thread."""
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -214,15 +303,15 @@ def _fetch_all(client, dois: list[str], store_message, settle, save, notify: Not
                         found = {}
                     for doi in chunk:
                         if doi in found:
-                            store_message(doi, found[doi], fetched=True)
+                            arrived(doi, found[doi], None)
                         else:
                             pending[pool.submit(_fetch_single, client, doi)] = ("single", [doi])
                 else:
                     what, value = future.result()
                     if what == "message":
-                        store_message(chunk[0], value, fetched=True)
+                        arrived(chunk[0], *value)
                     else:
-                        settle(chunk[0], value)
+                        settle(value)
             if time.monotonic() - last_save >= 1.0:
                 save()
                 last_save = time.monotonic()

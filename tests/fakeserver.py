@@ -12,7 +12,8 @@ beyond them gets 429 with ``Retry-After``. ``latency`` delays every answer, as a
 
 Tests script misbehaviour per DOI (or for list requests under the key ``"*list*"``) with ``server.script``: each
 DOI maps to a list of actions used one per request — ``"429"``, ``"500"``, ``"503"``, ``"html"``, ``"truncated"``,
-``"slow"``, ``"drop"`` (close the connection), ``"wrong"`` (another DOI's record) — after which normal answers
+``"slow"``, ``"drop"`` (close the connection), ``"wrong"`` (another DOI's record), ``"bomb"`` (gzip that unpacks to
+100 MB), ``"huge"`` (40 MB of JSON), ``"drip"`` (a byte every 0.2 s) — after which normal answers
 resume. ``aliases`` maps an alias DOI to its primary (answered with a 301, as Crossref does), ``agencies`` names
 DOIs registered elsewhere, and every request is logged in ``server.log`` so tests can count and inspect them.
 """
@@ -36,6 +37,20 @@ def load_records(folder: Path = DATA) -> dict[str, dict]:
         message = json.loads(path.read_text(encoding="utf-8"))
         records[message["DOI"].lower()] = message
     return records
+
+
+_BOMB: list[bytes] = []
+
+
+def _gzip_bomb() -> bytes:
+    """gzip of 100 MB of spaces (about 100 kB), made once."""
+    if not _BOMB:
+        import zlib
+
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = b" " * 1_000_000
+        _BOMB.append(b"".join([*(packer.compress(block) for _ in range(100)), packer.flush()]))
+    return _BOMB[0]
 
 
 class FakeCrossref:
@@ -221,6 +236,24 @@ class FakeCrossref:
                 elif action == "wrong":
                     other = next(record for doi, record in sorted(fake.records.items()) if doi != key)
                     self._json(200, {"status": "ok", "message-type": "work", "message": other})
+                elif action == "bomb":  # 1 MB or so of gzip that unpacks to 100 MB
+                    self._send(200, _gzip_bomb(), "application/json", {"Content-Encoding": "gzip"})
+                elif action == "huge":  # 40 MB of real JSON
+                    padding = "x" * 40_000_000
+                    body = {"status": "ok", "message": {"DOI": key, "title": [padding]}}
+                    self._json(200, body)
+                elif action == "drip":  # a byte at a time, never quite finished within any deadline worth having
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    try:
+                        for _ in range(1000):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    except OSError:
+                        pass
                 elif action == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)

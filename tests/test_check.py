@@ -73,7 +73,7 @@ def seeded(crossref):
 def test_the_seed_articles_five_references_all_check_out(run, seeded):
     result = run("check", SEED, "--json")
     assert result.exit_code == 0, result.stdout
-    items = result.json()["items"]
+    items = result.json()["references"]
     assert [i["status"] for i in items] == ["ok"] * 5
     assert [i["line"] for i in items] == [30, 31, 32, 33, 34]
     yang = items[1]
@@ -90,9 +90,9 @@ def test_a_wrong_year_and_volume_are_named(run, seeded, tmp_path):
     )
     result = run("check", article, "--json")
     assert result.exit_code == 1
-    by_doi = {i["doi"]: i for i in result.json()["items"]}
-    assert by_doi["10.1093/ecam/nep010"]["details"] == ["year is 2011 in the record, 2009 here"]
-    assert by_doi["10.1016/j.ctim.2022.102905"]["details"] == ["volume is 72 in the record, 27 here"]
+    by_doi = {i["doi"]: i for i in result.json()["references"]}
+    assert by_doi["10.1093/ecam/nep010"]["problems"] == [{"field": "year", "cited": "2009", "found": "2011"}]
+    assert by_doi["10.1016/j.ctim.2022.102905"]["problems"] == [{"field": "volume", "cited": "27", "found": "72"}]
 
 
 def test_a_mistyped_doi_gets_a_corrected_one_whose_record_agrees(run, seeded, tmp_path):
@@ -100,16 +100,16 @@ def test_a_mistyped_doi_gets_a_corrected_one_whose_record_agrees(run, seeded, tm
     article.write_text(SEED.read_text().replace("10.1093/ecam/nep010", "10.1093/ecam/nep0107"))
     result = run("check", article, "--json")
     assert result.exit_code == 1
-    item = next(i for i in result.json()["items"] if i["doi"] == "10.1093/ecam/nep0107")
+    item = next(i for i in result.json()["references"] if i["doi"] == "10.1093/ecam/nep0107")
     assert item["status"] == "not-found"
-    assert item["suggestion"] == "10.1093/ecam/nep010"
+    assert item["suggested_doi"] == "10.1093/ecam/nep010"
     assert {"first author", "title", "journal"} <= set(item["suggestion_agrees"])
 
 
 def test_a_retracted_work_is_reported(run, seeded):
     seeded.records["10.1093/ecam/nep010"]["updated-by"] = [{"DOI": "10.1093/ecam/retraction", "type": "retraction"}]
     result = run("check", "10.1093/ecam/nep010", "https://doi.org/10.1016/j.ctim.2022.102905", "--json")
-    statuses = [i["status"] for i in result.json()["items"]]
+    statuses = [i["status"] for i in result.json()["references"]]
     assert statuses == ["retracted", "ok"] and result.exit_code == 1
 
 
@@ -238,15 +238,15 @@ def test_a_list_mixing_every_kind_of_problem_gets_each_its_status_and_no_false_a
     article.write_text("# Nerve pain\n\nText.\n\n## References\n\n" + "\n".join(f"{line}\n" for line in mixed))
     result = run("check", article, "--json")
     assert result.exit_code == 1
-    items = {item["doi"].lower(): item for item in result.json()["items"]}
+    items = {item["doi"].lower(): item for item in result.json()["references"]}
     status = {doi: item["status"] for doi, item in items.items()}
     assert status["10.1310/sci1901-61"] == status["10.1016/s2095-4964(17)60378-9"] == "ok"
     assert items["10.1310/sci1901-61"].get("details", []) == []
-    assert items["10.3389/fncel.2023.1253438"]["details"] == ["year is 2023 in the record, 2021 here"]
-    assert items["10.1016/j.ctim.2022.102905"]["details"] == ["volume is 72 in the record, 27 here"]
+    assert items["10.3389/fncel.2023.1253438"]["problems"] == [{"field": "year", "cited": "2021", "found": "2023"}]
+    assert items["10.1016/j.ctim.2022.102905"]["problems"] == [{"field": "volume", "cited": "27", "found": "72"}]
     assert status["10.1093/ecam/nep0107"] == "not-found"
-    assert items["10.1093/ecam/nep0107"]["suggestion"] == "10.1093/ecam/nep010"
+    assert items["10.1093/ecam/nep0107"]["suggested_doi"] == "10.1093/ecam/nep010"
     assert status["10.9999/retracted.1"] == "retracted"
     assert status["10.5281/zenodo.7654321"] == "other-agency"
     assert status["10.9999/nowhere.42"] == "not-found"
-    assert not items["10.9999/nowhere.42"].get("suggestion")
+    assert not items["10.9999/nowhere.42"].get("suggested_doi")

@@ -21,7 +21,7 @@ def test_the_readme_main_job_runs_offline_and_says_what_it_could_not_check(run, 
     result = run("--library", seed, "--offline", "report", seed / "articles" / "nerve-pain.md", "--html", page)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert out.startswith("nerve-pain.md: ready (5 references could not be checked)")
+    assert out.startswith("nerve-pain.md: not checked (5 of 5 references have no stored record)")
     assert "#autonomic-balance" in out and "hamvas2023acupuncture" in out
     assert "5 not checked against Crossref (offline)" in out
     assert "Dorsher, P. T., & McIntosh, P. M. (2011)." in out
@@ -52,7 +52,7 @@ def test_online_the_report_fetches_records_and_finds_mismatches_and_retractions(
     assert result.exit_code == 1
     checks = {c["key"]: c for c in result.json()["checks"]}
     assert checks["lieber1997growth"]["status"] == "mismatch"
-    assert "volume is 15 in the record, 16 here" in checks["lieber1997growth"]["details"]
+    assert {"field": "volume", "cited": "16", "found": "15"} in checks["lieber1997growth"]["problems"]
     assert checks["tosatto2015single"]["status"] == "retracted"
     assert len(crossref.requests_to("list")) == 1 and not crossref.requests_to("work")
 
