@@ -143,6 +143,13 @@ class Library:
             self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress
         )
 
+    def claims_text(self) -> str:
+        return self.store.read_claims_text()
+
+    def link(self, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""):
+        """Record works as evidence for a claim in claims.toml (as ``suggest --link``); the keys newly linked."""
+        return services.link_supports(self.store, claim_id, keys, stance, hits, claim_text)
+
     def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
         """Claims, reference checks and the formatted list of one article, in one pass."""
         from .report import report

@@ -165,3 +165,50 @@ def classify_design(
             if pattern.search(cleaned):
                 return design
     return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Is the passage what the work says?
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-", "‐": "-"})
+
+
+def _comparable(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    return " ".join(text.replace("**", "").split()).strip(" .;,:")
+
+
+# Which field of a work a locator names, and what the reader calls it.
+LOCATED_FIELDS = {"abstract": ("abstract", "abstract"), "note": ("annotation", "note"), "title": ("title", "title")}
+
+
+def passage_field(locator: str) -> tuple[str, str] | None:
+    """(work field, name) for a locator that names a part of the record ('abstract, results' -> the abstract); None
+    for a locator the tool cannot read (a page of the full text)."""
+    first = re.split(r"[\s,;:]+", locator.strip().lower(), maxsplit=1)[0] if locator.strip() else ""
+    return LOCATED_FIELDS.get("note" if first in ("annotation", "notes") else first)
+
+
+def find_passage(passage: str, text: str) -> str:
+    """'exact' when ``text`` says ``passage`` (whitespace, quotes, dashes and case aside), 'close' when a stretch of
+    it nearly does (90% alike: a changed word or two), '' when it does not."""
+    import difflib
+
+    wanted, source = _comparable(passage), _comparable(text)
+    if not wanted or not source:
+        return ""
+    if wanted in source:
+        return "exact"
+    words, size = source.split(), len(wanted.split())
+    if size < 4 or len(words) < size - 2:
+        return ""
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(wanted)
+    for width in (size, size - 1, size + 1, size - 2, size + 2):
+        for start in range(0, max(1, len(words) - width + 1)):
+            matcher.set_seq1(" ".join(words[start : start + width]))
+            if matcher.real_quick_ratio() >= 0.9 and matcher.quick_ratio() >= 0.9 and matcher.ratio() >= 0.9:
+                return "close"
+    return ""

@@ -10,7 +10,7 @@ papers or experimental work.
 from __future__ import annotations
 
 from .article import parse_article
-from .claims import WEAK_DESIGNS, Claim, classify_design, parse_ledger
+from .claims import WEAK_DESIGNS, Claim, classify_design, find_passage, parse_ledger, passage_field
 from .crossref_map import retraction_status
 from .doi import normalize_doi
 from .errors import InvalidDOIError
@@ -68,7 +68,17 @@ def support_view(store, support, work: Work | None) -> SupportView:
         work.year,
         work.doi,
         retracted,
+        passage_found=_passage_found(support.passage, support.locator, work),
     )
+
+
+def _passage_found(passage: str, locator: str, work: Work) -> str:
+    if not passage:
+        return ""
+    located = passage_field(locator)
+    if located is None:
+        return "unverifiable"
+    return find_passage(passage, work.get(located[0])) or "not found"
 
 
 def judge(claim: Claim, views: list[SupportView], where: int | None, file: str) -> tuple[list[Problem], list[str]]:
@@ -109,6 +119,10 @@ def judge(claim: Claim, views: list[SupportView], where: int | None, file: str) 
                 file=file,
             )
         )
+    for view in views:
+        if view.passage_found == "not found":
+            where = (passage_field(view.locator) or ("", "work"))[1]
+            warnings.append(f"the passage given for {view.key} is not found in its {where}; shown as a paraphrase")
     for view in supporting:
         if view.retracted and standing:
             warnings.append(f"{view.key} is {view.retracted}; the claim still has other support")

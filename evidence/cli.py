@@ -60,7 +60,7 @@ class Settings:
 
 def note(message: str) -> None:
     """A remark for the person at the terminal; stderr, so --json output stays clean."""
-    click.echo(message, err=True)
+    click.echo(render.terminal_safe(message), err=True)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
@@ -324,7 +324,7 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
     library = settings.open()
     words = " ".join(text).strip()
     if claim_id:
-        ledger = parse_ledger(library.store.read_claims_text())
+        ledger = parse_ledger(library.claims_text())
         if claim_id not in ledger and not words:
             raise UsageError(f"claims.toml has no claim #{claim_id}; give its text to create it.")
         words = words or ledger[claim_id].text
@@ -336,14 +336,7 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         hits = library.suggest(words, limit=limit, progress=progress)
     linked: list[str] = []
     if link_keys:
-        known = {w.key.lower(): w.key for w in library.works()}
-        missing = [k for k in link_keys if k.lower() not in known]
-        if missing:
-            raise BadInputError(f"No work with the key {', '.join(missing)} is in the library.")
-        passages = {h.key: h.passage.replace("**", "") for h in hits}
-        keys = [known[k.lower()] for k in link_keys]
-        with library.store.locked(on_wait=note):
-            linked = library.store.link_supports(claim_id, keys, stance, passages, words)
+        linked = library.link(claim_id, list(link_keys), stance, hits, words)
         note(f"Linked {', '.join(linked) or 'nothing new'} to #{claim_id} in claims.toml.")
     if as_json:
         render.print_json({"claim": words, "hits": hits, "linked": linked})
@@ -450,7 +443,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
     if as_json:
         render.print_json(result)
     elif not output and not insert:
-        sys.stdout.write(result.output)
+        sys.stdout.write(render.terminal_safe(result.output) if sys.stdout.isatty() else result.output)
     if not result.ok:
         sys.exit(1)
 
@@ -494,7 +487,7 @@ def main(argv: list[str] | None = None) -> None:
     except EvidenceError as error:
         if debug:
             raise
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {render.terminal_safe(str(error))}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted; everything stored so far is kept.", err=True)

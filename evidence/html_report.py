@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from .links import doi_link
+from .render import passage_text
 
 _CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
@@ -65,10 +66,7 @@ def report_page(result, entries_html: list[str]) -> str:
                 f"</span> <strong>{escape(view.key)}</strong> {who}, {escape(view.design)}{flag}"
             )
             if view.passage:
-                parts.append(
-                    f'<div class="passage">“{escape(view.passage)}”'
-                    f"{' (' + escape(view.locator) + ')' if view.locator else ''}</div>"
-                )
+                parts.append(f'<div class="passage">{escape(passage_text(view))}</div>')
             parts.append("</div>")
         for warning in claim.warnings:
             parts.append(f'<p class="warn">Warning: {escape(warning)}</p>')

@@ -245,6 +245,13 @@ class SupportView:
     doi: str = ""
     retracted: str = ""  # '' or 'retracted' / 'withdrawn' / ...
     in_library: bool = True
+    # Whether the work says the passage: 'exact' or 'close' (shown as a quote), 'not found' (in the field the
+    # locator names: a paraphrase, with a warning), 'unverifiable' (a locator in the full text: a paraphrase).
+    passage_found: str = ""
+
+    @property
+    def quoted(self) -> bool:
+        return self.passage_found in ("exact", "close")
 
 
 @dataclass(frozen=True)

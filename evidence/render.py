@@ -12,7 +12,7 @@ import re
 import sys
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 
 from .model import AddReport, ImportReport, SearchHit, Work
 
@@ -24,8 +24,36 @@ _STATUS_STYLE = {
     "unreachable": "yellow",
     "other-agency": "yellow",
     "bad-answer": "red",
+    "updated": "magenta",
 }
 _MARK = re.compile(r"\*\*(.+?)\*\*")
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts sequences that set the window
+# title or write the clipboard; U+009B is a one-character CSI) and the bidirectional overrides that reorder text.
+_TERMINAL_UNSAFE = {
+    code: None
+    for code in (
+        *range(0, 9),
+        11,
+        12,
+        *range(13, 32),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _TERMINAL_UNSAFE}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with nothing a terminal would obey: metadata from Crossref or a file must only ever be shown."""
+    return text.translate(_TERMINAL_UNSAFE)
+
+
+def escape(text) -> str:
+    """Metadata as rich markup that prints exactly as written: no markup, no control characters."""
+    return _escape_markup(terminal_safe(str(text)))
 
 
 def console(stderr: bool = False) -> Console:
@@ -43,7 +71,19 @@ def to_jsonable(value):  # noqa: D103 - dataclasses, tuples and dicts become pla
 
 
 def print_json(value) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    """JSON in UTF-8; characters a terminal would obey are written as \\u escapes (the value is unchanged)."""
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True)
+    sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
+
+
+def passage_text(view) -> str:
+    """A support's passage as a quote only when the work says it; otherwise as what it is, a paraphrase."""
+    where = view.locator or "unlocated"
+    if view.passage_found == "exact":
+        return f"“{view.passage}” ({where})"
+    if view.passage_found == "close":
+        return f"“{view.passage}” ({where}, close to the wording)"
+    return f"paraphrase: {view.passage} ({where})"
 
 
 def _highlight(passage: str, out: Console) -> str:
@@ -76,7 +116,7 @@ def add_report(report: AddReport, out: Console) -> None:
             line += f"  [bold]{escape(outcome.key)}[/]"
         if outcome.status == "added" and outcome.title:
             line += f"  {escape(_shorten(outcome.title, 70))}"
-        elif outcome.message and outcome.status != "present":
+        elif outcome.message and (outcome.status != "present" or "record" in outcome.message):
             line += f"  ({escape(outcome.message)})"
         out.print(line)
     counts = [f"{report.count(s)} {s}" for s in _STATUS_STYLE if report.count(s)]
@@ -156,8 +196,7 @@ def claims_report(report, out: Console) -> None:
                 f"{escape(view.design)}{flag}"
             )
             if view.passage:
-                locator = f" ({escape(view.locator)})" if view.locator else ""
-                out.print(f"              “{escape(view.passage)}”{locator}")
+                out.print(f"              {escape(passage_text(view))}")
             if view.note:
                 out.print(f"              [italic]note: {escape(view.note)}[/]")
         for warning in claim.warnings:

@@ -563,3 +563,30 @@ def _works_by_key(store, keys: list[str], works: list[Work] | None) -> dict[str,
     if found is None:
         found = {work.key: work for work in store.load_bib().works}
     return found
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# link
+
+
+def link_supports(store, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""):
+    """Record ``keys`` as evidence for a claim in claims.toml, each with the passage ``suggest`` found for it when
+    the work's abstract or note says it (locator 'abstract' or 'note'); a passage that came from the title is no
+    passage, so none is stored."""
+    from .claims import find_passage
+
+    with store.locked():
+        bib = store.load_bib()
+        known = {work.key.lower(): work for work in bib.works}
+        missing = [key for key in keys if key.lower() not in known]
+        if missing:
+            raise BadInputError(f"No work with the key {', '.join(missing)} is in the library.")
+        found = {hit.key.lower(): hit.passage.replace("**", "") for hit in hits}
+        passages: dict[str, tuple[str, str]] = {}
+        for key in keys:
+            work, passage = known[key.lower()], found.get(key.lower(), "")
+            for field, locator in (("abstract", "abstract"), ("annotation", "note")):
+                if passage and find_passage(passage, work.get(field)) == "exact":
+                    passages[work.key] = (passage, locator)
+                    break
+        return store.link_supports(claim_id, [known[k.lower()].key for k in keys], stance, passages, claim_text)
