@@ -138,7 +138,7 @@ def claims_report(store, article_text: str | None = None, article_name: str = ""
     """The claim map of one article (or of the whole ledger), with its problems."""
     ledger = parse_ledger(store.read_claims_text(), LEDGER)
     bib = store.load_bib()
-    by_key = {work.key.lower(): work for work in bib.works}
+    by_key = {key.lower(): work for work in bib.works for key in (*work.aliases, work.key)}
     doi_map = bib.doi_map()
     problems: list[Problem] = []
     article = parse_article(article_text) if article_text is not None else None

@@ -117,6 +117,8 @@ def work_to_csl(work: Work) -> dict:
         ("publisher", "publisher"),
         ("abstract", "abstract"),
         ("isbn", "ISBN"),
+        ("pmid", "PMID"),
+        ("pmcid", "PMCID"),
         ("issn", "ISSN"),
         ("language", "language"),
         ("edition", "edition"),

@@ -104,6 +104,9 @@ def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:
     fields["abstract"] = jats_to_text(abstract) if abstract.lstrip().startswith("<") else abstract
     fields["keywords"] = str(item.get("keyword") or "")
     fields["annotation"] = str(item.get("note") or "")
+    for source, target in (("PMID", "pmid"), ("PMCID", "pmcid"), ("ISBN", "isbn")):
+        value = item.get(source)
+        fields[target] = ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
     return entry_type, {k: v for k, v in fields.items() if v and v != "None"}
 
 
@@ -136,7 +139,11 @@ def incoming_from_item(item: dict) -> Incoming:
         entry_type, fields = crossref_to_fields(item)
         return Incoming(key="", entry_type=entry_type, fields=fields, crossref=item)
     entry_type, fields = csl_to_fields(item)
-    return Incoming(key=str(item.get("id") or ""), entry_type=entry_type, fields=fields)
+    # Zotero and Better BibTeX put the key the author cites in 'citation-key' (older: 'citation_key'); 'id' is
+    # often an item URI, which is no key.
+    key = str(item.get("citation-key") or item.get("citation_key") or "")
+    identifier = str(item.get("id") or "")
+    return Incoming(key=key or ("" if "://" in identifier else identifier), entry_type=entry_type, fields=fields)
 
 
 def parse_json_works(text: str, source: str) -> list[Incoming]:

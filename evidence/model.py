@@ -61,6 +61,11 @@ class Work:
         return parse_names(self.get("author"))
 
     @property
+    def aliases(self) -> list[str]:
+        """Other keys the work answers to (biblatex's ``ids``): keys of duplicates merged into it on import."""
+        return [alias.strip() for alias in self.get("ids").split(",") if alias.strip()]
+
+    @property
     def first_author(self) -> str:
         people = self.authors
         if not people:

@@ -335,8 +335,24 @@ def _resolve_macros(work: Work, strings: dict[str, str]) -> dict[str, str]:
     return raw
 
 
+def _same_work(entry_type: str, title: str, existing: Work) -> bool:
+    """Whether an incoming work with an existing work's DOI is that work, not one that shares its DOI (a chapter
+    deposited with its book's DOI, a correction with its article's)."""
+    from .compare import titles_agree
+
+    family = {"incollection": "part", "inbook": "part", "inproceedings": "part"}
+    if family.get(entry_type, entry_type) != family.get(existing.entry_type, existing.entry_type):
+        return False
+    return not title or not existing.title or titles_agree(title, existing.title) or titles_agree(existing.title, title)
+
+
 def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> ImportReport:
-    """Add the works of a .bib, CSL-JSON or Crossref JSON/JSONL file; works without a DOI are welcome."""
+    """Add the works of a .bib, CSL-JSON or Crossref JSON/JSONL file; works without a DOI are welcome.
+
+    Nothing imported disappears: an entry with a DOI the library has keeps its key as an alias of that work
+    (``ids``), a work that merely shares a DOI (a chapter with its book's) is its own entry, an entry that names a
+    field twice is kept (first value), and the file's @preamble and @comment blocks, and blocks that are not valid
+    BibTeX, are copied verbatim."""
     from .files import read_text
     from .store import parse_bibtex
 
@@ -348,20 +364,47 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
         bib = _load(store, notify)
         dois = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
+        library_text = bib.render()
+
+        def arriving(key: str, entry_type: str, title: str, doi: str) -> bool:
+            """False when the work is already in the library (its key kept as an alias there)."""
+            existing = dois.get(doi) if doi else None
+            if existing is None:
+                return True
+            if not _same_work(entry_type, title, existing):
+                problems.append(
+                    f"{path.name}: {key or title[:40]} shares the DOI {doi} with {existing.key} but is another work "
+                    f"({entry_type}); it was added as its own entry."
+                )
+                return True
+            if key and key.lower() not in taken:
+                dois[doi] = bib.add_alias(existing, key)
+                taken.add(key.lower())
+                problems.append(f"{path.name}: {key} is {existing.key} (same DOI); {key} is kept as its alias (ids).")
+            present.append(existing.key)
+            return False
+
         if suffix in (".bib", ".bibtex", ".txt") or (
             suffix not in (".json", ".jsonl", ".ndjson") and text.lstrip().startswith(("@", "%"))
         ):
             incoming_bib = parse_bibtex(text, path.name)
             problems.extend(incoming_bib.problems)
-            for work in incoming_bib.works:
-                if work.doi and work.doi in dois:
-                    present.append(dois[work.doi].key)
+            for block in incoming_bib.blocks:
+                work = block.work
+                if work is None:
+                    kind = block.raw.lstrip()[:9].lower()
+                    keep = block.failed or kind.startswith(("@preamble", "@comment"))
+                    if keep and block.raw.strip() and block.raw.strip() not in library_text:
+                        bib.append_raw(block.raw)
+                        skipped.append(f"line {block.line}: {kind.split('{')[0] or 'block'} copied as it is")
+                    continue
+                if not arriving(work.key, work.entry_type, work.title, work.doi):
                     continue
                 key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
                 taken.add(key.lower())
                 new = store.make_work(key, work.entry_type, _resolve_macros(work, incoming_bib.strings))
                 bib.append(new)
-                if new.doi:
+                if new.doi and new.doi not in dois:
                     dois[new.doi] = new
                 added.append(key)
         else:
@@ -370,14 +413,13 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
                 raise BadInputError(f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref).")
             for item in items:
                 doi = item.fields.get("doi", "")
-                if doi and doi in dois:
-                    present.append(dois[doi].key)
+                if not arriving(item.key, item.entry_type, item.fields.get("title", ""), doi):
                     continue
-                if item.crossref is not None and doi:
+                if item.crossref is not None and doi and store.read_record(doi) is None:
                     store.write_record(doi, item.crossref, source=f"import:{path.name}")
                 work = new_work(store, item.entry_type, item.fields, taken, item.key)
                 bib.append(work)
-                if doi:
+                if doi and doi not in dois:
                     dois[doi] = work
                 added.append(work.key)
         store.save_bib(bib)

@@ -209,14 +209,46 @@ class BibFile:
         return [block.work for block in self.blocks if block.work is not None]
 
     def keys(self) -> set[str]:
-        return {work.key for work in self.works}
+        """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""
+        return {key for work in self.works for key in (work.key, *work.aliases)}
 
     def by_key(self, key: str) -> Work | None:
+        """The work with this key, else the work that keeps it as an alias."""
         lowered = key.lower()
         for work in self.works:
             if work.key.lower() == lowered:
                 return work
+        for work in self.works:
+            if any(alias.lower() == lowered for alias in work.aliases):
+                return work
         return None
+
+    def add_alias(self, work: Work, alias: str) -> Work:
+        """Keep ``alias`` as another key of ``work`` (its ``ids`` field), changing only that entry's text: the
+        field is added before the closing brace, or its value extended, so the rest of the entry stays as written."""
+        for block in self.blocks:
+            if block.work is None or block.work.key != work.key:
+                continue
+            aliases = ", ".join(dict.fromkeys([*work.aliases, alias]))
+            body = block.raw.rstrip()
+            trailing = block.raw[len(body) :] or "\n"
+            if "ids" in work.fields:
+                value = "{" + aliases + "}"
+                body = re.sub(
+                    r"(?im)^(\s*ids\s*=\s*)(\{[^{}\n]*\}|\"[^\"\n]*\")",
+                    lambda m, value=value: m.group(1) + value,
+                    body,
+                    count=1,
+                )
+            else:
+                inside = body[:-1].rstrip()
+                body = inside + ("" if inside.endswith(",") else ",") + f"\n  ids = {{{aliases}}},\n}}"
+            reread = parse_bibtex(body + "\n", strings=self.strings).works
+            if len(reread) != 1 or reread[0].key != work.key:
+                raise LibraryError(f"The alias {alias} could not be added to the entry {work.key}.")
+            block.raw, block.work = body + trailing, reread[0]
+            return reread[0]
+        raise LibraryError(f"The entry {work.key} is not in references.bib.")
 
     def doi_map(self) -> dict[str, Work]:
         mapping: dict[str, Work] = {}
@@ -233,6 +265,12 @@ class BibFile:
                 last.raw = last.raw.rstrip("\n") + "\n\n"
         raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + "\n"
         self.blocks.append(Block(raw=raw, line=0, work=work))
+
+    def append_raw(self, raw: str) -> None:
+        """Add a block that is not an entry (an imported @preamble, @comment or unreadable block) verbatim."""
+        if self.blocks and self.blocks[-1].raw.strip():
+            self.blocks[-1].raw = self.blocks[-1].raw.rstrip("\n") + "\n\n"
+        self.blocks.append(Block(raw=raw.rstrip("\n") + "\n", line=0, failed=not raw.lstrip().startswith("@")))
 
     def replace(self, work: Work) -> None:
         """Rewrite one entry in canonical layout, in place; the text around it stays as it was."""
@@ -323,9 +361,28 @@ def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, s
                 f"{source} line {line}: the key '{block.key}' is used again; this entry was kept as it is."
             )
             bib.blocks.append(Block(raw=raw, line=line, failed=True))
-        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock):
-            bib.problems.append(f"{source} line {line}: an entry names the same field twice; it was kept as it is.")
-            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(
+            block.ignore_error_block, bibmodel.Entry
+        ):
+            entry = block.ignore_error_block
+            raw_fields: dict[str, str] = {}
+            for item in entry.fields:
+                name = item.key.lower()
+                if name in raw_fields:
+                    again = (item.start_line or 0) + 1
+                    bib.problems.append(
+                        f"{source} line {again}: in '{entry.key}', the field '{name}' is given again; "
+                        "the first value is used."
+                    )
+                    continue
+                raw_fields[name] = str(item.value)
+            work = make_work(entry.key, entry.entry_type, raw_fields, bib.strings)
+            if work.key.lower() in seen:
+                bib.problems.append(f"{source} line {line}: the key '{work.key}' is used again; kept as it is.")
+                bib.blocks.append(Block(raw=raw, line=line, failed=True))
+                continue
+            seen[work.key.lower()] = line
+            bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.ParsingFailedBlock):
             bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and was kept as it is.")
             bib.blocks.append(Block(raw=raw, line=line, failed=True))
