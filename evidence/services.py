@@ -351,10 +351,10 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
 
     Nothing imported disappears: an entry with a DOI the library has keeps its key as an alias of that work
     (``ids``), a work that merely shares a DOI (a chapter with its book's) is its own entry, an entry that names a
-    field twice is kept (first value), and the file's @preamble and @comment blocks, and blocks that are not valid
-    BibTeX, are copied verbatim."""
+    field twice is kept (first value), and the file's @preamble and @comment blocks are copied verbatim. A block
+    that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable)."""
     from .files import read_text
-    from .store import parse_bibtex
+    from .store import parse_bibtex, verbatim_blocks
 
     path = Path(path)
     text = read_text(path, "import file")
@@ -387,17 +387,14 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
         if suffix in (".bib", ".bibtex", ".txt") or (
             suffix not in (".json", ".jsonl", ".ndjson") and text.lstrip().startswith(("@", "%"))
         ):
-            incoming_bib = parse_bibtex(text, path.name)
+            incoming_bib = parse_bibtex(text, path.name, importing=True)
             problems.extend(incoming_bib.problems)
-            for block in incoming_bib.blocks:
-                work = block.work
-                if work is None:
-                    kind = block.raw.lstrip()[:9].lower()
-                    keep = block.failed or kind.startswith(("@preamble", "@comment"))
-                    if keep and block.raw.strip() and block.raw.strip() not in library_text:
-                        bib.append_raw(block.raw)
-                        skipped.append(f"line {block.line}: {kind.split('{')[0] or 'block'} copied as it is")
-                    continue
+            for line, raw in verbatim_blocks(text):
+                if raw.strip() not in library_text:
+                    bib.append_raw(raw)
+                    kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
+                    skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
+            for work in incoming_bib.works:
                 if not arriving(work.key, work.entry_type, work.title, work.doi):
                     continue
                 key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)

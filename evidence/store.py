@@ -320,10 +320,14 @@ def _text_after_value(value: str) -> str:
     return rest if _FIELD_START.match(rest) else ""
 
 
-def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, str] | None = None) -> BibFile:
+def parse_bibtex(
+    text: str, source: str = "references.bib", strings: dict[str, str] | None = None, importing: bool = False
+) -> BibFile:
     """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read.
 
-    ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed)."""
+    ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed). ``importing``
+    words the problems for a file being imported, whose unreadable blocks do not reach the library."""
+    fate = "was not imported (fix it and import the file again)" if importing else "was kept as it is"
     library = bibtexparser.parse_string(text, parse_stack=[])
     bib = BibFile(source_text=text, strings=dict(strings or {}))
     lines = text.splitlines(keepends=True)
@@ -357,9 +361,7 @@ def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, s
                     )
             bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.DuplicateBlockKeyBlock):
-            bib.problems.append(
-                f"{source} line {line}: the key '{block.key}' is used again; this entry was kept as it is."
-            )
+            bib.problems.append(f"{source} line {line}: the key '{block.key}' is used again; this entry {fate}.")
             bib.blocks.append(Block(raw=raw, line=line, failed=True))
         elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(
             block.ignore_error_block, bibmodel.Entry
@@ -378,17 +380,28 @@ def parse_bibtex(text: str, source: str = "references.bib", strings: dict[str, s
                 raw_fields[name] = str(item.value)
             work = make_work(entry.key, entry.entry_type, raw_fields, bib.strings)
             if work.key.lower() in seen:
-                bib.problems.append(f"{source} line {line}: the key '{work.key}' is used again; kept as it is.")
+                bib.problems.append(f"{source} line {line}: the key '{work.key}' is used again; this entry {fate}.")
                 bib.blocks.append(Block(raw=raw, line=line, failed=True))
                 continue
             seen[work.key.lower()] = line
             bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.ParsingFailedBlock):
-            bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and was kept as it is.")
+            bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and {fate}.")
             bib.blocks.append(Block(raw=raw, line=line, failed=True))
         else:
             bib.blocks.append(Block(raw=raw, line=line))
     return bib
+
+
+def verbatim_blocks(text: str) -> list[tuple[int, str]]:
+    """(line, raw text) of the blocks of a BibTeX file that are not entries but must survive an import: @preamble
+    (a LaTeX user's macros) and @comment. Taken from bibtexparser's own raw text, so blocks that share a line are
+    not lost. Unreadable blocks are not among them: copied in, they would make the library unreadable to BibTeX."""
+    found = []
+    for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
+        if isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
+            found.append(((block.start_line or 0) + 1, block.raw))
+    return found
 
 
 def _saved_parse_chunks(about: dict, blocks: list[Block], per_chunk: int = 2000):

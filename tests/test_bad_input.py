@@ -17,7 +17,7 @@ ROWS = [
         {"broken.bib": b"@article{a, title={x}\n@book{b, title={y}}\n"},
         ["import", "broken.bib"],
         1,
-        "broken.bib line 1: this block is not valid BibTeX and was kept as it is",
+        "broken.bib line 1: this block is not valid BibTeX and was not imported (fix it and import the file again)",
     ),
     ({"lib/claims.toml": b'[claims.a]\ntext = "x\n'}, ["claims"], 3, "claims.toml is not valid TOML"),
     ({}, ["add", "10.12/abc"], 3, "'10.12/abc' is not a DOI"),

@@ -14,7 +14,13 @@ from evidence.store import Store
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "test-corpora" / "bibtex"
 FILES = sorted(CORPUS.rglob("*.bib")) if CORPUS.is_dir() else []
-BLOCK_PROBLEMS = ("was kept as it is", "is used again", "names the same field twice", "is not valid BibTeX")
+BLOCK_PROBLEMS = (
+    "was kept as it is",
+    "was not imported",
+    "is used again",
+    "names the same field twice",
+    "is not valid BibTeX",
+)
 FAILED = (bibmodel.ParsingFailedBlock, bibmodel.DuplicateBlockKeyBlock, bibmodel.DuplicateFieldKeyBlock)
 
 
@@ -73,3 +79,42 @@ def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(
         assert store.load_bib() == first == expected, path
         saved_and_reused += saved
     assert saved_and_reused > 300
+
+
+def _keys_and_preambles(text: str) -> tuple[set[str], int]:
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    keys = set()
+    for block in library.blocks:
+        if isinstance(block, bibmodel.Entry):
+            keys.add(block.key.lower())
+        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(
+            block.ignore_error_block, bibmodel.Entry
+        ):
+            keys.add(block.ignore_error_block.key.lower())
+    return keys, sum(isinstance(block, bibmodel.Preamble) for block in library.blocks)
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
+def test_importing_the_whole_corpus_loses_no_key_and_no_preamble(tmp_path):
+    lost_keys, lost_preambles, files = [], [], 0
+    for number, path in enumerate(FILES):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        store = Store.init(tmp_path / f"lib{number}")
+        try:
+            services.import_file(store, path)
+        except EvidenceError:
+            continue
+        files += 1
+        wanted, preambles = _keys_and_preambles(text)
+        library = store.load_bib()
+        citable = {key.lower() for key in library.keys()}
+        lost_keys.extend(f"{path.name}: {key}" for key in sorted(wanted - citable))
+        kept = store.bib_path.read_text(encoding="utf-8").lower().count("@preamble")
+        if kept < preambles:
+            lost_preambles.append(f"{path.name}: {preambles} @preamble, {kept} kept")
+    assert files > 300
+    assert not lost_keys, "\n".join(lost_keys[:20])
+    assert not lost_preambles, "\n".join(lost_preambles)
