@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from .article import parse_article
 from .compare import compare_reference, names_agree, reference_of_work, titles_agree
 from .doi import find_dois, normalize_doi
 from .errors import InvalidDOIError, RemoteDataError
@@ -38,6 +39,17 @@ def references_in(text: str, name: str) -> list[ParsedRef]:
                 seen.add(doi)
                 refs.append(ParsedRef(doi, number, doi))
     return refs
+
+
+def with_cited_works(written: list[ParsedRef], cited: list[Work], works: list[Work]) -> list[ParsedRef]:
+    """The written references, then each cited library work that none of them covers (by DOI, or by the library
+    match of a reference without one): an article that cites [@key] without a written list is still checked."""
+    covered = {ref.doi for ref in written if ref.doi}
+    for ref in written:
+        match = None if ref.doi else library_match(ref, works)
+        if match is not None:
+            covered.add(match.doi)
+    return written + [reference_of_work(work) for work in cited if not work.doi or work.doi not in covered]
 
 
 def doi_variants(doi: str) -> list[str]:
@@ -198,17 +210,30 @@ def check(
     refs: list[ParsedRef] = []
     invalid: list[CheckItem] = []
     label = ""
+    bib = store.load_bib() if store is not None else None
     for source in sources:
         path = Path(source)
         if path.is_file():
             label = path.name
-            refs.extend(references_in(read(path), path.name))
+            text = read(path)
+            written = references_in(text, path.name)
+            if path.suffix.lower() != ".bib" and bib is not None:
+                cited = []
+                for key in parse_article(text).cited_in_order():
+                    work = bib.by_key(key) if not key.startswith("doi:") else None
+                    if work is not None:
+                        cited.append(work)
+                    elif not key.startswith("doi:"):
+                        why = f"no work with the key '{key}' is in the library"
+                        invalid.append(CheckItem("", "not-found", cited=key, warnings=(why,), key=key))
+                written = with_cited_works(written, cited, bib.works)
+            refs.extend(written)
             continue
         try:
             refs.append(ParsedRef("", 0, normalize_doi(source)))
         except InvalidDOIError as error:
             invalid.append(CheckItem(source, "invalid", warnings=(str(error),)))
         label = label or "DOIs"
-    works = store.load_bib().works if store is not None and any(not ref.doi for ref in refs) else []
+    works = bib.works if bib is not None else []
     items = check_references(store, client, refs, works, max_age_days, notify)
     return CheckReport.of(label, invalid + items, offline=client is None)

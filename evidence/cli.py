@@ -470,9 +470,51 @@ def styles(word, as_json) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+_GLOBAL_FLAGS = ("--offline", "--debug")
+_GLOBAL_VALUES = ("--library", "-L", "--mailto")
+
+
+def place_global_options(args: list[str]) -> list[str]:
+    """The arguments with the global options (--library, --offline, --mailto, --debug) moved before the command
+    and --json after it, so each works on either side: 'evidence check a.md --offline', 'evidence --json show k'."""
+    head, tail, want_json = [], [], False
+    position = 0
+    while position < len(args):  # options before the command
+        arg = args[position]
+        if arg in _GLOBAL_VALUES and position + 1 < len(args):
+            head += args[position : position + 2]
+            position += 2
+        elif arg == "--json":
+            want_json, position = True, position + 1
+        elif arg.startswith("-") and arg != "--":
+            head.append(arg)
+            position += 1
+        else:
+            break
+    command = args[position : position + 1]
+    position += 1
+    while position < len(args):  # the command's own arguments, global options picked out
+        arg = args[position]
+        if arg == "--":
+            tail += args[position:]
+            break
+        if arg in _GLOBAL_VALUES and position + 1 < len(args):
+            head += args[position : position + 2]
+            position += 2
+            continue
+        if arg in _GLOBAL_FLAGS or arg.startswith(("--library=", "--mailto=")):
+            head.append(arg)
+        else:
+            tail.append(arg)
+        position += 1
+    if want_json and command and "--json" not in tail:
+        tail.insert(0, "--json")
+    return head + command + tail
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run click, turning every EvidenceError into one sentence on stderr and its exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = place_global_options(sys.argv[1:] if argv is None else list(argv))
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="evidence", standalone_mode=False)

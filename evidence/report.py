@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .article import parse_article
-from .checking import check_references, library_match, references_in
+from .checking import check_references, references_in, with_cited_works
 from .claims_service import claims_report
-from .compare import reference_of_work
 from .config import parse_config
 from .model import Report
 from .refs import references, resolve_cited
@@ -30,13 +29,7 @@ def report(
     article = parse_article(article_text)
     cited, _problems = resolve_cited(store, client, article, notify)
     library = store.load_bib().works
-    written = references_in(article_text, article_name)
-    covered = {ref.doi for ref in written if ref.doi}
-    for ref in written:
-        match = None if ref.doi else library_match(ref, library)
-        if match is not None:
-            covered.add(match.doi)
-    refs = written + [reference_of_work(work) for work in cited if not work.doi or work.doi not in covered]
+    refs = with_cited_works(references_in(article_text, article_name), cited, library)
     max_age = parse_config(store.read_config_text()).max_age_days
     checks = check_references(store, client, refs, library, max_age, notify)
     listing = references(store, client, article_text, style, "text", notify=notify)
