@@ -132,24 +132,26 @@ def parse_name(name: str) -> Person:
 
 
 def _name_part(text: str) -> str:
-    """One part of a name as the name-list convention writes it: one line, no braces (they are the convention's
-    grouping, so a brace inside a name cannot be told from one), braced when a comma or ' and ' inside it would
-    otherwise split it ('{Smith, Jr}', '{Johnson and Johnson}')."""
-    text = " ".join("".join(c for c in text if c.isprintable() and c not in "{}").split())
+    """One part of a name as the name-list convention writes it: one line, no braces or backslashes (BibTeX's
+    syntax: a brace inside a name could not be told from the convention's grouping), braced when a comma or
+    ' and ' inside it would otherwise split it ('{Smith, Jr}', '{Johnson and Johnson}')."""
+    text = " ".join("".join(c for c in text if c.isprintable() and c not in "{}\\").split())
     return "{" + text + "}" if "," in text or " and " in f" {text.lower()} " else text
 
 
 def format_name(person: Person) -> str:
     """The inverse of ``parse_name``: ``Family, Given``, ``Family, Suffix, Given`` or ``{Organisation}``."""
     if person.literal and not person.family:
-        literal = " ".join("".join(c for c in person.literal if c.isprintable() and c not in "{}").split())
+        literal = " ".join("".join(c for c in person.literal if c.isprintable() and c not in "{}\\").split())
         return "{" + literal + "}" if literal else ""
     family, given, suffix = _name_part(person.family), _name_part(person.given), _name_part(person.suffix)
     if not family:
         return "{" + given.strip("{}") + "}" if given else ""
     if suffix:
         return f"{family}, {suffix}, {given}" if given else f"{family}, {suffix},"
-    return f"{family}, {given}" if given else family
+    if given:
+        return f"{family}, {given}"
+    return f"{family}," if " " in family else family  # 'van Gogh,': without the comma 'van' would be a given name
 
 
 def format_names(people: list[Person]) -> str:
