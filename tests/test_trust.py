@@ -671,6 +671,17 @@ def test_linking_keeps_claims_toml_valid_in_every_layout_toml_allows(run, librar
     assert key in [s["key"] for s in supports]
 
 
+def test_linking_into_a_support_that_is_no_list_changes_nothing_and_says_why(run, library, crossref):
+    run("--library", library, "add", "10.1038/srep16696")
+    key = parse_bibtex((library / "references.bib").read_text()).works[0].key
+    ledger = '[claims.c]\ntext = "Claim."\nsupport = "x"\n'
+    (library / "claims.toml").write_text(ledger)
+    result = run("--library", library, "suggest", "--claim", "c", "--link", key)
+    assert result.exit_code == 3
+    assert "claims.toml line 1: a support of claim 'c' has no citation key." in result.stderr
+    assert (library / "claims.toml").read_text() == ledger
+
+
 def test_writes_keep_the_files_mode_and_write_through_a_symlink(run, library, crossref, tmp_path):
     real = tmp_path / "shared-refs.bib"
     bib = library / "references.bib"
