@@ -85,6 +85,21 @@ def journals_agree(cited: str, full: str, short: str = "") -> bool:
     return False
 
 
+def containers_agree(cited: str, container: str, short: str = "", journal: bool = True) -> bool:
+    """A cited journal or book title against the record's. A book's or proceedings' title may be cited after 'In:',
+    with '[Internet]', with the publisher after it ('… Ajax Projects. Apress') or cut short ('AFRICON' for
+    'AFRICON 2009'); a journal's must agree as ``journals_agree`` says ('Nature Medicine' is not 'Nature')."""
+    if journals_agree(cited, container, short):
+        return True
+    a = re.sub(r"^(?:in|en|dans|im)\s+", "", _plain(cited)).replace(" internet", "").strip()
+    if a != _plain(cited) and journals_agree(a, container, short):
+        return True
+    if journal:
+        return False
+    b = _plain(container)
+    return bool(a and b) and (a.startswith(b) or (len(a) >= 4 and b.startswith(a)))
+
+
 def _years(message: dict) -> set[str]:
     years = set()
     for name in ("published-print", "published-online", "issued"):
@@ -182,7 +197,7 @@ def compare_reference(ref: ParsedRef, message: dict) -> Comparison:
             problems.append(MismatchedField("title", ref.title, record["title"]))
     container = record.get("journal") or record.get("booktitle") or ""
     if ref.journal and container:
-        if journals_agree(ref.journal, container, record.get("shortjournal", "")):
+        if containers_agree(ref.journal, container, record.get("shortjournal", ""), journal="journal" in record):
             agree.append("journal")
         else:
             problems.append(MismatchedField("journal", ref.journal, container))

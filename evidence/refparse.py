@@ -35,6 +35,12 @@ _IEEE = re.compile(
 # title ('(1927). "Ecology" and "Plant Ecology".') are none of these.
 _QUOTED_TITLE = re.compile(r"“([^”]{8,})”|\"([^\"]{8,}[,.?!])\"|(?:^|(?<=[,.:)]\s))\"([^\"]{8,})\"(?=[,.:;]|\s*$)")
 _YEAR_THEN_STOP = re.compile(r"((?:1[5-9]|20)\d{2})[a-z]?\.\s+")
+# A segment (title, journal) ends at a full stop after a word, upper-case words ('EPILEPSY. Arch Neurol'), a
+# closing quote, a question mark or a one-letter word ('data in r. Methods Ecol Evol'), never after an initial or
+# an abbreviation's single capital ('J. ACM').
+_SEGMENT_END = re.compile(
+    r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[A-Z]{3})\.\s+|(?<=[?!\"”’])\.\s+|(?<=[?!])\s+|(?<=\s[a-z])\.\s+(?=[A-Z])"
+)
 _TRAILING_YEAR = re.compile(r"(?<![\w.])(?:1[5-9]|20)\d{2}[a-z]?\.?\s*$")
 _AUTHOR_STOP = re.compile(r"\bet al\b\.?|&|\band\b", re.I)
 
@@ -220,7 +226,7 @@ def parse_reference(text: str, line: int = 0) -> ParsedRef:
 _CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.)\s+")
 # Capital letters of the scripts names are written in (Latin with accents, Greek, Cyrillic): initials are these.
 _CAPS = "A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-ЯЁ"
-_STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“])")
+_STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“a-z])")
 _NEXT_INITIAL = re.compile(rf"[{_CAPS}]\.(?:[\s,-]|[{_CAPS}]|$)")
 
 
@@ -245,6 +251,11 @@ def _end_of_authors(body: str) -> re.Match | None:
         # made 'A. A. A. ...' quadratic.
         before = body[max(0, stop.start() - 200) : stop.start()]
         initial = re.search(rf"(?:^|[\s.,-])([{_CAPS}])$", before)
+        if body[stop.end()].islower() and (
+            not (initial and not _opens_a_name(before[: initial.start(1)]))
+            or re.match(r"[a-z]+", body[stop.end() :]).group(0) in _PARTICLES | {"al"}
+        ):
+            continue  # a lower-case word ends the names only after a closing initial ('Chang W. diffviewer: ...')
         if initial and _NEXT_INITIAL.match(body, stop.end()):
             continue  # 'Patterson, H. A.': more initials of the same name follow
         if initial and _opens_a_name(before[: initial.start(1)]):
@@ -257,6 +268,13 @@ def _end_of_authors(body: str) -> re.Match | None:
 
 
 _PARTICLES = {"and", "van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "et"}
+
+
+def _is_no_names(text: str) -> bool:
+    """Whether what stands before the first full stop is a title rather than names (an anonymous work: 'Widget
+    Mania: Using a GUI Widget Framework. In: ...'): the first name holds no colon and no run of lower-case words."""
+    first = text.split(",", 1)[0]
+    return ":" in first or _reads_like_prose(first)
 
 
 def _reads_like_prose(text: str) -> bool:
@@ -282,7 +300,10 @@ def _parse(text: str, line: int) -> ParsedRef:
         names = head[: before_title_year.start()] if before_title_year else _TRAILING_YEAR.sub("", head)
         authors = _authors(names)
         tail = body[quoted.end() :]
-        found = before_title_year or _YEAR.search(tail)
+        again = tail.find(quoted.group(0))
+        if 0 <= again < 20:  # an anonymous work: the title stands in for the author, then comes again as the title
+            tail = tail[again + len(quoted.group(0)) :]
+        found = before_title_year or _YEAR.search(body[quoted.end() :])
         ieee = _IEEE.search(tail)
         journal = tail.strip(" ,.").split(",")[0].strip(" ,.")
         return ParsedRef(
@@ -317,7 +338,7 @@ def _parse(text: str, line: int) -> ParsedRef:
     else:
         # Vancouver/AMA: 'Authors. Title. Journal. 2013;19(1):61-77.'
         first_stop = _end_of_authors(body)
-        if first_stop:
+        if first_stop and not _is_no_names(body[: first_stop.start()]):
             authors_part, rest = body[: first_stop.start()], body[first_stop.end() :]
         leading = _YEAR_THEN_STOP.match(rest)  # 'Cousot, P. and Cousot, R. 1978. Title.': the year comes first
         if leading:
@@ -325,15 +346,11 @@ def _parse(text: str, line: int) -> ParsedRef:
         found = leading or _YEAR.search(rest)
         year = found.group(1) if found else ""
     authors = _authors(authors_part)
-    # Segments end at a full stop after a word (upper-case titles too: 'EPILEPSY. Arch Neurol'), never after an
-    # initial or an abbreviation's single capital ('J. ACM').
-    segments = [
-        s.strip()
-        for s in re.split(r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[A-Z]{3})\.\s+|(?<=[?!\"”’])\.\s+|(?<=[?!])\s+", rest)
-        if s.strip()
-    ]
+    segments = [s.strip() for s in _SEGMENT_END.split(rest) if s.strip()]
     title = segments[0].rstrip(".") if segments else ""
     journal, volume, issue, first_page = "", "", "", ""
+    if len(segments) > 1 and segments[1].rstrip(".") == title:
+        segments = segments[1:]  # an anonymous work: its title printed in the author's place, then as the title
     tail = " ".join(segments[1:])
     numbers = _VOLUME.search(tail)
     if numbers:

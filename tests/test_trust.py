@@ -30,15 +30,12 @@ def records(folder: Path = ROUNDTRIP) -> list[dict]:
     return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
 
 
-@pytest.fixture(scope="module")
-def twenty(tmp_path_factory):
-    """A library of the twenty real records (imported as Crossref JSON, so each record is stored) and an article
-    that cites them all; built once for the module, copied by each test that writes."""
+def _library_of(root: Path, messages: list[dict]) -> tuple[Path, list[str]]:
+    """A library of these Crossref records (imported as Crossref JSON, so each record is stored) and their keys."""
     from evidence.cli import main
 
-    root = tmp_path_factory.mktemp("twenty")
     lines = root / "works.jsonl"
-    lines.write_text("\n".join(json.dumps(message) for message in records()), encoding="utf-8")
+    lines.write_text("\n".join(json.dumps(message) for message in messages), encoding="utf-8")
     library = root / "lib"
     for args in (["init", library], ["--library", library, "--offline", "import", lines]):
         try:
@@ -46,8 +43,14 @@ def twenty(tmp_path_factory):
         except SystemExit as done:
             assert done.code in (0, None)
     keys = [block.work.key for block in parse_bibtex((library / "references.bib").read_text()).blocks if block.work]
-    assert len(keys) == 20
+    assert len(keys) == len(messages)
     return library, keys
+
+
+@pytest.fixture(scope="module")
+def twenty(tmp_path_factory):
+    """The twenty real journal articles of tests/data/roundtrip/, built once for the module."""
+    return _library_of(tmp_path_factory.mktemp("twenty"), records())
 
 
 def _article(tmp_path: Path, keys: list[str]) -> Path:
@@ -84,6 +87,21 @@ def test_a_list_printed_by_refs_in_every_style_and_format_checks_with_no_mismatc
     article.write_text(article.read_text() + printed.stdout)
     result = run("--library", library, "--offline", "check", article, "--json")
     assert _statuses(result) == {"ok": 20}, [r for r in result.json()["references"] if r["status"] != "ok"]
+
+
+def test_chapters_proceedings_reports_and_datasets_round_trip_in_every_style_too(run, tmp_path):
+    """The other kinds of work a practitioner cites, from tests/data/crossref/ (an anonymous book chapter, a
+    conference paper, a report, a CRAN package, a preprint, articles): listed and checked in every alias."""
+    messages = records(Path(__file__).parent / "data" / "crossref")
+    library, keys = _library_of(tmp_path, messages)
+    for alias in ALIASES:
+        for fmt in ("markdown", "text"):
+            article = _article(tmp_path, keys)
+            printed = run("--library", library, "--offline", "refs", article, "--style", alias, "--format", fmt)
+            article.write_text(article.read_text() + printed.stdout)
+            result = run("--library", library, "--offline", "check", article, "--json")
+            bad = [r for r in result.json()["references"] if r["status"] != "ok"]
+            assert _statuses(result) == {"ok": len(keys)}, (alias, fmt, bad)
 
 
 def test_the_bibtex_export_checks_with_no_mismatch_and_names_each_entry_by_key(run, twenty, tmp_path):
