@@ -12,7 +12,8 @@ beyond them gets 429 with ``Retry-After``. ``latency`` delays every answer, as a
 
 Tests script misbehaviour per DOI (or for list requests under the key ``"*list*"``) with ``server.script``: each
 DOI maps to a list of actions used one per request — ``"429"``, ``"500"``, ``"503"``, ``"html"``, ``"truncated"``,
-``"slow"``, ``"drop"`` (close the connection), ``"wrong"`` (another DOI's record), ``"bomb"`` (gzip that unpacks to
+``"slow"``, ``"drop"`` (close the connection), ``"wrong"`` (another DOI's record), ``"poisoned"`` (this DOI's record
+marked retracted), ``"bomb"`` (gzip that unpacks to
 100 MB), ``"huge"`` (40 MB of JSON), ``"drip"`` (a byte every 0.2 s) — after which normal answers
 resume. ``aliases`` maps an alias DOI to its primary (answered with a 301, as Crossref does), ``agencies`` names
 DOIs registered elsewhere, and every request is logged in ``server.log`` so tests can count and inspect them.
@@ -236,6 +237,11 @@ class FakeCrossref:
                 elif action == "wrong":
                     other = next(record for doi, record in sorted(fake.records.items()) if doi != key)
                     self._json(200, {"status": "ok", "message-type": "work", "message": other})
+                elif action == "poisoned":  # the record of this DOI, marked retracted (once: a tampered answer)
+                    notice = {"updated-by": [{"DOI": "10.1/forged-notice", "type": "retraction"}]}
+                    self._json(
+                        200, {"status": "ok", "message-type": "work", "message": {**fake.records[key], **notice}}
+                    )
                 elif action == "bomb":  # 1 MB or so of gzip that unpacks to 100 MB
                     self._send(200, _gzip_bomb(), "application/json", {"Content-Encoding": "gzip"})
                 elif action == "huge":  # 40 MB of real JSON
