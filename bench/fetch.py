@@ -107,7 +107,7 @@ def main() -> None:
             stored = sum(1 for o in report["outcomes"] if o["status"] in ("added", "present"))
             requests = len(server.log) - before
             rows.append(("evidence add --from (fetch+store+index)", seconds, stored, requests, server.rejected))
-            from evidence.crossref import CrossrefClient
+            from evidence.sources.crossref import CrossrefClient
 
             batch = CrossrefClient(server.url, mailto=MAILTO).batch_size_for(dois)
 

@@ -38,10 +38,20 @@ UNITS = {
 }
 
 
+def _module(package: str, *names: str):
+    """The first of ``names`` that ``package`` has (the package tree moved modules into subpackages)."""
+    for name in names:
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(names[0])
+
+
 def readers(package: str) -> dict:
-    article = importlib.import_module(f"{package}.article")
-    jats = importlib.import_module(f"{package}.jats")
-    refparse = importlib.import_module(f"{package}.refparse")
+    article = _module(package, "cite.article", "article")
+    jats = _module(package, "sources.jats", "jats")
+    refparse = _module(package, "check.refparse", "refparse")
 
     def references(text: str):
         return [refparse.parse_reference(entry, line) for line, entry in refparse.reference_section(text)]

@@ -1,4 +1,4 @@
-"""Reference-string parsing accuracy of evidence.refparse, on labelled strings from other projects.
+"""Reference-string parsing accuracy of evidence.check.refparse, on labelled strings from other projects.
 
 1. GROBID's evaluation set (../shared/test-corpora/reference-strings/grobid/.../citation/evaluation/*.tei.xml):
    each <bibl> is a reference string with its fields labelled. Per field, the share of references whose labelled
@@ -32,9 +32,9 @@ STRINGS = ROOT.parent / "shared" / "test-corpora" / "reference-strings"
 GROBID = STRINGS / "grobid" / "grobid-trainer" / "resources" / "dataset" / "citation" / "evaluation"
 sys.path.insert(0, str(ROOT))
 
-from evidence.compare import _plain, journals_agree, titles_agree  # noqa: E402
+from evidence.check.compare import _plain, journals_agree, titles_agree  # noqa: E402
+from evidence.check.refparse import parse_reference  # noqa: E402
 from evidence.doi import find_dois  # noqa: E402
-from evidence.refparse import parse_reference  # noqa: E402
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 

@@ -138,9 +138,9 @@ def main() -> None:
     parser.add_argument("--meaning-weights", default="", help="comma-separated meaning weights to compare (tuning)")
     args = parser.parse_args()
 
-    from evidence import embeddings as meaning
-    from evidence import services
-    from evidence.rank import MEANING_WEIGHT, SENTENCE_WEIGHT
+    from evidence.index.rank import MEANING_WEIGHT, SENTENCE_WEIGHT
+    from evidence.jobs import services
+    from evidence.meaning import embeddings as meaning
 
     docs = load_corpus()
     splits = [name.strip() for name in args.claims.split(",") if name.strip()]

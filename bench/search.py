@@ -102,7 +102,7 @@ def generate(count: int, parts, seed: int = 20261128) -> list[dict]:
 
 
 def bib_entry(work: dict) -> str:
-    from evidence import bibtex
+    from evidence.store import bibtex
 
     fields = {
         "author": " and ".join(f"{family}, {given}" for family, given in work["authors"]),
@@ -116,7 +116,7 @@ def bib_entry(work: dict) -> str:
 
 
 def write_library(works: list[dict], folder: Path) -> None:
-    from evidence.store import Store
+    from evidence.store.folder import Store
 
     Store.init(folder)
     text = "\n".join(bib_entry(work) for work in works) + "\n"
@@ -213,8 +213,8 @@ def latencies(run, queries: dict[str, list[str]]) -> dict[str, dict]:
 
 
 def whoosh_build(library: Path) -> dict:
-    from evidence.index import SearchIndex
-    from evidence.store import PARSED_BIB, Store
+    from evidence.index.search_index import SearchIndex
+    from evidence.store.folder import PARSED_BIB, Store
 
     started = time.perf_counter()
     works = Store(library).load_bib().works
@@ -234,8 +234,8 @@ def whoosh_build(library: Path) -> dict:
 
 
 def whoosh_add_and_query(library: Path, extra: dict, queries) -> dict:
-    from evidence.index import SearchIndex
-    from evidence.store import Store, make_work, parse_bibtex
+    from evidence.index.search_index import SearchIndex
+    from evidence.store.folder import Store, make_work, parse_bibtex
 
     started = time.perf_counter()
     works = Store(library).load_bib().works  # the build's load saved the parse: this one reads it back

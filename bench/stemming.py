@@ -21,7 +21,7 @@ from whoosh import index as windex  # noqa: E402
 from whoosh import query as wquery  # noqa: E402
 from whoosh.fields import ID, Schema  # noqa: E402
 
-from evidence.index_schema import STOP, EvidenceAnalyzer, FastText  # noqa: E402
+from evidence.index._whoosh.schema import STOP, EvidenceAnalyzer, FastText  # noqa: E402
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 The Python API (``from evidence import Library``) returns the same dataclasses the command line renders.
 """
 
-from .version import __version__
+from evidence.version import __version__
 
 __all__ = ["Library", "__version__"]
 
@@ -11,7 +11,7 @@ __all__ = ["Library", "__version__"]
 def __getattr__(name):
     # Imported lazily so that 'import evidence' stays cheap for commands that never open a library.
     if name == "Library":
-        from .api import Library
+        from evidence.api import Library
 
         return Library
     raise AttributeError(name)

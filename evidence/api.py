@@ -9,12 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import services
-from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
-from .errors import UsageError
-from .index import SearchIndex
-from .model import AddReport, CheckReport, ClaimsReport, ImportReport, RefsResult, Report, SearchHit, Suggestion, Work
-from .store import Store
+from evidence.errors import UsageError
+from evidence.index.search_index import SearchIndex
+from evidence.jobs import services
+from evidence.model import (
+    AddReport,
+    CheckReport,
+    ClaimsReport,
+    ImportReport,
+    RefsResult,
+    Report,
+    SearchHit,
+    Suggestion,
+    Work,
+)
+from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
+from evidence.store.folder import Store
 
 
 def _quiet(*_args) -> None:
@@ -80,7 +90,7 @@ class Library:
     def embeddings(self):
         """The works' embedding vectors, or None when the optional model is not installed or was turned off."""
         if self._embeddings is None and self.semantic is not False:
-            from . import embeddings
+            from evidence.meaning import embeddings
 
             if embeddings.available():
                 self._embeddings = embeddings.EmbeddingIndex(self.store.embeddings_dir, notify=self.notify)
@@ -97,7 +107,9 @@ class Library:
         if self.offline:
             return None
         if self._client is None:
-            from .crossref import CrossrefClient  # here, not at the top: offline commands never load requests
+            from evidence.sources.crossref import (
+                CrossrefClient,  # here, not at the top: offline commands never load requests
+            )
 
             self._client = CrossrefClient(self.crossref_url, self.doi_url, mailto=self.mailto)
         return self._client
@@ -124,13 +136,13 @@ class Library:
 
     def references(self, article_text: str, style: str | None = None, fmt: str = "text") -> RefsResult:
         """The reference list of an article (text of a Markdown or plain-text file) in a CSL style."""
-        from . import refs
+        from evidence.cite import refs
 
         return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
 
     def claims(self, article_text: str | None = None, article_name: str = "") -> ClaimsReport:
         """Every claim of an article (or of the ledger) with its evidence, warnings and problems."""
-        from .claims_service import claims_report
+        from evidence.claims.report import claims_report
 
         return claims_report(self.store, article_text, article_name)
 
@@ -152,14 +164,14 @@ class Library:
 
     def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
         """Claims, reference checks and the formatted list of one article, in one pass."""
-        from .report import report
+        from evidence.jobs.report import report
 
         return report(self.store, self.client, article_text, article_name, style, notify=self.notify)
 
     def check(self, sources: list[str], read: Callable[[Path], str]) -> CheckReport:
         """Check articles, .bib files or DOIs: each reference resolves, matches its record and stands."""
-        from .checking import check
-        from .config import parse_config
+        from evidence.check.checking import check
+        from evidence.config import parse_config
 
         store = self.store if self.exists else None
         max_age = parse_config(self.store.read_config_text()).max_age_days if store else 30.0

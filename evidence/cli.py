@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from . import render
-from .endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
-from .errors import BadInputError, EvidenceError, NetworkError, UsageError
-from .version import __version__
+from evidence.errors import BadInputError, EvidenceError, NetworkError, UsageError
+from evidence.render import text as render
+from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
+from evidence.version import __version__
 
 ENV_LIBRARY = "EVIDENCE_LIBRARY"
 # A whole book manuscript is about 2 MB of text; far beyond that a file is not an article, and claim mapping of it
@@ -53,7 +53,7 @@ class Settings:
         }
 
     def open(self):
-        from .api import Library
+        from evidence.api import Library
 
         return Library.open(self.library_path, **self.options())
 
@@ -88,7 +88,7 @@ def cli(ctx: click.Context, library, offline, mailto, debug) -> None:
 @click.pass_obj
 def init(settings: Settings, directory, as_json) -> None:
     """Create an empty library in DIR (default: the --library folder)."""
-    from .api import Library
+    from evidence.api import Library
 
     path = Path(directory) if directory else settings.library_path
     existed = (path / "references.bib").exists()
@@ -104,7 +104,7 @@ def init(settings: Settings, directory, as_json) -> None:
 
 
 def _read_from(source: str) -> str:
-    from .files import decode_bytes, read_text
+    from evidence.files import decode_bytes, read_text
 
     if source == "-":
         return decode_bytes(sys.stdin.buffer.read(), "standard input", "DOI list")
@@ -119,8 +119,8 @@ def _read_from(source: str) -> str:
 @click.pass_obj
 def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
     """Fetch works from Crossref by DOI and add them to the library."""
-    from .crossref import raise_if_all_unreachable
-    from .services import dois_from_text
+    from evidence.jobs.services import dois_from_text
+    from evidence.sources.crossref import raise_if_all_unreachable
 
     values = list(dois)
     if from_file:
@@ -131,7 +131,7 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
     if not values:
         raise UsageError("Give at least one DOI, or --from FILE.")
     library = settings.open()
-    from .services import parse_doi_arguments
+    from evidence.jobs.services import parse_doi_arguments
 
     if not settings.offline and not settings.mailto and not as_json and parse_doi_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
@@ -272,7 +272,7 @@ def export(settings: Settings, fmt, output, as_json) -> None:
     """Write the whole library as BibTeX or CSL-JSON."""
     text = settings.open().export("csl-json" if as_json else fmt)
     if output:
-        from .files import write_atomic
+        from evidence.files import write_atomic
 
         write_atomic(Path(output), text.encode("utf-8"))
         note(f"Wrote {output}.")
@@ -290,7 +290,7 @@ def export(settings: Settings, fmt, output, as_json) -> None:
 @click.pass_obj
 def claims(settings: Settings, article: Path | None, as_json) -> None:
     """Show each claim with the works that support it, and what leaves a claim standing on too little."""
-    from .files import read_text
+    from evidence.files import read_text
 
     library = settings.open()
     text = read_text(article, "article", ARTICLE_LIMIT) if article else None
@@ -319,7 +319,7 @@ def claims(settings: Settings, article: Path | None, as_json) -> None:
 @click.pass_obj
 def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_json) -> None:
     """Rank the library's works by how well they support a claim, with the sentences that do."""
-    from .claims import parse_ledger
+    from evidence.claims.ledger import parse_ledger
 
     library = settings.open()
     words = " ".join(text).strip()
@@ -353,13 +353,13 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
 @click.pass_obj
 def report(settings: Settings, article: Path, style, html_file, strict, as_json) -> None:
     """The whole job for ARTICLE: claims and their evidence, reference checks, and the reference list."""
-    from .files import read_text, write_atomic
+    from evidence.files import read_text, write_atomic
 
     library = settings.open()
     text = read_text(article, "article", ARTICLE_LIMIT)
     result = library.report(text, article.name, style=style)
     if html_file:
-        from .html_report import report_page
+        from evidence.render.html import report_page
 
         entries = library.references(text, style=style, fmt="html").entries
         write_atomic(Path(html_file), report_page(result, list(entries)).encode("utf-8"))
@@ -380,9 +380,9 @@ def report(settings: Settings, article: Path, style, html_file, strict, as_json)
 @click.pass_obj
 def check(settings: Settings, sources, as_json) -> None:
     """Check that every DOI resolves, matches what is cited, and is not retracted; suggest fixes for bad DOIs."""
-    from .api import Library
-    from .crossref import raise_if_all_unreachable
-    from .files import read_text
+    from evidence.api import Library
+    from evidence.files import read_text
+    from evidence.sources.crossref import raise_if_all_unreachable
 
     library = Library.open_if_present(settings.library_path, **settings.options())
     result = library.check(list(sources), lambda path: read_text(path, "file to check", ARTICLE_LIMIT))
@@ -416,7 +416,7 @@ def check(settings: Settings, sources, as_json) -> None:
 @click.pass_obj
 def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json) -> None:
     """Format the reference list of an ARTICLE (Markdown or text) in any CSL style."""
-    from .files import read_text, write_atomic
+    from evidence.files import read_text, write_atomic
 
     library = settings.open()
     if insert and fmt in ("bibtex", "csl-json", "html"):
@@ -428,7 +428,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
         note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
     if insert:
-        from .refs import insert_list
+        from evidence.cite.refs import insert_list
 
         with library.store.locked(on_wait=note):
             write_atomic(
@@ -453,7 +453,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
 @json_option
 def styles(word, as_json) -> None:
     """List the citation styles (10,000+ names and aliases) whose name or title holds WORD."""
-    from .csl import ALIASES, list_styles
+    from evidence.cite.csl import ALIASES, list_styles
 
     found = list_styles(" ".join(word))
     if as_json:

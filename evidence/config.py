@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 
-from .errors import BadInputError
+from evidence.errors import BadInputError
 
 CONFIG_NAME = "evidence.toml"
 

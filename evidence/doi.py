@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from .errors import InvalidDOIError
+from evidence.errors import InvalidDOIError
 
 # The registrant code is "10." plus digits (and dotted sub-codes); the suffix is any printable run.
 _PREFIXES = re.compile(

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import BadInputError, LibraryError
+from evidence.errors import BadInputError, LibraryError
 
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:

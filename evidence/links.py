@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .doi import is_doi, normalize_doi
+from evidence.doi import is_doi, normalize_doi
 
 _WEB = re.compile(r"https?://[^\s\"'<>\\^`{|}\x00-\x1f\x7f]+", re.IGNORECASE)
 # Characters a DOI link keeps as they are; the rest (the '<' and '>' of old SICI DOIs, quotes) is percent-encoded.

@@ -5,7 +5,7 @@ import json
 import pytest
 from bibcheck import read_both
 
-from evidence.store import Store
+from evidence.store.folder import Store
 
 GOOD = "10.1002/jor.1100150407"
 OTHERS = ["10.1038/srep16696", "10.1111/ele.14024", "10.1109/afrcon.2009.5308146"]
@@ -145,7 +145,7 @@ def test_a_server_that_cannot_be_reached_at_all_exits_4(run, library, monkeypatc
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("EVIDENCE_CROSSREF_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setattr("evidence.crossref.CrossrefClient._backoff_delay", lambda self, attempt: 0.0)
+    monkeypatch.setattr("evidence.sources.crossref.CrossrefClient._backoff_delay", lambda self, attempt: 0.0)
     result = run("--library", library, "add", GOOD)
     assert result.exit_code == 4
     assert "could not be reached" in result.stderr

@@ -8,9 +8,9 @@ import bibtexparser
 import pytest
 from bibtexparser import model as bibmodel
 
-from evidence import services
 from evidence.errors import EvidenceError
-from evidence.store import Store
+from evidence.jobs import services
+from evidence.store.folder import Store
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "test-corpora" / "bibtex"
 FILES = sorted(CORPUS.rglob("*.bib")) if CORPUS.is_dir() else []
@@ -63,7 +63,7 @@ def test_every_corpus_file_imports_and_every_block_is_accounted_for(tmp_path):
 @pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
 def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(tmp_path):
     from evidence.files import decode_bytes
-    from evidence.store import PARSED_BIB, parse_bibtex
+    from evidence.store.folder import PARSED_BIB, parse_bibtex
 
     store = Store.init(tmp_path / "lib")
     saved_and_reused = 0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from evidence.checking import doi_variants
-from evidence.refparse import parse_reference, reference_section
+from evidence.check.checking import doi_variants
+from evidence.check.refparse import parse_reference, reference_section
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "nerve-pain-article.txt"
 FACTS = Path(__file__).resolve().parents[2] / "shared" / "test-corpora" / "crossref-seed" / "five-seed-dois.json"
@@ -163,7 +163,7 @@ def test_doi_variants_cover_junk_and_one_extra_character():
     ],
 )
 def test_journal_abbreviations_from_crossrefs_list_and_from_word_beginnings_agree(cited, full, short, agree):
-    from evidence.compare import journals_agree
+    from evidence.check.compare import journals_agree
 
     assert journals_agree(cited, full, short) is agree
 

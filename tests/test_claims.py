@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence.claims import classify_design, parse_ledger
+from evidence.claims.ledger import classify_design, parse_ledger
 from evidence.errors import BadInputError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from evidence.crossref_map import crossref_to_fields
-from evidence.jats import jats_to_text
 from evidence.keys import base_key, unique_key
+from evidence.sources.crossref_map import crossref_to_fields
+from evidence.sources.jats import jats_to_text
 
 DATA = Path(__file__).parent / "data" / "crossref"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence.csl import _patch_citeproc
+from evidence.cite.csl import _patch_citeproc
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "test-corpora" / "csl-test-suite"
 FIXTURES = SUITE / "processor-tests" / "humans"

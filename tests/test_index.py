@@ -5,10 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import StemmingAnalyzer
 
-from evidence import bibtex
-from evidence.index import SearchIndex
-from evidence.index_schema import EvidenceAnalyzer, FastText
-from evidence.store import make_work
+from evidence.index._whoosh.schema import EvidenceAnalyzer, FastText
+from evidence.index.search_index import SearchIndex
+from evidence.store import bibtex
+from evidence.store.folder import make_work
 
 WORDS = "nerve repair acupuncture endorphin release parasympathetic tone pain trial rats sciatic growth".split()
 
@@ -56,7 +56,7 @@ def _whoosh_writes(path, library):
     from whoosh import index as windex
     from whoosh import writing
 
-    from evidence.index import _schema, document
+    from evidence.index.search_index import _schema, document
 
     path.mkdir()
     index = windex.create_in(str(path), _schema())
@@ -101,7 +101,7 @@ def _postings_and_statistics(reader):
 
 
 def test_a_new_index_written_in_one_pass_holds_exactly_what_whoosh_writes(tmp_path, monkeypatch):
-    from evidence import index_bulk
+    from evidence.index._whoosh import bulk as index_bulk
 
     monkeypatch.setattr(index_bulk, "BLOCK_POSTINGS", 128)  # Whoosh's block size, so block bounds compare too
     library = varied_works()
@@ -168,7 +168,7 @@ def test_only_changed_entries_are_rewritten_and_an_unchanged_library_costs_nothi
 
 
 def test_claim_candidates_scored_term_by_term_match_whoosh_own_search_with_several_segments_and_deletions(tmp_path):
-    from evidence.index import _free_text_query, analyse
+    from evidence.index.search_index import _free_text_query, analyse
 
     library = works(200)
     index = SearchIndex(tmp_path / "index")
@@ -185,7 +185,7 @@ def test_claim_candidates_scored_term_by_term_match_whoosh_own_search_with_sever
 
 
 def test_a_build_split_between_two_processes_scores_exactly_like_one_process(tmp_path, monkeypatch):
-    from evidence import index_bulk
+    from evidence.index._whoosh import bulk as index_bulk
 
     monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)  # the suite's fake server runs in a thread
     library = varied_works()
@@ -202,7 +202,7 @@ def test_a_build_split_between_two_processes_scores_exactly_like_one_process(tmp
 def test_when_the_helper_process_dies_this_process_writes_its_half(tmp_path, monkeypatch):
     import os
 
-    from evidence import index_bulk
+    from evidence.index._whoosh import bulk as index_bulk
 
     monkeypatch.setattr(index_bulk, "_write_segment", lambda *args: os._exit(3))
     monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)
@@ -245,8 +245,8 @@ ARRAY_QUERIES = (
 
 
 def test_queries_scored_with_arrays_rank_exactly_like_whoosh_across_segments_and_deletions(tmp_path, monkeypatch):
-    from evidence import index_bulk
-    from evidence.index_arrays import ArrayScorer
+    from evidence.index._whoosh import bulk as index_bulk
+    from evidence.index._whoosh.arrays import ArrayScorer
 
     monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)
 
@@ -266,7 +266,7 @@ def test_queries_scored_with_arrays_rank_exactly_like_whoosh_across_segments_and
 
 
 def test_large_libraries_search_through_arrays_and_phrases_still_through_whoosh(tmp_path, monkeypatch):
-    from evidence import index as index_module
+    from evidence.index import search_index as index_module
 
     library = varied_works()
     index = SearchIndex(tmp_path / "ix")
@@ -283,7 +283,7 @@ def test_large_libraries_search_through_arrays_and_phrases_still_through_whoosh(
 def test_a_word_scores_by_the_best_of_the_works_own_fields_not_a_neighbours(tmp_path):
     from whoosh import query as wquery
 
-    from evidence.index import FIELD_BOOSTS, SEARCH_FIELDS
+    from evidence.index.search_index import FIELD_BOOSTS, SEARCH_FIELDS
 
     index = SearchIndex(tmp_path / "ix")
     index.sync(varied_works())
@@ -303,7 +303,7 @@ def test_a_word_scores_by_the_best_of_the_works_own_fields_not_a_neighbours(tmp_
 def test_packed_posting_values_give_back_each_value_and_survive_pickling(values):
     import pickle
 
-    from evidence.index_schema import PackedValues
+    from evidence.index._whoosh.schema import PackedValues
 
     packed = pickle.loads(pickle.dumps(PackedValues.pack(values), 4))
     assert len(packed) == len(values)
@@ -324,8 +324,8 @@ def test_whooshs_own_writer_pickles_posting_blocks_with_protocol_4(tmp_path):
 
 
 def test_the_plain_arrays_after_a_common_term_hold_exactly_the_postings_of_its_blocks(tmp_path, monkeypatch):
-    from evidence import index_bulk
-    from evidence.index_arrays import _read_posting_arrays, _read_whoosh3_postings
+    from evidence.index._whoosh import bulk as index_bulk
+    from evidence.index._whoosh.arrays import _read_posting_arrays, _read_whoosh3_postings
 
     monkeypatch.setattr(index_bulk, "POSTING_ARRAYS_FROM", 2)  # every term in two works or more
     index = SearchIndex(tmp_path / "ix")
@@ -346,7 +346,7 @@ def test_the_plain_arrays_after_a_common_term_hold_exactly_the_postings_of_its_b
 
 
 def test_a_segment_whooshs_own_writer_wrote_has_no_posting_arrays_and_is_read_from_its_blocks(tmp_path):
-    from evidence.index_arrays import _read_posting_arrays, _read_whoosh3_postings
+    from evidence.index._whoosh.arrays import _read_posting_arrays, _read_whoosh3_postings
 
     index = SearchIndex(tmp_path / "ix")
     index.sync([])
@@ -370,8 +370,8 @@ def test_a_segment_whooshs_own_writer_wrote_has_no_posting_arrays_and_is_read_fr
 def test_posting_arrays_give_back_every_document_number_and_weight(weights, padding):
     from whoosh.filedb.structfile import BufferFile
 
-    from evidence.index_arrays import _read_posting_arrays
-    from evidence.index_bulk import _posting_arrays
+    from evidence.index._whoosh.arrays import _read_posting_arrays
+    from evidence.index._whoosh.bulk import _posting_arrays
 
     docnums = [number * 3 + 70_000 * (number % 2) for number in range(len(weights))]
     data = b"W3Bl" * padding + _posting_arrays(docnums, weights) + b"W3Bl"
@@ -386,7 +386,7 @@ PLAIN_WORDS = ["pain", "Nerve", "the", "a", "of", "running", "2019", "x1", "übe
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([*PLAIN_WORDS, "and", "or", "ANDNOT", "a-b", "t*", "title:x", "(x)"]), max_size=6))
 def test_plain_words_make_the_same_query_as_whooshs_parser(words):
-    from evidence.index import _not_means_without, _parser, _plain_words_query
+    from evidence.index.search_index import _not_means_without, _parser, _plain_words_query
 
     text = " ".join(words)
     for default_and in (False, True):
@@ -398,7 +398,7 @@ def test_plain_words_make_the_same_query_as_whooshs_parser(words):
 
 
 def test_field_lengths_read_whole_columns_equal_whoosh_per_document_lengths(tmp_path):
-    from evidence.index_schema import field_lengths
+    from evidence.index._whoosh.schema import field_lengths
 
     index = SearchIndex(tmp_path / "ix")
     index.sync([])
@@ -416,7 +416,7 @@ def test_field_lengths_read_whole_columns_equal_whoosh_per_document_lengths(tmp_
 def test_opening_an_index_reads_its_postings_from_the_mapped_file_without_copying_them(tmp_path):
     from whoosh.filedb.structfile import BufferFile
 
-    from evidence.index_fixes import _MemoryStream
+    from evidence.index._whoosh.fixes import _MemoryStream
 
     index = SearchIndex(tmp_path / "ix")
     index.sync(varied_works())
@@ -432,7 +432,7 @@ def test_opening_an_index_reads_its_postings_from_the_mapped_file_without_copyin
 def test_a_stream_over_a_buffer_reads_as_a_bytes_stream_does(data, steps):
     import io
 
-    from evidence.index_fixes import _MemoryStream
+    from evidence.index._whoosh.fixes import _MemoryStream
 
     ours, theirs = _MemoryStream(memoryview(data)), io.BytesIO(data)
     for step, number in steps:
@@ -458,8 +458,8 @@ PHRASE_WORDS = ["nerve", "repair", "pain", "the", "rats"]
 def test_phrases_scored_with_arrays_match_whooshs_span_matcher(tmp_path_factory, texts, phrase, slop):
     import shutil
 
-    from evidence import index_bulk
-    from evidence.index_arrays import ArrayScorer
+    from evidence.index._whoosh import bulk as index_bulk
+    from evidence.index._whoosh.arrays import ArrayScorer
 
     folder = tmp_path_factory.mktemp("phrases")
     library = [

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence import csl
-from evidence.article import parse_article
-from evidence.refs import insert_list
+from evidence.cite import csl
+from evidence.cite.article import parse_article
+from evidence.cite.refs import insert_list
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -229,7 +229,7 @@ _ARTICLE_PIECES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(max_size=200), st.lists(_ARTICLE_PIECES, max_size=40).map("".join)))
 def test_reading_an_article_never_raises_on_any_text(text):
-    from evidence.refparse import parse_reference, reference_section
+    from evidence.check.refparse import parse_reference, reference_section
 
     parse_article(text)
     for line, entry in reference_section(text):

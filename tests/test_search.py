@@ -135,7 +135,7 @@ def test_while_the_bib_is_unchanged_a_search_reads_only_the_entries_it_shows(run
     def no_full_read(self):
         raise AssertionError("the whole references.bib was parsed")
 
-    monkeypatch.setattr("evidence.store.Store.load_bib", no_full_read)
+    monkeypatch.setattr("evidence.store.folder.Store.load_bib", no_full_read)
     result = run("--library", filled, "search", "beagles", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["hits"][0]["title"].startswith("Growth hormone secretagogue")
@@ -157,8 +157,8 @@ def test_a_damaged_entry_map_is_ignored(run, filled):
 
 
 def test_words_inside_hyphenated_compounds_are_marked_as_the_index_matched_them():
-    from evidence.index import stem
-    from evidence.snippets import best_passage
+    from evidence.index.search_index import stem
+    from evidence.index.snippets import best_passage
 
     passage, matched = best_passage(
         ["Weight was stable. Its blood-pressure-lowering effect was small."], ["blood", "pressur"], stem

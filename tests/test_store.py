@@ -6,8 +6,9 @@ from bibcheck import read_both
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence import bibtex, services
-from evidence.store import Store, parse_bibtex
+from evidence.jobs import services
+from evidence.store import bibtex
+from evidence.store.folder import Store, parse_bibtex
 
 USER_FILE = """% My nerve-pain reading list, kept by hand.
 @string{fcn = "Frontiers in Cellular Neuroscience"}
@@ -155,7 +156,7 @@ def test_bibtexparsers_traps_survive_several_round_trips(run, tmp_path, crossref
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab Z09&%#$_{}\\~-é.,")), max_size=40))
 def test_values_this_tool_writes_decode_without_pylatexenc_to_the_same_text(text):
-    from evidence import store
+    from evidence.store import folder as store
 
     encoded = bibtex.encode_text(text)
     fast = store.latex_to_text(encoded)
@@ -246,7 +247,7 @@ def _library_with(tmp_path, text: str) -> Store:
 
 
 def test_a_library_loaded_again_comes_from_its_saved_parse_identical_to_a_fresh_parse(tmp_path, monkeypatch):
-    from evidence import store as store_module
+    from evidence.store import folder as store_module
 
     text = "\n\n" + USER_FILE + "@article{Ümlaut2021, title = {Nerven und Schmerz}, year = 2021}\n@article{Yang2023,}"
     store = _library_with(tmp_path, text)
@@ -265,7 +266,7 @@ def test_a_library_loaded_again_comes_from_its_saved_parse_identical_to_a_fresh_
 def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkeypatch):
     import os
 
-    from evidence import store as store_module
+    from evidence.store import folder as store_module
 
     store = _library_with(tmp_path, USER_FILE)
     assert store.load_bib().by_key("Yang2023").year == "2023"
@@ -283,7 +284,7 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
 
 
 def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
-    from evidence.store import PARSED_BIB
+    from evidence.store.folder import PARSED_BIB
 
     store = _library_with(tmp_path, USER_FILE)
     expected = store.load_bib()
@@ -297,7 +298,7 @@ def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
 def test_the_saved_parse_written_in_chunks_is_one_json_document():
     import json
 
-    from evidence.store import _saved_parse_chunks
+    from evidence.store.folder import _saved_parse_chunks
 
     bib = parse_bibtex(USER_FILE + "@article{third, title = {Three}}\n@article{fourth, title = {Four}}\n")
     for per_chunk in (1, 2, 3, 100):

@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
-from evidence import bibtex
-from evidence.store import parse_bibtex
+from evidence.store import bibtex
+from evidence.store.folder import parse_bibtex
 
 ROUNDTRIP = Path(__file__).parent / "data" / "roundtrip"
 ALIASES = ["apa", "vancouver", "ama", "harvard", "ieee", "chicago", "nature", "mla"]
@@ -116,8 +116,8 @@ def test_the_bibtex_export_checks_with_no_mismatch_and_names_each_entry_by_key(r
 
 
 def test_a_cited_article_number_agrees_with_a_record_that_also_has_pages():
-    from evidence.compare import compare_reference
-    from evidence.refparse import parse_reference
+    from evidence.check.compare import compare_reference
+    from evidence.check.refparse import parse_reference
 
     message = next(m for m in records() if m["DOI"].lower() == "10.1017/s0269964801153015")
     assert message["page"] == "295-310" and message["article-number"] == "S0269964801153015"
@@ -147,7 +147,7 @@ def test_a_cited_article_number_agrees_with_a_record_that_also_has_pages():
     ],
 )
 def test_a_family_name_printed_with_initials_or_particles_is_the_records_first_author(cited, family, agree):
-    from evidence.compare import names_agree
+    from evidence.check.compare import names_agree
     from evidence.model import Person
 
     assert names_agree(cited, Person(family=family, given="X")) is agree
@@ -261,7 +261,7 @@ def test_a_report_whose_references_all_pass_says_weak_evidence_when_claims_rest_
 def _age_record(library: Path, doi: str, days: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from evidence.store import Store
+    from evidence.store.folder import Store
 
     store = Store(library)
     envelope = store.read_record(doi)
@@ -331,7 +331,7 @@ def test_a_made_up_passage_is_shown_as_a_paraphrase_with_a_warning_not_as_a_quot
 
 
 def test_a_passage_the_abstract_says_is_a_quote_and_a_near_one_is_marked_close(run, library, crossref):
-    from evidence.store import Store
+    from evidence.store.folder import Store
 
     _ledger_library(run, library, crossref, "placeholder", "abstract")
     abstract = Store(library).load_bib().works[0].get("abstract")
@@ -345,7 +345,7 @@ def test_a_passage_the_abstract_says_is_a_quote_and_a_near_one_is_marked_close(r
 def test_link_stores_no_title_as_a_passage_and_names_where_a_passage_came_from(run, library, crossref):
     import tomllib
 
-    from evidence.store import Store
+    from evidence.store.folder import Store
 
     run("--library", library, "add", "10.1038/srep16696")
     work = Store(library).load_bib().works[0]
@@ -533,7 +533,7 @@ def test_a_nul_byte_in_a_record_never_makes_the_library_binary(run, library, cro
 
 
 def test_a_redirect_to_another_doi_never_overwrites_that_works_record(run, library, crossref):
-    from evidence.store import Store
+    from evidence.store.folder import Store
 
     victim, alias = "10.1038/srep16696", "10.5555/alias-of-victim"
     run("--library", library, "add", victim)
@@ -570,7 +570,7 @@ def test_an_answer_too_large_to_be_a_record_is_refused_and_nothing_is_stored(
 def test_a_server_that_drips_its_answer_is_abandoned_at_the_deadline():
     from fakeserver import FakeCrossref
 
-    from evidence.crossref import CrossrefClient, Unreachable
+    from evidence.sources.crossref import CrossrefClient, Unreachable
 
     server = FakeCrossref().start()
     try:
@@ -602,9 +602,9 @@ def test_reading_articles_and_stripping_markup_take_time_in_proportion_to_the_in
     """Quadratic regular expressions made 100 KB of '10.1010.1010...' or '<' take 6-34 s. Each reader must scale
     linearly: four times the input may cost at most eight times the time (quadratic would be sixteen), and 64 KB
     stays under two seconds even on a slow machine."""
-    from evidence.article import parse_article
-    from evidence.checking import references_in
-    from evidence.jats import html_to_text, jats_to_text
+    from evidence.check.checking import references_in
+    from evidence.cite.article import parse_article
+    from evidence.sources.jats import html_to_text, jats_to_text
 
     readers = [parse_article, jats_to_text, html_to_text, lambda t: references_in("# References\n\n" + t, "a.md")]
     for reader in readers:
@@ -637,7 +637,7 @@ def test_any_text_written_as_a_bibtex_value_reads_back_the_same_in_bibtexparser_
     )
 )
 def test_any_author_list_written_from_a_record_reads_back_as_the_same_people(people):
-    from evidence.crossref_map import names
+    from evidence.sources.crossref_map import names
 
     raw = names([{"family": family, "given": given} for family, given in people])
     entry = bibtex.format_entry("article", "k", {"author": bibtex.encode_value("author", raw), "year": "{2020}"})

@@ -1,0 +1,1 @@
+"""Checking references: reading written references, comparing them with records, the checker."""

@@ -1,0 +1,241 @@
+"""Checking references: every reference resolves to a record, matches what is cited, and stands.
+
+Application layer, the one checker behind ``evidence check`` and ``evidence report``. A reference with a DOI is
+compared with the record of that DOI (``services.resolve_records``: stored, else Crossref). A reference without
+one is matched to the library's works by first author, year and title, and, online, looked up with Crossref's
+``query.bibliographic``, so a Nature- or Harvard-style list without DOIs is checked too. A DOI that does not resolve
+gets a suggested correction: variants of it (trailing junk removed, one character dropped) checked in one batch,
+and Crossref's bibliographic match for the written reference, offered only when its metadata agrees with the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from evidence.check.compare import compare_reference, names_agree, reference_of_work, titles_agree
+from evidence.check.refparse import ParsedRef, parse_reference, reference_section
+from evidence.cite.article import parse_article
+from evidence.doi import find_dois, normalize_doi
+from evidence.errors import InvalidDOIError, RemoteDataError
+from evidence.jobs.services import resolve_records
+from evidence.model import CheckItem, CheckReport, Work
+
+Notify = Callable[[str], None]
+
+
+def references_in(text: str, name: str) -> list[ParsedRef]:
+    """Written references: a .bib file's entries, or an article's reference-section entries, then DOIs written
+    elsewhere in its text."""
+    if name.lower().endswith(".bib"):
+        from evidence.store.folder import (
+            parse_bibtex,  # a .bib given to check is input, read the same way as the library
+        )
+
+        return [reference_of_work(work) for work in parse_bibtex(text, name).works]
+    refs = [parse_reference(entry, line) for line, entry in reference_section(text)]
+    seen = {ref.doi for ref in refs if ref.doi}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for doi in find_dois(line):
+            if doi not in seen:
+                seen.add(doi)
+                refs.append(ParsedRef(doi, number, doi))
+    return refs
+
+
+def with_cited_works(written: list[ParsedRef], cited: list[Work], works: list[Work]) -> list[ParsedRef]:
+    """The written references, then each cited library work that none of them covers (by DOI, or by the library
+    match of a reference without one): an article that cites [@key] without a written list is still checked."""
+    covered = {ref.doi for ref in written if ref.doi}
+    for ref in written:
+        match = None if ref.doi else library_match(ref, works)
+        if match is not None:
+            covered.add(match.doi)
+    return written + [reference_of_work(work) for work in cited if not work.doi or work.doi not in covered]
+
+
+def doi_variants(doi: str) -> list[str]:
+    """Likely intended DOIs for a mistyped one: trailing junk removed, one character dropped (short suffixes)."""
+    variants: dict[str, None] = {}
+    prefix, _, suffix = doi.partition("/")
+    trimmed = suffix.rstrip(".,;:)]}>'\"")
+    if trimmed != suffix and trimmed:
+        variants[f"{prefix}/{trimmed}"] = None
+    if len(suffix) <= 40:
+        for position in range(len(suffix)):
+            candidate = suffix[:position] + suffix[position + 1 :]
+            if candidate:
+                variants[f"{prefix}/{candidate}"] = None
+    variants.pop(doi, None)
+    return list(variants)
+
+
+def _best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tuple[str, ...]] | None:
+    """The candidate record that agrees with the reference on its title and most other fields, if any."""
+    best = None
+    for message in candidates:
+        comparison = compare_reference(ref, message)
+        if comparison.status != "ok" or "title" not in comparison.agree:
+            continue
+        if ref.first_author and "first author" not in comparison.agree:
+            continue
+        if best is None or len(comparison.agree) > len(best[1]):
+            best = (message, comparison.agree)
+    return best
+
+
+def _suggest(client, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
+    """The best corrected DOI whose record agrees with the written reference (author and title at least)."""
+    from evidence.sources.crossref import Unreachable
+
+    candidates: list[dict] = []
+    try:
+        variants = doi_variants(ref.doi)
+        if variants:
+            candidates.extend(client.works(variants).values())
+        if ref.title or ref.text:
+            candidates.extend(client.search_bibliographic(ref.text or ref.title, rows=5))
+    except (Unreachable, RemoteDataError):
+        return "", ()
+    best = _best_agreeing(ref, candidates)
+    return (str(best[0].get("DOI", "")).lower(), best[1]) if best else ("", ())
+
+
+def library_match(ref: ParsedRef, works: Iterable[Work]) -> Work | None:
+    """The library work a reference without a DOI names: same first author, same year, agreeing title."""
+    if not ref.title or not ref.first_author:
+        return None
+    for work in works:
+        people = work.authors
+        if not work.doi or not people or (ref.year and work.year and ref.year != work.year):
+            continue
+        if names_agree(ref.first_author, people[0]) and titles_agree(ref.title, work.title):
+            return work
+    return None
+
+
+def check_references(
+    store,
+    client,
+    refs: list[ParsedRef],
+    works: list[Work] | None = None,
+    max_age_days: float | None = None,
+    notify: Notify = lambda _m: None,
+) -> list[CheckItem]:
+    """One CheckItem per reference, in order. ``works`` are the library's (for references without a DOI)."""
+    from evidence.sources.crossref import Unreachable
+
+    works = works or []
+    by_doi = {work.doi: work for work in works if work.doi}
+    found_for: dict[int, tuple[str, str, dict | None, tuple[str, ...]]] = {}  # ref -> (doi, how, record, agrees)
+    for number, ref in enumerate(refs):
+        if ref.doi:
+            continue
+        work = library_match(ref, works)
+        if work is not None:
+            found_for[number] = (work.doi, "library", None, ())
+        elif client is not None and (ref.title or ref.text):
+            try:
+                best = _best_agreeing(ref, client.search_bibliographic(ref.text or ref.title, rows=5))
+            except (Unreachable, RemoteDataError):
+                best = None
+            if best is not None:
+                found_for[number] = (str(best[0].get("DOI", "")).lower(), "bibliographic", best[0], best[1])
+    wanted = [ref.doi for ref in refs if ref.doi] + [doi for doi, how, _m, _a in found_for.values() if how == "library"]
+    resolved = resolve_records(store, client, list(dict.fromkeys(wanted)), max_age_days=max_age_days, notify=notify)
+    items = []
+    for number, ref in enumerate(refs):
+        doi, how, message, _agrees = found_for.get(number, (ref.doi, "doi" if ref.doi else "", None, ()))
+        key = ref.key or (by_doi[doi].key if doi in by_doi else "")
+        line = ref.line or None
+        cited = ref.text
+        if not doi:
+            why = "no DOI, and no work in the library matches it" + ("" if client else " (offline)")
+            items.append(CheckItem("", "not-checked", line, cited, warnings=(why,), key=key))
+            continue
+        fetched = ""
+        if message is None:
+            resolution = resolved[doi]
+            if resolution.status != "found":
+                suggestion, agrees = ("", ())
+                if resolution.status == "not-found" and client is not None:
+                    suggestion, agrees = _suggest(client, ref)
+                detail = "this DOI does not resolve" if resolution.status == "not-found" else resolution.detail
+                items.append(
+                    CheckItem(
+                        doi,
+                        resolution.status,
+                        line,
+                        cited,
+                        warnings=(detail,) if detail else (),
+                        suggested_doi=suggestion,
+                        suggestion_agrees=agrees,
+                        key=key,
+                        matched_by=how,
+                    )
+                )
+                continue
+            message, fetched = resolution.message, resolution.fetched
+        comparison = compare_reference(ref, message)
+        notes = list(comparison.notes)
+        if how == "library":
+            notes.append(f"no DOI written; matched to {by_doi[doi].key} in the library, DOI {doi}")
+        elif how == "bibliographic":
+            notes.append(f"no DOI written; Crossref's bibliographic search found {doi}")
+        items.append(
+            CheckItem(
+                doi,
+                comparison.status,
+                line,
+                cited,
+                comparison.problems,
+                tuple(notes),
+                comparison.agree,
+                suggested_doi=doi if how == "bibliographic" else "",
+                key=key,
+                matched_by=how,
+                record_fetched=fetched,
+            )
+        )
+    return items
+
+
+def check(
+    store,
+    client,
+    sources: list[str],
+    read: Callable[[Path], str],
+    max_age_days: float | None = None,
+    notify: Notify = lambda _m: None,
+) -> CheckReport:
+    """Check an article (Markdown or text), a .bib file, or DOIs given directly."""
+    refs: list[ParsedRef] = []
+    invalid: list[CheckItem] = []
+    label = ""
+    bib = store.load_bib() if store is not None else None
+    for source in sources:
+        path = Path(source)
+        if path.is_file():
+            label = path.name
+            text = read(path)
+            written = references_in(text, path.name)
+            if path.suffix.lower() != ".bib" and bib is not None:
+                cited = []
+                for key in parse_article(text).cited_in_order():
+                    work = bib.by_key(key) if not key.startswith("doi:") else None
+                    if work is not None:
+                        cited.append(work)
+                    elif not key.startswith("doi:"):
+                        why = f"no work with the key '{key}' is in the library"
+                        invalid.append(CheckItem("", "not-found", cited=key, warnings=(why,), key=key))
+                written = with_cited_works(written, cited, bib.works)
+            refs.extend(written)
+            continue
+        try:
+            refs.append(ParsedRef("", 0, normalize_doi(source)))
+        except InvalidDOIError as error:
+            invalid.append(CheckItem(source, "invalid", warnings=(str(error),)))
+        label = label or "DOIs"
+    works = bib.works if bib is not None else []
+    items = check_references(store, client, refs, works, max_age_days, notify)
+    return CheckReport.of(label, invalid + items, offline=client is None)

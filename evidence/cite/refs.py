@@ -1,0 +1,221 @@
+"""Reference lists for articles: the works an article cites, formatted in a CSL style, optionally written into it.
+
+Application layer: takes the store, the Crossref client (or None) and the CSL adapter's style, returns a RefsResult.
+Works cited by DOI that the library lacks are fetched the way ``add`` fetches them, so ``[@doi:10.x/y]`` just works.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+
+from evidence.cite import csl
+from evidence.cite.article import BEGIN_MARK, END_MARK, Article, parse_article
+from evidence.cite.csl_map import work_to_csl
+from evidence.config import parse_config
+from evidence.jobs import services
+from evidence.links import doi_link
+from evidence.model import Problem, RefsResult, Work
+
+FORMATS = ("text", "markdown", "html", "bibtex", "csl-json")
+# What a reader needs to find each kind of work; a style prints what it has, so gaps are reported, not guessed.
+_NEEDED = {
+    "article-journal": ("author", "title", "issued", "container-title"),
+    "chapter": ("author", "title", "issued", "container-title"),
+    "paper-conference": ("author", "title", "issued", "container-title"),
+    "book": ("author", "title", "issued", "publisher"),
+}
+_DEFAULT_NEEDED = ("author", "title", "issued")
+
+
+def default_style(store) -> str:
+    return parse_config(store.read_config_text()).style
+
+
+def resolve_cited(store, client, article: Article, notify: Callable[[str], None]):
+    """(works in order of first citation, problems): keys looked up, @doi: and bare DOIs fetched when missing."""
+    bib = store.load_bib()
+    dois = bib.doi_map()
+    missing_dois = [key[4:] for key in article.cited_in_order() if key.startswith("doi:")]
+    wanted = []
+    for key in missing_dois:
+        doi = _doi_of(key)
+        if doi and doi not in dois:
+            wanted.append(doi)
+    if wanted:
+        services.add_dois(store, client, wanted, notify=notify)
+        bib = store.load_bib()
+        dois = bib.doi_map()
+    first_line = {}
+    for cite in article.cites:
+        first_line.setdefault(cite.key, cite.line)
+    for doi, line in article.bare_dois:
+        first_line.setdefault(f"doi:{doi}", line)
+    works: list[Work] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for key in article.cited_in_order():
+        line = first_line.get(key)
+        if key.startswith("doi:"):
+            doi = _doi_of(key[4:])
+            work = dois.get(doi) if doi else None
+            if work is None:
+                why = "is not a DOI" if not doi else "could not be found in the library or fetched"
+                problems.append(Problem(f"the DOI {key[4:]} {why}", line, key))
+                continue
+        else:
+            work = bib.by_key(key)
+            if work is None:
+                problems.append(Problem(f"no work with the key '{key}' is in the library", line, key))
+                continue
+        if work.key not in seen:
+            seen.add(work.key)
+            works.append(work)
+    return works, problems
+
+
+def _doi_of(text: str) -> str:
+    from evidence.doi import normalize_doi
+    from evidence.errors import InvalidDOIError
+
+    try:
+        return normalize_doi(text)
+    except InvalidDOIError:
+        return ""
+
+
+def gaps(work: Work, item: dict) -> list[Problem]:
+    """Fields the style needs that the work lacks (problems), and an author list cut short (a note)."""
+    found = []
+    for name in _NEEDED.get(item.get("type", ""), _DEFAULT_NEEDED):
+        if name == "author" and (item.get("author") or item.get("editor")):
+            continue
+        if name not in item:
+            label = {"issued": "date", "container-title": "journal or book title"}.get(name, name)
+            found.append(Problem(f"{work.key} has no {label}, which the reference needs", None, work.key))
+    if any((p.literal or p.family).lower() == "others" for p in work.authors):
+        found.append(
+            Problem(
+                f"{work.key}: only part of the author list is known ('and others' in the .bib); "
+                "the list shows the known authors",
+                None,
+                work.key,
+                "note",
+            )
+        )
+    return found
+
+
+def references(
+    store,
+    client,
+    article_text: str,
+    style_name: str | None,
+    fmt: str = "text",
+    notify: Callable[[str], None] = lambda _m: None,
+) -> RefsResult:
+    """The formatted reference list of an article, with every problem found on the way."""
+    if fmt not in FORMATS:
+        from evidence.errors import UsageError
+
+        raise UsageError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    style = csl.resolve_style(style_name or default_style(store))
+    article = parse_article(article_text)
+    works, problems = resolve_cited(store, client, article, notify)
+    items = [work_to_csl(work) for work in works]
+    for work, item in zip(works, items, strict=True):
+        problems.extend(gaps(work, item))
+    order = [work.key for work in works]
+    if fmt == "bibtex":
+        bib = store.load_bib()
+        raw = {b.work.key: b.raw.strip() for b in bib.blocks if b.work is not None}
+        entries = [raw[key] for key in order]
+        output = "\n\n".join(entries) + ("\n" if entries else "")
+    elif fmt == "csl-json":
+        entries = [json.dumps(item, ensure_ascii=False) for item in items]
+        output = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+    else:
+        rendered = csl.render(style, items, order, "html" if fmt in ("html", "markdown") else "text") if items else []
+        entries = [html_to_markdown(e) for e in rendered] if fmt == "markdown" else rendered
+        if fmt == "html":
+            entries = [link_dois(e) for e in entries]
+        output = assemble(entries, fmt, style.numeric)
+        order = _rendered_order(works, rendered, style.numeric) if rendered else order
+    return RefsResult(style.name, style.title, fmt, tuple(order), tuple(entries), output, tuple(problems))
+
+
+def _rendered_order(works: list[Work], rendered: list[str], numeric: bool) -> list[str]:
+    """Keys in the order the style put the entries (author-date styles sort; numeric ones keep citation order)."""
+    if numeric:
+        return [work.key for work in works]
+    remaining = list(works)
+    ordered = []
+    for entry in rendered:
+        plain = html.unescape(re.sub(r"<[^>]+>", "", entry))
+        best = max(remaining, key=lambda w: _match_score(w, plain))
+        remaining.remove(best)
+        ordered.append(best.key)
+    return ordered
+
+
+def _match_score(work: Work, entry: str) -> int:
+    score = 0
+    if work.title and work.title[:40] in entry:
+        score += 2
+    if work.doi and work.doi in entry.lower():
+        score += 4
+    if work.first_author and work.first_author in entry:
+        score += 1
+    return score
+
+
+def html_to_markdown(fragment: str) -> str:
+    """citeproc's HTML fragment as Markdown: italics and bold kept, angle brackets left escaped (never raw HTML)."""
+    text = re.sub(r"</?i>", "*", fragment)
+    text = re.sub(r"</?b>", "**", text)
+    text = re.sub(r"<(?!/?(?:i|b)>)[^>]+>", "", text)
+    text = text.replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'").replace("&#39;", "'")
+    return text
+
+
+def link_dois(fragment: str) -> str:
+    """DOI links in an HTML entry become anchors. The text was escaped before (quotes included), and the address is
+    rebuilt from the DOI it names, so only a real DOI is linked and nothing in it can leave the attribute."""
+
+    def anchor(match: re.Match) -> str:
+        shown = match.group(1)
+        href = doi_link(html.unescape(shown).removeprefix("https://doi.org/"))
+        return f'<a href="{html.escape(href)}">{shown}</a>' if href else shown
+
+    return re.sub(r"(https://doi\.org/[^\s<]+?)(?=[.,;]?(?:\s|$|<))", anchor, fragment)
+
+
+def assemble(entries: list[str], fmt: str, numeric: bool) -> str:
+    if not entries:
+        return ""
+    if fmt == "html":
+        body = "\n".join(f'  <div class="csl-entry">{e}</div>' for e in entries)
+        return f'<div class="csl-bib-body">\n{body}\n</div>\n'
+    return "\n\n".join(entries) + "\n"
+
+
+def insert_list(article_text: str, block: str) -> str:
+    """The article with ``block`` as its generated reference list: replacing the previous one, else under the
+    References heading, else under a new heading at the end. Nothing else in the article changes."""
+    lines = article_text.splitlines(keepends=True)
+    article = parse_article(article_text)
+    generated = f"{BEGIN_MARK}\n{block.rstrip()}\n{END_MARK}\n"
+    if article.generated:
+        start, end = article.generated
+        return "".join(lines[: start - 1]) + generated + "".join(lines[end:])
+    if article.references_heading:
+        at = article.references_heading
+        head = "".join(lines[:at])
+        if not head.endswith("\n"):
+            head += "\n"
+        rest = "".join(lines[at:])
+        return head + "\n" + generated + ("\n" + rest.lstrip("\n") if rest.strip() else "")
+    text = article_text if article_text.endswith("\n") or not article_text else article_text + "\n"
+    return text + "\n## References\n\n" + generated

@@ -1,0 +1,1 @@
+"""Search: the index interface and its Whoosh engine; Whoosh's internals stay in _whoosh."""

@@ -1,0 +1,458 @@
+"""Full-text index of the library (Whoosh, BM25F), kept in ``.index/`` as derived data.
+
+Small interface on purpose (``sync``, ``search``, ``candidates``) so another engine could serve a larger library.
+The index stores only the key and a fingerprint of each entry: the text lives in references.bib. A manifest beside
+the index records the fingerprint of every indexed entry, so a changed references.bib costs an update of the changed
+entries only, and a missing, stale-schema or damaged index is rebuilt from the .bib with a note.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import math
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from evidence.errors import LibraryError, QuerySyntaxError
+from evidence.files import write_atomic
+from evidence.model import Work
+
+SCHEMA_VERSION = 3
+MANIFEST = "evidence-manifest.json"
+# The fields a query searches, and their weights: each word scores by its best field, so a title match counts twice
+# what the same word in an abstract does.
+SEARCH_FIELDS = ("title", "body", "annotation", "keywords", "authors", "journal")
+FIELD_BOOSTS = {"title": 2.0, "annotation": 1.5, "keywords": 1.5, "journal": 0.5}
+# What users may type before a colon; ``abstract:`` searches all the prose (title, abstract, notes, keywords).
+USER_FIELDS = ("title", "abstract", "annotation", "keywords", "authors", "journal", "doi", "year")
+FIELD_ALIASES = {
+    "abstract": "body",
+    "text": "body",
+    "author": "authors",
+    "keyword": "keywords",
+    "container": "journal",
+    "note": "annotation",
+}
+# From this many documents, queries Whoosh's matchers would walk a posting at a time are scored with numpy arrays
+# (``index_arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)
+# would cost a one-off command more than it saves.
+ARRAY_SCORING_FROM = 20_000
+KNOWN_FIELDS = frozenset(SEARCH_FIELDS) | frozenset(USER_FIELDS) | {"key", "type"} | frozenset(FIELD_ALIASES)
+
+
+def fingerprint(work: Work) -> str:
+    """Changes whenever anything the index holds about the work changes (and the schema version with it)."""
+    # Fields in their order in the file: reordering an entry's fields reindexes it, which is harmless.
+    parts = [str(SCHEMA_VERSION), work.key, work.entry_type, *itertools.chain.from_iterable(work.text.items())]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def document(work: Work) -> dict:
+    """The indexed fields of one work (plain text from the decoded .bib values)."""
+    people = " ".join(p.display.replace(",", " ") for p in work.authors) or work.get("editor")
+    title = " ".join(filter(None, (work.title, work.get("subtitle"))))
+    annotation = " ".join(filter(None, (work.get("annotation"), work.get("note"))))
+    return {
+        "key": work.key,
+        "doi": work.doi,
+        "title": title,
+        "body": "\n".join(filter(None, (title, work.get("abstract"), annotation, work.get("keywords")))),
+        "annotation": annotation,
+        "keywords": work.get("keywords"),
+        "authors": people,
+        "journal": work.container,
+        "year": work.year,
+        "type": work.entry_type,
+    }
+
+
+@functools.cache
+def _schema():
+    from evidence.index._whoosh.schema import schema
+
+    return schema()
+
+
+@functools.cache
+def _parser(default_and: bool):
+    """Each word is looked for in every search field and scores by its best field (a disjunction-max: title x2, or
+    all the prose, or the authors...), and the words' scores add up. Summing the fields instead scored the same
+    word twice (a title word is also in ``body``) and was 3-4 times slower: a max lets Whoosh skip whole blocks
+    of postings that cannot reach the top 10 (bench/search.py, 10,000 works: 6.9 against 19.6 ms for two words)."""
+    from whoosh import qparser
+    from whoosh.qparser import plugins, syntax
+
+    parser = qparser.QueryParser(None, _schema(), group=qparser.AndGroup if default_and else qparser.OrGroup)
+    parser.add_plugin(plugins.MultifieldPlugin(list(SEARCH_FIELDS), fieldboosts=FIELD_BOOSTS, group=syntax.DisMaxGroup))
+    return parser
+
+
+@dataclass(frozen=True)
+class RawHit:
+    key: str
+    score: float
+
+
+class SearchIndex:
+    """The Whoosh index of one library folder."""
+
+    def __init__(self, path: Path, notify=None, processes: int | None = None):
+        self.path = Path(path)
+        self.processes = processes  # for a rebuild; None: as many as useful (see ``index_bulk``)
+        self.notify = notify or (lambda message: None)
+        self._searcher = None  # kept open between queries: opening costs more than a query on a large index
+        self._lengths: list[float] | None = None  # the open searcher's document lengths, for claim candidates
+        self._scorer = None  # the open searcher's array scorer (large libraries)
+
+    @staticmethod
+    def analyse(text: str) -> list[str]:
+        return analyse(text)
+
+    @staticmethod
+    def stem(word: str) -> str:
+        return stem(word)
+
+    # Manifest -----------------------------------------------------------------------------------------------------
+    def _read_manifest(self) -> dict | None:
+        try:
+            manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
+            return None
+        return manifest
+
+    def _write_manifest(self, fingerprints: dict[str, str]) -> None:
+        data = json.dumps({"schema": SCHEMA_VERSION, "entries": fingerprints}, sort_keys=True).encode()
+        write_atomic(self.path / MANIFEST, data)
+
+    # Building -----------------------------------------------------------------------------------------------------
+    def _open_or_create(self, rebuild: bool):
+        from whoosh import index as windex
+
+        if rebuild:
+            try:
+                self._remove_index_files()
+            except OSError as error:
+                raise LibraryError(f"Cannot clear the search index at {self.path}: {error.strerror}.") from None
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LibraryError(f"Cannot create the search index at {self.path}: {error.strerror}.") from None
+        if rebuild or not windex.exists_in(str(self.path)):
+            return windex.create_in(str(self.path), _schema())
+        return windex.open_dir(str(self.path))
+
+    def _index_files(self):
+        """Whoosh's files (all named after the index, ``MAIN``) and the manifest: what else the library keeps in the
+        folder (the entry map, the saved parse of references.bib) is not the index's."""
+        if self.path.is_dir():
+            yield from (e for e in self.path.iterdir() if e.name.startswith(("MAIN", "_MAIN")) or e.name == MANIFEST)
+
+    def _remove_index_files(self) -> None:
+        if self.path.is_file() or self.path.is_symlink():
+            self.path.unlink()
+        for entry in list(self._index_files()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+    def sync(self, works: list[Work]) -> int:
+        """Bring the index in line with ``works``; returns how many documents were written or removed."""
+        current = {work.key: fingerprint(work) for work in works}
+        manifest = self._read_manifest()
+        if manifest is not None and manifest.get("entries") == current and self._healthy():
+            return 0
+        if manifest is None and any(self._index_files()):
+            self.notify("The search index was out of date or unreadable; rebuilding it.")
+        self.close()
+        try:
+            return self._update(works, current, manifest)
+        except LibraryError:
+            raise
+        except Exception:  # noqa: BLE001 - any damage inside Whoosh's files means: rebuild from the .bib
+            self.notify("The search index was damaged; rebuilding it from references.bib.")
+            return self._update(works, current, None)
+
+    def _healthy(self) -> bool:
+        from whoosh import index as windex
+
+        try:
+            with windex.open_dir(str(self.path)).reader() as reader:
+                reader.doc_count()
+        except Exception:  # noqa: BLE001 - unreadable segments of any kind mean the index must be rebuilt
+            return False
+        return True
+
+    def _update(self, works: list[Work], current: dict[str, str], manifest: dict | None) -> int:
+        rebuild = manifest is None
+        old = {} if rebuild else manifest.get("entries", {})
+        index = self._open_or_create(rebuild)
+        changed = [work for work in works if old.get(work.key) != current[work.key]]
+        removed = [key for key in old if key not in current]
+        if not changed and not removed and not rebuild:
+            self._write_manifest(current)
+            return 0
+        if rebuild:
+            from evidence.index._whoosh.bulk import write_new_index
+
+            write_new_index(index, [document(work) for work in changed], self.processes)
+        else:
+            # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different
+            # scores from one build to the next (a document's BM25 score halved), so it is not used.
+            writer = index.writer(limitmb=256)
+            try:
+                for key in removed:
+                    writer.delete_by_term("key", key)
+                for work in changed:
+                    writer.update_document(**document(work))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        self._write_manifest(current)
+        return len(changed) + len(removed)
+
+    # Searching ----------------------------------------------------------------------------------------------------
+    def parse(self, text: str, default_and: bool = False):
+        """A Whoosh query from user syntax, after our own checks for what Whoosh would silently misread."""
+        text = text.strip()
+        if text.endswith("?") and text.count('"') % 2 == 0:
+            text = text.rstrip("?").rstrip()  # a question mark ending the query is punctuation, not a wildcard
+        check_query_syntax(text)
+        plain = _plain_words_query(text, default_and)
+        if plain is not None:
+            return plain
+        rewritten = _apply_field_aliases(text)
+        try:
+            parsed = _parser(default_and).parse(rewritten)
+        except Exception as error:  # noqa: BLE001 - Whoosh's parser errors have no common base worth naming
+            raise QuerySyntaxError(f"The query '{text}' cannot be read: {error}.") from None
+        return _not_means_without(parsed)
+
+    def candidates(self, text: str, limit: int = 100) -> tuple[list[RawHit], list[str], dict[str, float]]:
+        """Works sharing words with free text (a claim), BM25F-ranked; with the text's terms and their IDF.
+
+        No query syntax: a claim is prose, and its brackets or colons must not be read as operators.
+        """
+        terms = list(dict.fromkeys(analyse(text)))
+        if not terms:
+            return [], [], {}
+        searcher = self._open_searcher()
+        try:
+            if self._lengths is None:
+                self._lengths = _body_lengths(searcher)
+            hits = _best_by_term(searcher, terms, limit, self._lengths)
+        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+            raise LibraryError(f"The search index at {self.path} cannot be read: {error}.") from None
+        total = max(1, searcher.doc_count())
+        idf = {term: math.log((total + 1) / (searcher.doc_frequency("body", term) + 0.5)) for term in terms}
+        return hits, terms, idf
+
+    def search(self, text: str, limit: int = 10, default_and: bool = False) -> tuple[list[RawHit], list[str]]:
+        """Ranked keys for a query, and the (field, term) pairs it looked for, for highlighting."""
+        query = self.parse(text, default_and)
+        terms = sorted(
+            {term.decode() if isinstance(term, bytes) else str(term) for _field, term in query.iter_all_terms()}
+        )
+        searcher = self._open_searcher()
+        if searcher.doc_count_all() >= ARRAY_SCORING_FROM:
+            from evidence.index._whoosh.arrays import Unsupported
+
+            try:
+                ranked = self._array_scorer(searcher).top(query, limit)
+            except Unsupported:  # wildcards, ranges...: Whoosh's own matchers
+                pass
+            else:
+                return [RawHit(key=searcher.stored_fields(n)["key"], score=score) for n, score in ranked], terms
+        results = searcher.search(query, limit=limit)
+        return [RawHit(key=hit["key"], score=float(hit.score)) for hit in results], terms
+
+    def _array_scorer(self, searcher):
+        """The array scorer of ``searcher`` (the one just opened), kept while that searcher is."""
+        from evidence.index._whoosh.arrays import ArrayScorer
+
+        if self._scorer is None or self._scorer.searcher is not searcher:
+            self._scorer = ArrayScorer(searcher)
+        return self._scorer
+
+    def _open_searcher(self):
+        """The searcher of the index as it is now: kept between queries, refreshed when another writer changed it."""
+        from whoosh import index as windex
+
+        try:
+            if self._searcher is None:
+                self._searcher, self._lengths = windex.open_dir(str(self.path)).searcher(), None
+            elif not self._searcher.up_to_date():
+                self._searcher, self._lengths = self._searcher.refresh(), None
+        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+            self.close()
+            raise LibraryError(f"The search index at {self.path} cannot be opened: {error}.") from None
+        return self._searcher
+
+    def close(self) -> None:
+        """Release the open searcher (its files); the next query opens the index again."""
+        if self._searcher is not None:
+            searcher, self._searcher, self._lengths = self._searcher, None, None
+            searcher.close()
+
+
+def _free_text_query(terms: list[str]):
+    """The claim's words OR-ed over all the prose: what ``_best_by_term`` computes, as a Whoosh query (tests compare
+    the two). One BM25 over all the prose: on SciFact's training claims a title boost of 3 (right for `search`) cost
+    0.1 nDCG@10, and summing separate title and abstract scores 0.02, against this."""
+    from whoosh import query as wquery
+
+    return wquery.Or([wquery.Term("body", term) for term in terms])
+
+
+def _best_by_term(searcher, terms: list[str], limit: int, lengths: list[float]) -> list[RawHit]:
+    """The top ``limit`` documents for the claim's words OR-ed in ``body``, scored term by term.
+
+    The same BM25F scores and order as ``searcher.search(_free_text_query(terms))`` (a test compares them), summed
+    into one table a posting list at a time, with each document's length looked up in ``lengths`` (see
+    ``_body_lengths``) rather than read from the segment per posting: a claim has ten to twenty words, and Whoosh's
+    union of that many matchers, re-balanced at every document, took 74 ms a claim against 16 on SciFact."""
+    import heapq
+
+    weighting = searcher.weighting
+    k1 = weighting.K1
+    b = weighting._field_B.get("body", weighting.B)
+    average = searcher.avg_field_length("body") or 1
+    totals: dict[int, float] = {}
+    get = totals.get
+    reader = searcher.reader()
+    for term in terms:
+        if ("body", term) not in reader:
+            continue
+        idf = searcher.idf("body", term)
+        matcher = searcher.postings("body", term)
+        is_active, docnum_of, weight_of, step = matcher.is_active, matcher.id, matcher.weight, matcher.next
+        while is_active():
+            docnum, tf = docnum_of(), weight_of()
+            # whoosh.scoring.bm25, written out: idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / average)))
+            totals[docnum] = get(docnum, 0.0) + score
+            step()
+    best = heapq.nsmallest(limit, totals.items(), key=lambda item: (-item[1], item[0]))  # Whoosh's tie order
+    return [RawHit(key=searcher.stored_fields(docnum)["key"], score=float(score)) for docnum, score in best]
+
+
+def _body_lengths(searcher) -> list[float]:
+    """Every document's ``body`` length as Whoosh's scorer sees it, by document number (read once per searcher)."""
+    from evidence.index._whoosh.schema import field_lengths
+
+    return field_lengths(searcher, "body")
+
+
+# Words only (letters and digits), joined by spaces, or all by AND, or all by OR: what most searches are.
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+
+
+def _plain_words_query(text: str, default_and: bool):
+    """The query Whoosh's parser makes of plain words, built directly (None for anything else): the parser's
+    taggers and plugins took 0.3 ms of a 1.5 ms two-word search at 100,000 works. Each word is looked for in every
+    search field as that field's analyzer reads it, and Whoosh's own ``normalize`` tidies the tree as the parser's
+    does (a test compares the two on generated queries)."""
+    words = text.split()
+    joiners = set(words[1::2]) & _OPERATORS
+    if joiners:  # "a AND b AND c" or "a OR b": operators exactly between words, and all the same
+        if len(joiners) > 1 or not joiners <= {"AND", "OR"} or len(words) % 2 == 0:
+            return None
+        if any(word not in joiners for word in words[1::2]):
+            return None
+        default_and, words = joiners == {"AND"}, words[::2]
+    if not all(_PLAIN_WORD.fullmatch(word) and word not in _OPERATORS for word in words):
+        return None
+    from whoosh import query as wquery
+
+    from evidence.index._whoosh.schema import terms
+
+    per_word = []
+    for word in words:
+        stemmed, lowered = terms(word), word.lower()
+        if len(stemmed) > 1:  # not a word the analyzers read as one term
+            return None
+        fields = []
+        for field in SEARCH_FIELDS:
+            term = lowered if field == "authors" else (stemmed[0] if stemmed else None)
+            if term is not None:
+                fields.append(wquery.Term(field, term, boost=FIELD_BOOSTS.get(field, 1.0)))
+        per_word.append(wquery.DisjunctionMax(fields))
+    group = wquery.And if default_and else wquery.Or
+    return group(per_word).normalize()
+
+
+def _not_means_without(parsed):
+    """``a b NOT c`` means works matching a or b that lack c, not 'a, or b, or anything without c'.
+
+    Whoosh's OR grouping puts the negation beside the other terms, which would match nearly the whole library.
+    """
+    from whoosh import query as wquery
+
+    if not isinstance(parsed, wquery.Or):
+        return parsed
+    negated = [sub.query for sub in parsed.subqueries if isinstance(sub, wquery.Not)]
+    positive = [sub for sub in parsed.subqueries if not isinstance(sub, wquery.Not)]
+    if not negated or not positive:
+        return parsed
+    wanted = positive[0] if len(positive) == 1 else wquery.Or(positive, scale=parsed.scale)
+    unwanted = negated[0] if len(negated) == 1 else wquery.Or(negated)
+    return wquery.AndNot(wanted, unwanted)
+
+
+def analyse(text: str) -> list[str]:
+    """The index's own terms for a text, in order (the analyzer's steps without Whoosh's token objects: reranking
+    analyses thousands of sentences per claim)."""
+    from evidence.index._whoosh.schema import terms
+
+    return terms(text)
+
+
+def _apply_field_aliases(text: str) -> str:
+    for alias, name in FIELD_ALIASES.items():
+        text = _replace_field(text, alias, name)
+    return text
+
+
+def _replace_field(text: str, alias: str, name: str) -> str:
+
+    return re.sub(rf"(?<![\w:]){alias}:", f"{name}:", text)
+
+
+def check_query_syntax(text: str) -> None:
+    """Reject what Whoosh would accept but misread: unbalanced quotes or brackets, unknown fields, lone operators."""
+
+    if not text.strip():
+        raise QuerySyntaxError("The search query is empty.")
+    if text.count('"') % 2:
+        raise QuerySyntaxError(f"The query '{text}' has an unmatched double quote.")
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise QuerySyntaxError(f"The query '{text}' closes a bracket that was never opened.")
+    if depth:
+        raise QuerySyntaxError(f"The query '{text}' opens a bracket that is never closed.")
+    outside_quotes = re.sub(r'"[^"]*"', " _phrase_ ", text)
+    for field_name in re.findall(r"(?<![\w:/])([A-Za-z_]+):(?!//)", outside_quotes):
+        if field_name.lower() not in KNOWN_FIELDS:
+            known = ", ".join(sorted(USER_FIELDS))
+            raise QuerySyntaxError(f"The query names an unknown field '{field_name}'; known fields: {known}.")
+    words = outside_quotes.split()
+    if words and (words[0] in ("AND", "OR") or words[-1] in ("AND", "OR", "NOT")):
+        raise QuerySyntaxError(f"The query '{text}' starts or ends with an operator that joins nothing.")
+
+
+def stem(word: str) -> str:
+    """The stemmer the index's analyzer uses, for marking matches outside Whoosh."""
+    from evidence.index._whoosh.schema import stemmed
+
+    return stemmed(word)

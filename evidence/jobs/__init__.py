@@ -1,0 +1,1 @@
+"""The application: one job per module (add, import, search, suggest, link, report)."""

