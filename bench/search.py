@@ -214,7 +214,8 @@ def latencies(run, queries: dict[str, list[str]]) -> dict[str, dict]:
 
 def whoosh_build(library: Path) -> dict:
     from evidence.index.search_index import SearchIndex
-    from evidence.store.folder import PARSED_BIB, Store
+    from evidence.store.derived import PARSED_BIB
+    from evidence.store.folder import Store
 
     started = time.perf_counter()
     works = Store(library).load_bib().works
@@ -235,7 +236,8 @@ def whoosh_build(library: Path) -> dict:
 
 def whoosh_add_and_query(library: Path, extra: dict, queries) -> dict:
     from evidence.index.search_index import SearchIndex
-    from evidence.store.folder import Store, make_work, parse_bibtex
+    from evidence.store.bibfile import make_work, parse_bibtex
+    from evidence.store.folder import Store
 
     started = time.perf_counter()
     works = Store(library).load_bib().works  # the build's load saved the parse: this one reads it back

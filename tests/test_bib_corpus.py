@@ -63,7 +63,8 @@ def test_every_corpus_file_imports_and_every_block_is_accounted_for(tmp_path):
 @pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
 def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(tmp_path):
     from evidence.files import decode_bytes
-    from evidence.store.folder import PARSED_BIB, parse_bibtex
+    from evidence.store.bibfile import parse_bibtex
+    from evidence.store.derived import PARSED_BIB
 
     store = Store.init(tmp_path / "lib")
     saved_and_reused = 0

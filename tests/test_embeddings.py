@@ -17,8 +17,8 @@ from evidence.index.rank import Ranked, fuse  # noqa: E402
 from evidence.jobs import services  # noqa: E402
 from evidence.meaning.embeddings import FILE_NAME, EmbeddingIndex, available, embedding_text  # noqa: E402
 from evidence.store import bibtex  # noqa: E402
+from evidence.store.bibfile import make_work  # noqa: E402
 from evidence.store.folder import EMBEDDINGS_DIR as FOLDER  # noqa: E402
-from evidence.store.folder import make_work  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAME_MEANING = {"vagal": "parasympathetic", "vagus": "parasympathetic", "neuropathic": "nerve", "pain": "nerve"}

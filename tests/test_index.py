@@ -8,7 +8,7 @@ from whoosh.analysis import StemmingAnalyzer
 from evidence.index._whoosh.schema import EvidenceAnalyzer, FastText
 from evidence.index.search_index import SearchIndex
 from evidence.store import bibtex
-from evidence.store.folder import make_work
+from evidence.store.bibfile import make_work
 
 WORDS = "nerve repair acupuncture endorphin release parasympathetic tone pain trial rats sciatic growth".split()
 

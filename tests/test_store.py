@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from evidence.jobs import services
 from evidence.store import bibtex
-from evidence.store.folder import Store, parse_bibtex
+from evidence.store.bibfile import parse_bibtex
+from evidence.store.folder import Store
 
 USER_FILE = """% My nerve-pain reading list, kept by hand.
 @string{fcn = "Frontiers in Cellular Neuroscience"}
@@ -156,7 +157,7 @@ def test_bibtexparsers_traps_survive_several_round_trips(run, tmp_path, crossref
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab Z09&%#$_{}\\~-é.,")), max_size=40))
 def test_values_this_tool_writes_decode_without_pylatexenc_to_the_same_text(text):
-    from evidence.store import folder as store
+    from evidence.store import latex as store
 
     encoded = bibtex.encode_text(text)
     fast = store.latex_to_text(encoded)
@@ -276,7 +277,9 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
     assert store.load_bib().by_key("Yang2023").year == "2024"
     store.bib_path.write_text(USER_FILE + "@book{new2024, title = {New}}\n", encoding="utf-8")
     assert len(store.load_bib().works) == 3  # the saved parse describes the old file
-    monkeypatch.setattr(store_module, "_parser_version", lambda: "another parser")
+    from evidence.store import derived
+
+    monkeypatch.setattr(derived, "_parser_version", lambda: "another parser")
     calls = []
     real = store_module.parse_bibtex
     monkeypatch.setattr(store_module, "parse_bibtex", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -284,7 +287,7 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
 
 
 def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
-    from evidence.store.folder import PARSED_BIB
+    from evidence.store.derived import PARSED_BIB
 
     store = _library_with(tmp_path, USER_FILE)
     expected = store.load_bib()
@@ -298,7 +301,7 @@ def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
 def test_the_saved_parse_written_in_chunks_is_one_json_document():
     import json
 
-    from evidence.store.folder import _saved_parse_chunks
+    from evidence.store.derived import _saved_parse_chunks
 
     bib = parse_bibtex(USER_FILE + "@article{third, title = {Three}}\n@article{fourth, title = {Four}}\n")
     for per_chunk in (1, 2, 3, 100):

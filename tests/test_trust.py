@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
 from evidence.store import bibtex
-from evidence.store.folder import parse_bibtex
+from evidence.store.bibfile import parse_bibtex
 
 ROUNDTRIP = Path(__file__).parent / "data" / "roundtrip"
 ALIASES = ["apa", "vancouver", "ama", "harvard", "ieee", "chicago", "nature", "mla"]

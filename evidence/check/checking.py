@@ -28,9 +28,7 @@ def references_in(text: str, name: str) -> list[ParsedRef]:
     """Written references: a .bib file's entries, or an article's reference-section entries, then DOIs written
     elsewhere in its text."""
     if name.lower().endswith(".bib"):
-        from evidence.store.folder import (
-            parse_bibtex,  # a .bib given to check is input, read the same way as the library
-        )
+        from evidence.store.bibfile import parse_bibtex  # a .bib given to check is read as the library is
 
         return [reference_of_work(work) for work in parse_bibtex(text, name).works]
     refs = [parse_reference(entry, line) for line, entry in reference_section(text)]

@@ -354,7 +354,7 @@ def import_file(store, path: Path, index=None, notify: Notify = _quiet) -> Impor
     field twice is kept (first value), and the file's @preamble and @comment blocks are copied verbatim. A block
     that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable)."""
     from evidence.files import read_text
-    from evidence.store.folder import parse_bibtex, verbatim_blocks
+    from evidence.store.bibfile import parse_bibtex, verbatim_blocks
 
     path = Path(path)
     text = read_text(path, "import file")

@@ -1,0 +1,244 @@
+"""references.bib as blocks: parsing BibTeX text with bibtexparser v2, and the in-memory file the tool edits.
+
+Reading uses an empty parse stack, so values keep their delimiters and @string macros stay unexpanded; every block
+keeps its raw text, and blocks the tool does not change are written back exactly as read (the parser's failed
+blocks included, verbatim and without the warning comments bibtexparser would add). Entries the tool creates or
+edits use the canonical layout of ``bibtex.format_entry``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import bibtexparser
+from bibtexparser import model as bibmodel
+
+from evidence.errors import LibraryError
+from evidence.model import Work
+from evidence.store import bibtex
+from evidence.store.latex import decode_fields
+
+# bibtexparser logs every unreadable block itself; we report them as sentences with line numbers instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class Block:
+    """One top-level block of the file: an entry (with its Work) or anything else, kept as raw text."""
+
+    raw: str  # the block's exact text in the file, up to the next block (so the whitespace after it too)
+    line: int
+    work: Work | None = None
+    failed: bool = False
+
+
+@dataclass
+class BibFile:
+    """references.bib in memory. Mutations mark the file dirty; ``Store.save_bib`` writes it back."""
+
+    blocks: list[Block] = field(default_factory=list)
+    strings: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    source_text: str = ""
+    head: str = ""  # whatever precedes the first block (blank lines)
+
+    @property
+    def works(self) -> list[Work]:
+        return [block.work for block in self.blocks if block.work is not None]
+
+    def keys(self) -> set[str]:
+        """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""
+        return {key for work in self.works for key in (work.key, *work.aliases)}
+
+    def by_key(self, key: str) -> Work | None:
+        """The work with this key, else the work that keeps it as an alias."""
+        lowered = key.lower()
+        for work in self.works:
+            if work.key.lower() == lowered:
+                return work
+        for work in self.works:
+            if any(alias.lower() == lowered for alias in work.aliases):
+                return work
+        return None
+
+    def add_alias(self, work: Work, alias: str) -> Work:
+        """Keep ``alias`` as another key of ``work`` (its ``ids`` field), changing only that entry's text: the
+        field is added before the closing brace, or its value extended, so the rest of the entry stays as written."""
+        for block in self.blocks:
+            if block.work is None or block.work.key != work.key:
+                continue
+            aliases = ", ".join(dict.fromkeys([*work.aliases, alias]))
+            body = block.raw.rstrip()
+            trailing = block.raw[len(body) :] or "\n"
+            if "ids" in work.fields:
+                value = "{" + aliases + "}"
+                body = re.sub(
+                    r"(?im)^(\s*ids\s*=\s*)(\{[^{}\n]*\}|\"[^\"\n]*\")",
+                    lambda m, value=value: m.group(1) + value,
+                    body,
+                    count=1,
+                )
+            else:
+                inside = body[:-1].rstrip()
+                body = inside + ("" if inside.endswith(",") else ",") + f"\n  ids = {{{aliases}}},\n}}"
+            reread = parse_bibtex(body + "\n", strings=self.strings).works
+            if len(reread) != 1 or reread[0].key != work.key:
+                raise LibraryError(f"The alias {alias} could not be added to the entry {work.key}.")
+            block.raw, block.work = body + trailing, reread[0]
+            return reread[0]
+        raise LibraryError(f"The entry {work.key} is not in references.bib.")
+
+    def doi_map(self) -> dict[str, Work]:
+        mapping: dict[str, Work] = {}
+        for work in self.works:
+            if work.doi:
+                mapping.setdefault(work.doi, work)
+        return mapping
+
+    def append(self, work: Work) -> None:
+        """Add an entry at the end, one blank line after what is there."""
+        if self.blocks:
+            last = self.blocks[-1]
+            if last.raw.strip():
+                last.raw = last.raw.rstrip("\n") + "\n\n"
+        raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + "\n"
+        self.blocks.append(Block(raw=raw, line=0, work=work))
+
+    def append_raw(self, raw: str) -> None:
+        """Add a block that is not an entry (an imported @preamble, @comment or unreadable block) verbatim."""
+        if self.blocks and self.blocks[-1].raw.strip():
+            self.blocks[-1].raw = self.blocks[-1].raw.rstrip("\n") + "\n\n"
+        self.blocks.append(Block(raw=raw.rstrip("\n") + "\n", line=0, failed=not raw.lstrip().startswith("@")))
+
+    def replace(self, work: Work) -> None:
+        """Rewrite one entry in canonical layout, in place; the text around it stays as it was."""
+        for block in self.blocks:
+            if block.work is not None and block.work.key == work.key:
+                trailing = block.raw[len(block.raw.rstrip()) :]
+                block.work = work
+                block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + (trailing or "\n")
+                return
+        self.append(work)
+
+    def render(self) -> str:
+        text = self.head + "".join(block.raw for block in self.blocks)
+        return text if not text or text.endswith("\n") else text + "\n"
+
+
+def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> Work:
+    return Work(
+        key=key, entry_type=entry_type.lower(), fields=dict(raw_fields), text=decode_fields(raw_fields, strings)
+    )
+
+
+_BRACE = re.compile(r"[{}]")
+_CLOSING_QUOTE = re.compile(r'(?<!\\)"')
+_FIELD_START = re.compile(r"^[A-Za-z_][\w-]*\s*=")
+
+
+def _text_after_value(value: str) -> str:
+    """What follows the closing delimiter of a braced or quoted value: bibtexparser's trace of a missing comma."""
+    value = value.strip()
+    if not value or value[0] not in '{"' or "=" not in value:
+        return ""
+    closing = None
+    if value[0] == "{":
+        depth = 0
+        for match in _BRACE.finditer(value):
+            depth += 1 if match.group() == "{" else -1
+            if depth == 0:
+                closing = match.start()
+                break
+    else:
+        match = _CLOSING_QUOTE.search(value, 1)
+        closing = match.start() if match else None
+    if closing is None:
+        return ""
+    rest = value[closing + 1 :].strip()
+    return rest if _FIELD_START.match(rest) else ""
+
+
+def parse_bibtex(
+    text: str, source: str = "references.bib", strings: dict[str, str] | None = None, importing: bool = False
+) -> BibFile:
+    """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read.
+
+    ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed). ``importing``
+    words the problems for a file being imported, whose unreadable blocks do not reach the library."""
+    fate = "was not imported (fix it and import the file again)" if importing else "was kept as it is"
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    bib = BibFile(source_text=text, strings=dict(strings or {}))
+    lines = text.splitlines(keepends=True)
+    starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
+    bib.head = "".join(lines[: starts[0]]) if starts else text
+    ends = starts[1:] + [len(lines)] if starts else []
+    for block in library.blocks:
+        if isinstance(block, bibmodel.String):
+            bib.strings[block.key.lower()] = bibtex.strip_delimiters(str(block.value))
+    seen: dict[str, int] = {}
+    for block, start, end in zip(library.blocks, starts, ends, strict=True):
+        line = start + 1
+        raw = "".join(lines[start:end])
+        if isinstance(block, bibmodel.Entry):
+            raw_fields = {f.key.lower(): str(f.value) for f in block.fields}
+            work = make_work(block.key, block.entry_type, raw_fields, bib.strings)
+            if work.key.lower() in seen:
+                bib.problems.append(
+                    f"{source} line {line}: the key '{work.key}' is used again "
+                    f"(first on line {seen[work.key.lower()]})."
+                )
+                bib.blocks.append(Block(raw=raw, line=line, failed=True))
+                continue
+            seen[work.key.lower()] = line
+            for name, value in raw_fields.items():
+                swallowed = _text_after_value(value)
+                if swallowed:
+                    bib.problems.append(
+                        f"{source} line {line}: in '{work.key}', a comma seems to be missing after the field "
+                        f"'{name}': '{swallowed[:40]}' was read as part of its value; add the comma."
+                    )
+            bib.blocks.append(Block(raw=raw, line=line, work=work))
+        elif isinstance(block, bibmodel.DuplicateBlockKeyBlock):
+            bib.problems.append(f"{source} line {line}: the key '{block.key}' is used again; this entry {fate}.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        elif isinstance(block, bibmodel.DuplicateFieldKeyBlock) and isinstance(
+            block.ignore_error_block, bibmodel.Entry
+        ):
+            entry = block.ignore_error_block
+            raw_fields: dict[str, str] = {}
+            for item in entry.fields:
+                name = item.key.lower()
+                if name in raw_fields:
+                    again = (item.start_line or 0) + 1
+                    bib.problems.append(
+                        f"{source} line {again}: in '{entry.key}', the field '{name}' is given again; "
+                        "the first value is used."
+                    )
+                    continue
+                raw_fields[name] = str(item.value)
+            work = make_work(entry.key, entry.entry_type, raw_fields, bib.strings)
+            if work.key.lower() in seen:
+                bib.problems.append(f"{source} line {line}: the key '{work.key}' is used again; this entry {fate}.")
+                bib.blocks.append(Block(raw=raw, line=line, failed=True))
+                continue
+            seen[work.key.lower()] = line
+            bib.blocks.append(Block(raw=raw, line=line, work=work))
+        elif isinstance(block, bibmodel.ParsingFailedBlock):
+            bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and {fate}.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        else:
+            bib.blocks.append(Block(raw=raw, line=line))
+    return bib
+
+
+def verbatim_blocks(text: str) -> list[tuple[int, str]]:
+    """(line, raw text) of the blocks of a BibTeX file that are not entries but must survive an import: @preamble
+    (a LaTeX user's macros) and @comment. Taken from bibtexparser's own raw text, so blocks that share a line are
+    not lost. Unreadable blocks are not among them: copied in, they would make the library unreadable to BibTeX."""
+    found = []
+    for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
+        if isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
+            found.append(((block.start_line or 0) + 1, block.raw))
+    return found

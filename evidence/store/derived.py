@@ -1,0 +1,150 @@
+"""Files derived from references.bib, under one freshness rule each, so commands skip parsing an unchanged file.
+
+``.index/parsed-bib.json`` is the file as parsed, keyed by a hash of its bytes and of the parsing code;
+``.index/entries.json`` is where each entry sits in the file, keyed by the file's size, modification time and inode,
+so a read-only command can read the few entries it shows. Both are derived data: written atomically, ignored when
+absent, stale or damaged (the next full read writes them again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import itertools
+import json
+import os
+from pathlib import Path
+
+from evidence.errors import LibraryError
+from evidence.files import write_atomic
+from evidence.model import Work
+from evidence.store import bibtex
+from evidence.store.bibfile import BibFile, Block, parse_bibtex
+
+ENTRY_MAP = "entries.json"  # where each entry sits in references.bib, for reading a few without parsing
+PARSED_BIB = "parsed-bib.json"  # references.bib as parsed, reused while neither it nor the parser changes
+
+
+def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
+    """Size, modification time and inode of references.bib: any edit or atomic replacement changes one of them."""
+    try:
+        status = os.fstat(handle.fileno()) if handle is not None else bib_path.stat()
+    except OSError:
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | None:
+    """The saved parse if it is of these bytes by this code; its first line says which, so a stale one is known
+    without reading the rest (300 MB at 100,000 entries)."""
+    wanted = {"file": fingerprint, "parser": _parser_version(), "length": len(text)}
+    try:
+        with open(index_dir / PARSED_BIB, "rb") as handle:
+            if json.loads(handle.readline()) != wanted:
+                return None
+            return _bib_from_saved(json.loads(handle.read()), text)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):  # absent, stale or damaged: parse again
+        return None
+
+
+def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
+    """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
+    if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
+        return  # the blocks do not tile the text, so they could not be cut from it again
+    of = {"file": fingerprint, "parser": _parser_version(), "length": len(bib.source_text)}
+    about = {"head": len(bib.head), "strings": bib.strings, "problems": bib.problems}
+    chunks = itertools.chain([json.dumps(of).encode() + b"\n"], _saved_parse_chunks(about, bib.blocks))
+    with contextlib.suppress(OSError, LibraryError):
+        index_dir.mkdir(exist_ok=True)
+        write_atomic(index_dir / PARSED_BIB, chunks)
+
+
+def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:
+    """Record the byte span of every entry of ``bib`` (as read under ``signature``), so that a read-only command
+    can fetch the few works it shows from the file instead of parsing all of it. Derived data: failures are
+    ignored and the next full read writes it again."""
+    text = bib.render()
+    if signature is None or text != bib.source_text or len(text.encode("utf-8")) != signature[0]:
+        return  # changed since read, or not plain UTF-8 on disk (a BOM, another encoding): spans would be wrong
+    spans, position = {}, len(bib.head.encode("utf-8"))
+    for block in bib.blocks:
+        size = len(block.raw.encode("utf-8"))
+        if block.work is not None:
+            spans[block.work.key] = [position, size]
+        position += size
+    data = {"signature": signature, "strings": bib.strings, "spans": spans}
+    with contextlib.suppress(OSError):
+        index_dir.mkdir(exist_ok=True)
+        write_atomic(index_dir / ENTRY_MAP, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def works_by_key(index_dir: Path, bib_path: Path, keys: list[str]) -> dict[str, Work] | None:
+    """The works with these keys, read from their recorded spans; None unless the record still describes the
+    file (same signature) and every key is found where it says."""
+    try:
+        data = json.loads((index_dir / ENTRY_MAP).read_text(encoding="utf-8"))
+        with open(bib_path, "rb") as handle:
+            if data.get("signature") != bib_signature(bib_path, handle):
+                return None
+            spans = data["spans"]
+            chunks = []
+            for key in keys:
+                start, size = spans[key]
+                handle.seek(start)
+                chunks.append(handle.read(size))
+        text = b"".join(chunks).decode("utf-8")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    works = {work.key: work for work in parse_bibtex(text, strings=data.get("strings")).works}
+    return works if all(key in works for key in keys) else None
+
+
+def _saved_parse_chunks(about: dict, blocks: list[Block], per_chunk: int = 2000):
+    """``about`` with its "blocks" as JSON, a few thousand blocks at a time: the whole text of a 100,000-entry parse
+    (300 MB), and its encoding, would be in memory at once."""
+    yield json.dumps(about, ensure_ascii=False)[:-1].encode("utf-8") + b', "blocks": ['
+    for start in range(0, len(blocks), per_chunk):
+        rows = [
+            [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work)]
+            for b in blocks[start : start + per_chunk]
+        ]
+        yield (b", " if start else b"") + json.dumps(rows, ensure_ascii=False)[1:-1].encode("utf-8")
+    yield b"]}"
+
+
+def _saved_work(work: Work) -> list:
+    return [work.key, work.entry_type, work.fields, work.text]
+
+
+def _bib_from_saved(data: dict, text: str) -> BibFile:
+    """The BibFile ``parse_bibtex`` gave for ``text``, from what ``save_parse`` kept: each block's raw text is
+    cut from ``text`` again by its length."""
+    bib = BibFile(source_text=text, strings=data["strings"], problems=data["problems"], head=text[: data["head"]])
+    position = data["head"]
+    for size, line, failed, saved in data["blocks"]:
+        work = None if saved is None else Work(key=saved[0], entry_type=saved[1], fields=saved[2], text=saved[3])
+        bib.blocks.append(Block(raw=text[position : position + size], line=line, work=work, failed=failed))
+        position += size
+    if position != len(text):
+        raise ValueError("the saved blocks do not cover the file")
+    return bib
+
+
+@functools.cache
+def _parser_version() -> str:
+    """Changes with the code that turns BibTeX into works (``bibfile``, ``latex``, ``bibtex``, ``model``, this
+    module, bibtexparser and pylatexenc), so a saved parse is never reused by code that would parse differently."""
+    from importlib import metadata
+
+    from evidence import model
+    from evidence.store import bibfile, latex
+
+    digest = hashlib.blake2b(digest_size=10)
+    for module in (bibfile, latex, bibtex, model):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for package in ("bibtexparser", "pylatexenc"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(metadata.version(package).encode())
+    return digest.hexdigest()
