@@ -139,7 +139,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from evidence.index.rank import MEANING_WEIGHT, SENTENCE_WEIGHT
-    from evidence.jobs import services
+    from evidence.jobs import suggest
     from evidence.meaning import embeddings as meaning
 
     docs = load_corpus()
@@ -166,10 +166,10 @@ def main() -> None:
         baseline = fts5_baseline(docs)
 
         def words(weight, limit=100):
-            return lambda text: services.suggest(library.store, index, text, limit=limit, works=works, weight=weight)
+            return lambda text: suggest.suggest(library.store, index, text, limit=limit, works=works, weight=weight)
 
         def blended(weight, limit=100):
-            return lambda text: services.suggest(
+            return lambda text: suggest.suggest(
                 library.store, index, text, limit=limit, works=works, embeddings=vectors, meaning_weight=weight
             )
 

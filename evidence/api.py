@@ -1,4 +1,4 @@
-"""The Python API and the one place where adapters are built and handed to services.
+"""The Python API and the one place where adapters are built and handed to the jobs.
 
 ``Library.open(path)`` gives an object whose methods return the dataclasses the command line renders, so a script
 and the CLI see the same results. Configuration comes in as arguments: reading the environment is the CLI's job.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evidence.errors import UsageError
 from evidence.index.search_index import SearchIndex
-from evidence.jobs import services
+from evidence.jobs import add, imports, search, suggest
 from evidence.model import (
     AddReport,
     CheckReport,
@@ -103,7 +103,7 @@ class Library:
 
     @property
     def client(self):
-        """None when offline: services then use stored records only."""
+        """None when offline: the jobs then use stored records only."""
         if self.offline:
             return None
         if self._client is None:
@@ -118,18 +118,18 @@ class Library:
     def add(
         self, dois: Iterable[str], refresh: bool = False, progress: Callable[[int, int, str], None] = _quiet
     ) -> AddReport:
-        return services.add_dois(
+        return add.add_dois(
             self.store, self.client, dois, index=self.index, refresh=refresh, progress=progress, notify=self.notify
         )
 
     def import_file(self, path: str | Path) -> ImportReport:
-        return services.import_file(self.store, Path(path), index=self.index, notify=self.notify)
+        return imports.import_file(self.store, Path(path), index=self.index, notify=self.notify)
 
     def search(self, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
-        return services.search(self.store, self.index, query, limit=limit, default_and=default_and)
+        return search.search(self.store, self.index, query, limit=limit, default_and=default_and)
 
     def work(self, key_or_doi: str) -> Work:
-        return services.find_work(self.store, key_or_doi)
+        return search.find_work(self.store, key_or_doi)
 
     def works(self) -> list[Work]:
         return self.store.load_bib().works
@@ -151,16 +151,14 @@ class Library:
     ) -> list[Suggestion]:
         """Works ranked by how well they support ``text`` (a claim in plain words): their best sentences, and their
         meaning when the optional model is installed. ``progress(done, total)`` hears about works being embedded."""
-        return services.suggest(
-            self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress
-        )
+        return suggest.suggest(self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress)
 
     def claims_text(self) -> str:
         return self.store.read_claims_text()
 
     def link(self, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""):
         """Record works as evidence for a claim in claims.toml (as ``suggest --link``); the keys newly linked."""
-        return services.link_supports(self.store, claim_id, keys, stance, hits, claim_text)
+        return suggest.link_supports(self.store, claim_id, keys, stance, hits, claim_text)
 
     def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
         """Claims, reference checks and the formatted list of one article, in one pass."""
@@ -178,4 +176,4 @@ class Library:
         return check(store, self.client, sources, read, max_age, notify=self.notify)
 
     def export(self, fmt: str = "bibtex") -> str:
-        return services.export(self.store, fmt)
+        return search.export(self.store, fmt)

@@ -119,7 +119,7 @@ def _read_from(source: str) -> str:
 @click.pass_obj
 def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
     """Fetch works from Crossref by DOI and add them to the library."""
-    from evidence.jobs.services import dois_from_text
+    from evidence.jobs.add import dois_from_text
     from evidence.sources.crossref import raise_if_all_unreachable
 
     values = list(dois)
@@ -131,7 +131,7 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
     if not values:
         raise UsageError("Give at least one DOI, or --from FILE.")
     library = settings.open()
-    from evidence.jobs.services import parse_doi_arguments
+    from evidence.jobs.add import parse_doi_arguments
 
     if not settings.offline and not settings.mailto and not as_json and parse_doi_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")

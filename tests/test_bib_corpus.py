@@ -9,7 +9,7 @@ import pytest
 from bibtexparser import model as bibmodel
 
 from evidence.errors import EvidenceError
-from evidence.jobs import services
+from evidence.jobs import imports
 from evidence.store.folder import Store
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "test-corpora" / "bibtex"
@@ -42,7 +42,7 @@ def test_every_corpus_file_imports_and_every_block_is_accounted_for(tmp_path):
         store = Store.init(tmp_path / f"lib{number}")
         before = store.bib_path.read_bytes()
         try:
-            report = services.import_file(store, path)
+            report = imports.import_file(store, path)
         except EvidenceError as error:  # a sentence (not UTF-8, no works...): fine, if the library is untouched
             assert str(error) and "\n" not in str(error)
             assert store.bib_path.read_bytes() == before, path
@@ -105,7 +105,7 @@ def test_importing_the_whole_corpus_loses_no_key_and_no_preamble(tmp_path):
             continue
         store = Store.init(tmp_path / f"lib{number}")
         try:
-            services.import_file(store, path)
+            imports.import_file(store, path)
         except EvidenceError:
             continue
         files += 1

@@ -14,7 +14,7 @@ numpy = pytest.importorskip("numpy")
 
 from evidence import Library  # noqa: E402
 from evidence.index.rank import Ranked, fuse  # noqa: E402
-from evidence.jobs import services  # noqa: E402
+from evidence.jobs import suggest  # noqa: E402
 from evidence.meaning.embeddings import FILE_NAME, EmbeddingIndex, available, embedding_text  # noqa: E402
 from evidence.store import bibtex  # noqa: E402
 from evidence.store.bibfile import make_work  # noqa: E402
@@ -105,12 +105,12 @@ def test_suggest_with_embeddings_finds_support_worded_differently_and_shows_its_
     ]
     library.index.sync(works)  # works handed in directly, as the benchmark does
     vectors = EmbeddingIndex(tmp_path / "vectors", StandInEncoder())
-    words_only = services.suggest(library.store, library.index, "needling raises vagus tone", limit=3, works=works)
-    blended = services.suggest(
+    words_only = suggest.suggest(library.store, library.index, "needling raises vagus tone", limit=3, works=works)
+    blended = suggest.suggest(
         library.store, library.index, "needling raises vagus tone", limit=3, works=works, embeddings=vectors
     )
     assert words_only[0].key == "hrv" and blended[0].key == "hrv"
-    meaning_only = services.suggest(
+    meaning_only = suggest.suggest(
         library.store, library.index, "parasympathetic", limit=2, works=works, embeddings=vectors
     )
     assert {hit.key for hit in meaning_only} == {"other", "hrv"}  # hrv shares no word with the claim

@@ -6,7 +6,7 @@ from bibcheck import read_both
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.jobs import services
+from evidence.jobs import common
 from evidence.store import bibtex
 from evidence.store.bibfile import parse_bibtex
 from evidence.store.folder import Store
@@ -45,7 +45,7 @@ def test_adding_a_work_keeps_comments_strings_unknown_fields_and_unreadable_bloc
     store.bib_path.write_text(USER_FILE)
     bib = store.load_bib()
     assert any("line" in problem for problem in bib.problems), "the unreadable block is reported with its line"
-    work = services.new_work(
+    work = common.new_work(
         store,
         "article",
         {"title": "Nerve glides", "year": "2021", "author": "Lee, Ann"},
@@ -87,7 +87,7 @@ def test_special_characters_are_escaped_and_read_back_identically_by_two_parsers
         "year": "2024",
         "abstract": "First paragraph.\n\nSecond paragraph with \\ backslash.",
     }
-    bib.append(services.new_work(store, "article", fields, set()))
+    bib.append(common.new_work(store, "article", fields, set()))
     store.save_bib(bib)
     both = read_both(store.bib_path)
     entry = next(iter(both.values()))

@@ -1,7 +1,7 @@
 """Checking references: every reference resolves to a record, matches what is cited, and stands.
 
 Application layer, the one checker behind ``evidence check`` and ``evidence report``. A reference with a DOI is
-compared with the record of that DOI (``services.resolve_records``: stored, else Crossref). A reference without
+compared with the record of that DOI (``sources.resolve.resolve_records``: stored, else Crossref). A reference without
 one is matched to the library's works by first author, year and title, and, online, looked up with Crossref's
 ``query.bibliographic``, so a Nature- or Harvard-style list without DOIs is checked too. A DOI that does not resolve
 gets a suggested correction: variants of it (trailing junk removed, one character dropped) checked in one batch,
@@ -18,8 +18,8 @@ from evidence.check.refparse import ParsedRef, parse_reference, reference_sectio
 from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
-from evidence.jobs.services import resolve_records
 from evidence.model import CheckItem, CheckReport, Work
+from evidence.sources.resolve import resolve_records
 
 Notify = Callable[[str], None]
 

@@ -15,7 +15,7 @@ from evidence.cite import csl
 from evidence.cite.article import BEGIN_MARK, END_MARK, Article, parse_article
 from evidence.cite.csl_map import work_to_csl
 from evidence.config import parse_config
-from evidence.jobs import services
+from evidence.jobs import add
 from evidence.links import doi_link
 from evidence.model import Problem, RefsResult, Work
 
@@ -45,7 +45,7 @@ def resolve_cited(store, client, article: Article, notify: Callable[[str], None]
         if doi and doi not in dois:
             wanted.append(doi)
     if wanted:
-        services.add_dois(store, client, wanted, notify=notify)
+        add.add_dois(store, client, wanted, notify=notify)
         bib = store.load_bib()
         dois = bib.doi_map()
     first_line = {}

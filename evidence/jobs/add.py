@@ -1,0 +1,118 @@
+"""`evidence add`: fetch works by DOI and add them, each record stored as it arrives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from evidence.doi import find_dois, normalize_doi
+from evidence.errors import InvalidDOIError
+from evidence.jobs.common import Notify, Progress, load, quiet, work_from_crossref
+from evidence.jobs.search import sync_index
+from evidence.model import AddOutcome, AddReport, Resolution
+from evidence.sources.resolve import resolve_records
+
+
+def parse_doi_arguments(values: Iterable[str]) -> tuple[list[str], list[AddOutcome]]:
+    """Canonical DOIs (deduplicated, in order) and an 'invalid' outcome for each value that is no DOI."""
+    dois: dict[str, None] = {}
+    invalid = []
+    for value in values:
+        try:
+            dois.setdefault(normalize_doi(value), None)
+        except InvalidDOIError as error:
+            invalid.append(AddOutcome(doi=value.strip(), status="invalid", message=str(error)))
+    return list(dois), invalid
+
+
+def dois_from_text(text: str) -> list[str]:
+    """DOIs in a file given to ``add --from``: one a line, or anywhere in free text."""
+    return find_dois(text)
+
+
+def add_dois(
+    store,
+    client,
+    values: Iterable[str],
+    index=None,
+    refresh: bool = False,
+    progress: Progress = quiet,
+    notify: Notify = quiet,
+) -> AddReport:
+    """Fetch each DOI not yet in the library (stored records first, then Crossref in batches) and store it.
+
+    Each answer is written to records/ as it arrives and references.bib follows at least once a second, so an
+    interrupted run keeps what it fetched and a rerun asks only for the rest. ``client`` None means offline: stored
+    records only. With ``refresh`` every record is fetched again and the outcome says what changed in it.
+    """
+    from evidence.check.compare import record_changes
+
+    dois, outcomes = parse_doi_arguments(values)
+    results: dict[str, AddOutcome] = {}
+    with store.locked(on_wait=notify):
+        bib = load(store, notify)
+        present = bib.doi_map()
+        taken = {key.lower() for key in bib.keys()}
+
+        def settle(resolution: Resolution) -> None:
+            doi, message = resolution.doi, resolution.message
+            if message is None:
+                results[doi] = AddOutcome(
+                    doi, _ADD_STATUS.get(resolution.status, resolution.status), message=resolution.detail
+                )
+                return
+            primary = str(message.get("DOI") or doi).lower()
+            existing = present.get(primary) or present.get(doi)
+            if existing is not None:
+                if resolution.previous is not None:
+                    changes = record_changes(resolution.previous, message)
+                    said = "; ".join(changes) if changes else "the record is unchanged"
+                    status = "updated" if changes else "present"
+                    results[doi] = AddOutcome(doi, status, existing.key, existing.title, said)
+                    return
+                note = f" (under its primary DOI {primary})" if primary != doi else ""
+                results[doi] = AddOutcome(
+                    doi, "present", existing.key, existing.title, f"already in the library as {existing.key}{note}"
+                )
+                return
+            work = work_from_crossref(store, message, taken)
+            bib.append(work)
+            present[primary] = work
+            results[doi] = AddOutcome(doi, "added", work.key, work.title)
+
+        wanted = []
+        for doi in dois:
+            if doi in present and not refresh:
+                work = present[doi]
+                results[doi] = AddOutcome(doi, "present", work.key, work.title, f"already in the library as {work.key}")
+            else:
+                wanted.append(doi)
+        done = len(dois) - len(wanted)
+
+        def settle_and_count(resolution: Resolution) -> None:
+            nonlocal done
+            settle(resolution)
+            done += 1
+            progress(done, len(dois), resolution.doi)
+
+        resolve_records(
+            store,
+            client,
+            wanted,
+            refresh=refresh,
+            on_resolved=settle_and_count,
+            save=lambda: store.save_bib(bib),
+            notify=notify,
+        )
+        store.save_bib(bib)
+        if index is not None:
+            sync_index(store, index, bib, store.bib_signature())
+    counters = getattr(client, "counters", None)
+    return AddReport(
+        outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
+        requests=counters.requests if counters else 0,
+        rate_limited=counters.rate_limited if counters else 0,
+    )
+
+
+# The resolver's statuses as add reports them: offline without a record, nothing could be fetched.
+_ADD_STATUS = {"not-checked": "unreachable"}

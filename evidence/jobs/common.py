@@ -1,0 +1,45 @@
+"""What the jobs share: callback types, a quiet default, reading the library with its problems told once, and
+making a work with a fresh key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from evidence.keys import base_key, unique_key
+from evidence.model import Work, parse_names
+from evidence.sources.crossref_map import crossref_to_fields
+from evidence.store import bibtex
+
+Progress = Callable[[int, int, str], None]
+Notify = Callable[[str], None]
+_KEY_RE = re.compile(r"^[A-Za-z0-9_:.\-+/]+$")
+
+
+def quiet(*_args) -> None:
+    return None
+
+
+def load(store, notify: Notify):
+    """references.bib, with each problem in it told once (unreadable blocks are kept verbatim, never dropped)."""
+    bib = store.load_bib()
+    for problem in bib.problems:
+        notify(problem)
+    return bib
+
+
+def new_work(store, entry_type: str, fields: dict[str, str], taken: set[str], wanted_key: str = "") -> Work:
+    """A Work with a fresh key (the wanted one when it is valid and free), encoded for BibTeX."""
+    if wanted_key and _KEY_RE.match(wanted_key) and wanted_key.lower() not in taken:
+        key = wanted_key
+    else:
+        people = parse_names(fields.get("author", "") or fields.get("editor", ""))
+        first = (people[0].literal or people[0].family) if people else ""
+        key = unique_key(base_key(first, fields.get("year", ""), fields.get("title", "")), taken)
+    taken.add(key.lower())
+    return store.make_work(key, entry_type, bibtex.encode_fields(fields))
+
+
+def work_from_crossref(store, message: dict, taken: set[str]) -> Work:
+    entry_type, fields = crossref_to_fields(message)
+    return new_work(store, entry_type, fields, taken)

@@ -1,0 +1,87 @@
+"""`evidence search`, `show` and `export`, and keeping the index in line with references.bib."""
+
+from __future__ import annotations
+
+import json
+
+from evidence.cite.csl_map import work_to_csl
+from evidence.doi import normalize_doi
+from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
+from evidence.index.snippets import best_passage
+from evidence.model import SearchHit, Work
+
+
+def sync_index(store, index, bib, signature) -> None:
+    """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
+    so that the next read-only command, while the file is unchanged, need not parse it again."""
+    index.sync(bib.works)
+    store.remember_entries(bib, signature)
+
+
+def ranked_with_works(store, index, rank, works: list[Work] | None = None):
+    """``rank()``'s result (raw hits first) and the works behind them, by key.
+
+    While references.bib is unchanged since the last sync, only the hits' entries are read from it, so a search in
+    a large library does not pay for parsing the whole file; otherwise (or with a damaged index) the file is read
+    whole and the index synced first. ``works``, when given, are used as they are."""
+    if works is not None:
+        return rank(), {work.key: work for work in works}
+    if store.has_entry_map():
+        try:
+            result = rank()
+            by_key = store.works_by_key([hit.key for hit in result[0]])
+            if by_key is not None:  # None: the file changed since the last sync, so the hits may be stale too
+                return result, by_key
+        except LibraryError:
+            pass  # a damaged index: the full path below rebuilds it
+    signature = store.bib_signature()
+    bib = store.load_bib()
+    sync_index(store, index, bib, signature)
+    return rank(), {work.key: work for work in bib.works}
+
+
+def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+    """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    (raw_hits, terms), by_key = ranked_with_works(
+        store, index, lambda: index.search(query, limit=limit, default_and=default_and)
+    )
+    hits = []
+    for raw in raw_hits:
+        work = by_key.get(raw.key)
+        if work is None:
+            continue
+        # The passage comes from the abstract or the annotation; the title is shown anyway, so it is only a fallback.
+        passage, matched = best_passage([work.get("abstract"), work.get("annotation")], terms, index.stem)
+        if not matched:
+            _, matched = best_passage([work.title], terms, index.stem)
+        hits.append(
+            SearchHit(
+                raw.key, round(raw.score, 4), work.first_author, work.year, work.title, work.doi, passage, matched
+            )
+        )
+    return hits
+
+
+def find_work(store, key_or_doi: str) -> Work:
+    bib = store.load_bib()
+    work = bib.by_key(key_or_doi)
+    if work is None:
+        try:
+            work = bib.doi_map().get(normalize_doi(key_or_doi))
+        except InvalidDOIError:
+            work = None
+    if work is None:
+        raise BadInputError(f"No work with the key or DOI '{key_or_doi}' is in the library.")
+    return work
+
+
+def export(store, fmt: str) -> str:
+    """The whole library as BibTeX (entries exactly as stored) or as CSL-JSON."""
+    bib = store.load_bib()
+    if fmt == "bibtex":
+        return "\n\n".join(b.raw.strip() for b in bib.blocks if b.work is not None) + ("\n" if bib.works else "")
+    if fmt == "csl-json":
+        return json.dumps([work_to_csl(work) for work in bib.works], ensure_ascii=False, indent=2) + "\n"
+    raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")
