@@ -12,7 +12,8 @@ from pathlib import Path
 from evidence.errors import UsageError
 from evidence.index.search_index import SearchIndex
 from evidence.jobs import add, imports, search, suggest
-from evidence.model import (
+from evidence.model import Work
+from evidence.results import (
     AddReport,
     CheckReport,
     ClaimsReport,
@@ -21,7 +22,6 @@ from evidence.model import (
     Report,
     SearchHit,
     Suggestion,
-    Work,
 )
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from evidence.store.folder import Store

@@ -18,7 +18,8 @@ from evidence.check.refparse import ParsedRef, parse_reference, reference_sectio
 from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
-from evidence.model import CheckItem, CheckReport, Work
+from evidence.model import Work
+from evidence.results import CheckItem, CheckReport
 from evidence.sources.resolve import resolve_records
 
 Notify = Callable[[str], None]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from evidence.check.refparse import ParsedRef
-from evidence.model import MismatchedField, Person, Work, parse_names
+from evidence.model import Person, Work, parse_names
+from evidence.results import MismatchedField
 from evidence.sources.crossref_map import crossref_to_fields, retraction_status
 
 

@@ -17,7 +17,8 @@ from evidence.cite.csl_map import work_to_csl
 from evidence.config import parse_config
 from evidence.jobs import add
 from evidence.links import doi_link
-from evidence.model import Problem, RefsResult, Work
+from evidence.model import Work
+from evidence.results import Problem, RefsResult
 
 FORMATS = ("text", "markdown", "html", "bibtex", "csl-json")
 # What a reader needs to find each kind of work; a style prints what it has, so gaps are reported, not guessed.

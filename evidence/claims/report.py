@@ -13,7 +13,8 @@ from evidence.cite.article import parse_article
 from evidence.claims.ledger import WEAK_DESIGNS, Claim, classify_design, find_passage, parse_ledger, passage_field
 from evidence.doi import normalize_doi
 from evidence.errors import InvalidDOIError
-from evidence.model import ClaimsReport, ClaimView, Problem, SupportView, Work
+from evidence.model import Work
+from evidence.results import ClaimsReport, ClaimView, Problem, SupportView
 from evidence.sources.crossref_map import retraction_status
 
 LEDGER = "claims.toml"

@@ -8,7 +8,7 @@ from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.jobs.common import Notify, Progress, load, quiet, work_from_crossref
 from evidence.jobs.search import sync_index
-from evidence.model import AddOutcome, AddReport, Resolution
+from evidence.results import AddOutcome, AddReport, Resolution
 from evidence.sources.resolve import resolve_records
 
 

@@ -8,7 +8,8 @@ from evidence.errors import BadInputError
 from evidence.jobs.common import Notify, load, new_work, quiet
 from evidence.jobs.search import sync_index
 from evidence.keys import unique_key
-from evidence.model import ImportReport, Work
+from evidence.model import Work
+from evidence.results import ImportReport
 from evidence.sources.formats import Incoming, parse_json_works
 from evidence.store import bibtex
 

@@ -15,7 +15,7 @@ from evidence.cite.article import parse_article
 from evidence.cite.refs import references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
-from evidence.model import Report
+from evidence.results import Report
 
 
 def report(

@@ -8,7 +8,8 @@ from evidence.cite.csl_map import work_to_csl
 from evidence.doi import normalize_doi
 from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
 from evidence.index.snippets import best_passage
-from evidence.model import SearchHit, Work
+from evidence.model import Work
+from evidence.results import SearchHit
 
 
 def sync_index(store, index, bib, signature) -> None:

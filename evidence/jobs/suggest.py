@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from evidence.errors import BadInputError, UsageError
 from evidence.jobs.search import ranked_with_works
-from evidence.model import Suggestion, Work
+from evidence.model import Work
+from evidence.results import Suggestion
 
 
 def suggest(

@@ -14,7 +14,8 @@ import sys
 from rich.console import Console
 from rich.markup import escape as _escape_markup
 
-from evidence.model import AddReport, ImportReport, SearchHit, Work
+from evidence.model import Work
+from evidence.results import AddReport, ImportReport, SearchHit
 
 _STATUS_STYLE = {
     "added": "green",

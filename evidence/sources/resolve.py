@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evidence.errors import RemoteDataError
-from evidence.model import Resolution
+from evidence.results import Resolution
 
 Notify = Callable[[str], None]
 
