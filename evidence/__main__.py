@@ -1,6 +1,6 @@
 """``python -m evidence`` runs the same command as the ``evidence`` script."""
 
-from evidence.cli import main
+from evidence.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -94,7 +94,7 @@ class Result:
 @pytest.fixture
 def run(capsys):
     """Run the evidence command in-process (so the network guard applies) and capture what it printed."""
-    from evidence.cli import main
+    from evidence.cli.main import main
 
     def invoke(*args: str, stdin: bytes | None = None) -> Result:
         capsys.readouterr()

@@ -32,7 +32,7 @@ def records(folder: Path = ROUNDTRIP) -> list[dict]:
 
 def _library_of(root: Path, messages: list[dict]) -> tuple[Path, list[str]]:
     """A library of these Crossref records (imported as Crossref JSON, so each record is stored) and their keys."""
-    from evidence.cli import main
+    from evidence.cli.main import main
 
     lines = root / "works.jsonl"
     lines.write_text("\n".join(json.dumps(message) for message in messages), encoding="utf-8")

@@ -1,69 +1,17 @@
-"""The ``evidence`` command: parse options, call one job of ``Library``, render, map errors to exit codes.
-
-The only module that reads ``os.environ``, prints or exits. Exit codes (DESIGN.md): 0 all good, 1 the command ran
-and found problems, 2 usage, 3 bad input or library, 4 network unavailable. A traceback only with ``--debug``.
-"""
+"""One function per command: parse its options, call ``Library``, render the result, choose the exit code."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from evidence.errors import BadInputError, EvidenceError, NetworkError, UsageError
+from evidence.cli.progress import Progress, ProgressOnceKnown
+from evidence.cli.settings import ARTICLE_LIMIT, ENV_LIBRARY, ENV_MAILTO, ENV_OFFLINE, Settings, json_option, note
+from evidence.errors import BadInputError, NetworkError, UsageError
 from evidence.render import text as render
-from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 from evidence.version import __version__
-
-ENV_LIBRARY = "EVIDENCE_LIBRARY"
-# A whole book manuscript is about 2 MB of text; far beyond that a file is not an article, and claim mapping of it
-# would take minutes (a 25 MB file took 170 s), so it is refused with a sentence up front.
-ARTICLE_LIMIT = 10_000_000
-ENV_CROSSREF = "EVIDENCE_CROSSREF_URL"
-ENV_DOI = "EVIDENCE_DOI_URL"
-ENV_MAILTO = "EVIDENCE_MAILTO"
-ENV_OFFLINE = "EVIDENCE_OFFLINE"
-ENV_SEMANTIC = "EVIDENCE_SEMANTIC"
-_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-class Settings:
-    """What the group options and the environment decided, handed to every command."""
-
-    def __init__(self, library: str | None, offline: bool, mailto: str | None, debug: bool):
-        self.library_path = Path(library or os.environ.get(ENV_LIBRARY) or "library")
-        self.offline = offline or os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
-        self.mailto = mailto or os.environ.get(ENV_MAILTO) or None
-        self.debug = debug
-        self.crossref_url = os.environ.get(ENV_CROSSREF) or DEFAULT_CROSSREF_URL
-        self.doi_url = os.environ.get(ENV_DOI) or DEFAULT_DOI_URL
-        semantic = os.environ.get(ENV_SEMANTIC, "").strip().lower()
-        self.semantic = True if semantic in _ON else False if semantic in _OFF else None
-
-    def options(self) -> dict:
-        return {
-            "crossref_url": self.crossref_url,
-            "doi_url": self.doi_url,
-            "mailto": self.mailto,
-            "offline": self.offline,
-            "notify": note,
-            "semantic": self.semantic,
-        }
-
-    def open(self):
-        from evidence.api import Library
-
-        return Library.open(self.library_path, **self.options())
-
-
-def note(message: str) -> None:
-    """A remark for the person at the terminal; stderr, so --json output stays clean."""
-    click.echo(render.terminal_safe(message), err=True)
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,7 +83,7 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
 
     if not settings.offline and not settings.mailto and not as_json and parse_doi_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
-    with _progress(len(values), "Fetching", enabled=not as_json) as progress:
+    with Progress(len(values), "Fetching", enabled=not as_json) as progress:
         report = library.add(values, refresh=refresh, progress=progress)
     if all(o.status == "invalid" for o in report.outcomes):
         raise BadInputError(
@@ -156,60 +104,6 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
         render.add_report(report, render.console())
     if not report.ok:
         sys.exit(1)
-
-
-class _progress:
-    """A progress bar on stderr for long runs in a terminal; silent in pipes, CI logs and --json runs."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True):
-        self.total, self.label = total, label
-        self.enabled = enabled and total > 3 and sys.stderr.isatty()
-        self._bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda done, total, item: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            TextColumn(self.label),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=render.console(stderr=True),
-            transient=True,
-        )
-        self._bar.start()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda done, total, item: self._bar.update(task, completed=done, total=total)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
-class _progress_once_known:
-    """For work whose size is known only once it starts (embedding the works a library lacks vectors for): a note
-    and a bar on the first report, nothing when there was nothing to do."""
-
-    def __init__(self, label: str, enabled: bool = True):
-        self.label, self.enabled = label, enabled
-        self._bar: _progress | None = None
-        self._update = None
-
-    def __enter__(self):
-        def report(done: int, total: int) -> None:
-            if self._bar is None:
-                note(f"Embedding {total} works for meaning-based ranking (once: later only new or changed works).")
-                self._bar = _progress(total, self.label, enabled=self.enabled)
-                self._update = self._bar.__enter__()
-            self._update(done, total, "")
-
-        return report
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -332,7 +226,7 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         raise UsageError('Give the claim as text (evidence suggest "acupuncture eases nerve pain") or --claim ID.')
     if link_keys and not claim_id:
         raise UsageError("--link needs --claim ID: which claim should the works support?")
-    with _progress_once_known("Embedding", enabled=not as_json) as progress:
+    with ProgressOnceKnown("Embedding", enabled=not as_json) as progress:
         hits = library.suggest(words, limit=limit, progress=progress)
     linked: list[str] = []
     if link_keys:
@@ -468,81 +362,3 @@ def styles(word, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-
-
-_GLOBAL_FLAGS = ("--offline", "--debug")
-_GLOBAL_VALUES = ("--library", "-L", "--mailto")
-
-
-def place_global_options(args: list[str]) -> list[str]:
-    """The arguments with the global options (--library, --offline, --mailto, --debug) moved before the command
-    and --json after it, so each works on either side: 'evidence check a.md --offline', 'evidence --json show k'."""
-    head, tail, want_json = [], [], False
-    position = 0
-    while position < len(args):  # options before the command
-        arg = args[position]
-        if arg in _GLOBAL_VALUES and position + 1 < len(args):
-            head += args[position : position + 2]
-            position += 2
-        elif arg == "--json":
-            want_json, position = True, position + 1
-        elif arg.startswith("-") and arg != "--":
-            head.append(arg)
-            position += 1
-        else:
-            break
-    command = args[position : position + 1]
-    position += 1
-    while position < len(args):  # the command's own arguments, global options picked out
-        arg = args[position]
-        if arg == "--":
-            tail += args[position:]
-            break
-        if arg in _GLOBAL_VALUES and position + 1 < len(args):
-            head += args[position : position + 2]
-            position += 2
-            continue
-        if arg in _GLOBAL_FLAGS or arg.startswith(("--library=", "--mailto=")):
-            head.append(arg)
-        else:
-            tail.append(arg)
-        position += 1
-    if want_json and command and "--json" not in tail:
-        tail.insert(0, "--json")
-    return head + command + tail
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run click, turning every EvidenceError into one sentence on stderr and its exit code."""
-    args = place_global_options(sys.argv[1:] if argv is None else list(argv))
-    debug = "--debug" in args
-    try:
-        cli.main(args=args, prog_name="evidence", standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("Interrupted; everything stored so far is kept.", err=True)
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2)
-    except EvidenceError as error:
-        if debug:
-            raise
-        click.echo(f"error: {render.terminal_safe(str(error))}", err=True)
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted; everything stored so far is kept.", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(0)
-    except Exception as error:  # noqa: BLE001 - the last line of defence: a sentence, never a traceback
-        if debug:
-            raise
-        click.echo(
-            f"error: an unexpected problem stopped evidence ({type(error).__name__}: {error}); "
-            "rerun with --debug for details.",
-            err=True,
-        )
-        sys.exit(3)
