@@ -56,7 +56,8 @@ def _whoosh_writes(path, library):
     from whoosh import index as windex
     from whoosh import writing
 
-    from evidence.index.search_index import _schema, document
+    from evidence.index.fields import schema as _schema
+    from evidence.index.search_index import document
 
     path.mkdir()
     index = windex.create_in(str(path), _schema())
@@ -168,7 +169,7 @@ def test_only_changed_entries_are_rewritten_and_an_unchanged_library_costs_nothi
 
 
 def test_claim_candidates_scored_term_by_term_match_whoosh_own_search_with_several_segments_and_deletions(tmp_path):
-    from evidence.index.search_index import _free_text_query, analyse
+    from evidence.index.query import _free_text_query, analyse
 
     library = works(200)
     index = SearchIndex(tmp_path / "index")
@@ -283,7 +284,7 @@ def test_large_libraries_search_through_arrays_and_phrases_still_through_whoosh(
 def test_a_word_scores_by_the_best_of_the_works_own_fields_not_a_neighbours(tmp_path):
     from whoosh import query as wquery
 
-    from evidence.index.search_index import FIELD_BOOSTS, SEARCH_FIELDS
+    from evidence.index.fields import FIELD_BOOSTS, SEARCH_FIELDS
 
     index = SearchIndex(tmp_path / "ix")
     index.sync(varied_works())
@@ -386,7 +387,7 @@ PLAIN_WORDS = ["pain", "Nerve", "the", "a", "of", "running", "2019", "x1", "übe
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([*PLAIN_WORDS, "and", "or", "ANDNOT", "a-b", "t*", "title:x", "(x)"]), max_size=6))
 def test_plain_words_make_the_same_query_as_whooshs_parser(words):
-    from evidence.index.search_index import _not_means_without, _parser, _plain_words_query
+    from evidence.index.query import _not_means_without, _parser, _plain_words_query
 
     text = " ".join(words)
     for default_and in (False, True):

@@ -157,7 +157,7 @@ def test_a_damaged_entry_map_is_ignored(run, filled):
 
 
 def test_words_inside_hyphenated_compounds_are_marked_as_the_index_matched_them():
-    from evidence.index.search_index import stem
+    from evidence.index.query import stem
     from evidence.index.snippets import best_passage
 
     passage, matched = best_passage(
