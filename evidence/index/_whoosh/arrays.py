@@ -2,7 +2,7 @@
 
 Whoosh ranks a query by walking a tree of matchers one posting at a time in Python: at 100,000 works a common word
 has tens of thousands of postings per field, and a query took 40 ms at the median and 170 ms for the commonest words.
-Here each term's posting list is read whole into numpy arrays (from the plain arrays ``index_bulk`` writes after a
+Here each term's posting list is read whole into numpy arrays (from the plain arrays ``_whoosh.bulk`` writes after a
 common term's blocks, else block by block) and scored in one expression (Whoosh's BM25F with the index's own
 statistics); And, Or, disjunction-max and AndNot combine whole score arrays, one slot per document, and a phrase
 checks its words' positions only in the works holding every word. The scores and order are Whoosh's (tests compare
@@ -357,8 +357,8 @@ def _tree_sum(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _read_posting_arrays(postfile, position: int) -> Hits | None:
-    """The plain arrays ``index_bulk`` writes after a common term's blocks (layout in ``index_schema``), or None where
-    there are none (a rarer term, or a segment Whoosh's own writer wrote)."""
+    """The plain arrays ``_whoosh.bulk`` writes after a common term's blocks (layout in ``_whoosh.schema``), or None
+    where there are none (a rarer term, or a segment Whoosh's own writer wrote)."""
     magic_size, header_size = len(POSTING_ARRAYS_MAGIC), POSTING_ARRAYS_HEADER.size
     head = postfile.get(position, magic_size + header_size)
     if head[:magic_size] != POSTING_ARRAYS_MAGIC or len(head) < magic_size + header_size:
@@ -374,7 +374,7 @@ def _read_posting_arrays(postfile, position: int) -> Hits | None:
 
 
 def _numbers(values, dtype) -> np.ndarray:
-    """A block's numbers as an array: without a copy from the arrays ``index_bulk`` writes, converted from the
+    """A block's numbers as an array: without a copy from the arrays ``_whoosh.bulk`` writes, converted from the
     tuples Whoosh's own writer pickles."""
     if isinstance(values, array):
         return np.frombuffer(values, dtype=f"{'f' if values.typecode in 'fd' else 'u'}{values.itemsize}")

@@ -9,8 +9,8 @@ writer, its block header and statistics; the block contents as arrays, see ``_wr
 incremental writers read them as their own, and a test compares two indexes, one written each way, posting by
 posting.
 
-Kept apart from ``index.py`` because it imports Whoosh (see ``index_schema``), and because it leans on the whoosh3
-postings writer's block buffer, which setup.cfg pins to the 2.7 series.
+Kept apart from ``index.search_index`` because it imports Whoosh (see ``_whoosh.schema``), and because it leans on
+the whoosh3 postings writer's block buffer, which setup.cfg pins to the 2.7 series.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from evidence.index._whoosh.schema import (
 
 # The blocks this writer writes: 512 postings each, not compressed. Reading a block costs a fixed part (its header,
 # an unpickling, a zlib call of 20-40 us) whatever its size, and ranking reads every block of a query's terms
-# (``index_arrays``), so fewer, plain blocks answered faster (bench/search.py; RESULTS.md gives the sizes).
+# (``_whoosh.arrays``), so fewer, plain blocks answered faster (bench/search.py; RESULTS.md gives the sizes).
 BLOCK_POSTINGS = 512
 
 
@@ -212,7 +212,7 @@ class BulkWriter(writing.SegmentWriter):
 def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> tuple[tuple, tuple]:
     """Write a term's postings as whoosh3 blocks (length, header pickle, data pickle) with the block statistics its
     ``add_posting`` would have gathered; ids (delta-encoded) and weights go in as arrays rather than the tuples
-    Whoosh writes: its reader indexes either, and ``index_arrays`` reads arrays without converting each number."""
+    Whoosh writes: its reader indexes either, and ``_whoosh.arrays`` reads arrays without converting each number."""
     postfile, limit, count = writer._postfile, writer._blocklimit, len(postings)
     docnums, weights, values = zip(*postings, strict=True)
     for start in range(0, count, limit):
@@ -246,7 +246,8 @@ def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> t
 
 
 def _posting_arrays(docnums, weights) -> bytes:
-    """A term's document numbers and weights as the plain arrays ``index_arrays`` reads (layout in ``index_schema``)."""
+    """A term's document numbers and weights as the plain arrays ``_whoosh.arrays`` reads (layout in
+    ``_whoosh.schema``)."""
     ids = array("I", docnums)
     code, packed = (0, array("B")) if min(weights) == max(weights) == 1 else _narrowest(weights)
     if sys.byteorder == "big":  # the layout is little-endian

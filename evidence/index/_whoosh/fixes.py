@@ -1,4 +1,4 @@
-"""Fixes to Whoosh 2.7's own code, applied when the index is first used (``index_schema`` imports this module).
+"""Fixes to Whoosh 2.7's own code, applied when the index is first used (``_whoosh.schema`` imports this module).
 
 Each one replaces a Whoosh function or method with one that gives the same answers faster, or the right answer
 where Whoosh's was wrong; each is idempotent and has a test in tests/test_index.py. setup.cfg pins whoosh-reloaded

@@ -1,8 +1,8 @@
 """The Whoosh schema of the index, and the fast analysis it indexes with.
 
-Kept apart from ``index.py`` because defining these classes imports Whoosh, which only the commands that search
-should pay for. The classes are pickled into the index's table of contents, so their names are part of the format:
-renaming one makes old indexes unreadable, and the index then rebuilds itself from references.bib.
+Kept apart from ``index.search_index`` because defining these classes imports Whoosh, which only the commands that
+search should pay for. The classes are pickled into the index's table of contents, so their names are part of the
+format: renaming one makes old indexes unreadable, and the index then rebuilds itself from references.bib.
 
 Why a custom analyzer: Whoosh's StemmingAnalyzer is a chain of generators passing a Token object through a
 tokenizer and three filters, which costs more than the rest of indexing put together. ``EvidenceAnalyzer`` does the
@@ -163,7 +163,7 @@ class PackedValues:
     Whoosh pickles a block's values as a tuple, one bytes object per posting, and unpickling those was most of the
     cost of reading a block, though ranking never looks at positions. Packed, a block unpickles as two objects; a
     phrase query's matcher only indexes the sequence, which gives each value back as it was. Written by
-    ``index_bulk``; pickled into the index, so its name is part of the format."""
+    ``_whoosh.bulk``; pickled into the index, so its name is part of the format."""
 
     __slots__ = ("data", "ends")
 
@@ -198,7 +198,7 @@ class PackedValues:
         return PackedValues, (self.data, self.ends)
 
 
-# A common term's postings also as plain arrays, written by ``index_bulk`` right after the term's whoosh3 blocks and
+# A common term's postings also as plain arrays, written by ``_whoosh.bulk`` right after the term's whoosh3 blocks and
 # outside the extent Whoosh records for them (Whoosh never reads there): ranking a large library reads a word's
 # postings in every field, and taking them as arrays costs a copy where unpickling the blocks cost a Python call per
 # block. The layout: ``POSTING_ARRAYS_MAGIC``, then ``POSTING_ARRAYS_HEADER`` (posting count, the weights' code, two
