@@ -70,7 +70,6 @@ class RefsResult:
     entries: tuple[str, ...]  # one formatted entry per work (text, html or markdown fragment)
     output: str  # the whole list as it would be written
     problems: tuple[Problem, ...] = ()
-    inserted_into: str = ""
 
     @property
     def ok(self) -> bool:

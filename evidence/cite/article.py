@@ -9,7 +9,7 @@ regenerated list never feeds on the previous one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError
@@ -71,7 +71,6 @@ class Article:
     claims: tuple[ClaimSpan, ...]
     references_heading: int | None = None  # line of the References heading, if there is one
     generated: tuple[int, int] | None = None  # first and last line of the list evidence generated, if any
-    body_lines: tuple[int, ...] = field(default_factory=tuple)
 
     def cited_in_order(self) -> list[str]:
         """Keys (and doi: keys) in order of first citation, each once; bare DOIs follow as doi: keys."""

@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from evidence.errors import LibraryError
 from evidence.files import read_bytes_and_text, read_text, write_atomic
@@ -37,10 +37,6 @@ LOCK_NAME = ".lock"
 def record_filename(doi: str) -> str:
     """A file name that maps one-to-one to a DOI: lower-cased and percent-encoded."""
     return quote(doi.lower(), safe="-._()") + ".json"
-
-
-def doi_from_record_filename(name: str) -> str:
-    return unquote(name[: -len(".json")])
 
 
 class Store:
@@ -223,8 +219,3 @@ class Store:
             "message": message,
         }
         write_atomic(self.record_path(doi), json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
-
-    def record_dois(self) -> set[str]:
-        if not self.records_dir.is_dir():
-            return set()
-        return {doi_from_record_filename(p.name) for p in self.records_dir.glob("*.json")}
