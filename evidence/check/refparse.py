@@ -10,13 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from evidence.cite.article import is_references_heading
 from evidence.doi import find_dois
 
-_HEADING = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(references|bibliography|works cited|reference list|literature cited|"
-    r"sources)\s*:?\s*$",
-    re.I,
-)
 _NUMBERED = re.compile(r"^\s*(?:\[\d+\]|\d+[.)])\s+")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\bdoi:\s*\S+", re.I)
 _YEAR_PAREN = re.compile(r"\(((?:19|20)\d{2})[a-z]?(?:,[^)]*)?\)")
@@ -66,7 +62,7 @@ def reference_section(text: str) -> list[tuple[int, str]]:
     lines = text.splitlines()
     start = None
     for number, line in enumerate(lines):
-        if _HEADING.match(line):
+        if is_references_heading(line):
             start = number + 1
     if start is None:
         return []

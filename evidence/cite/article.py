@@ -28,7 +28,19 @@ _BRACKETED = re.compile(r"\[([^\[\]]*@[^\[\]]*)\](?!\()")
 _CLAIM = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\{([^{}\[\]]*\.claim[^{}\[\]]*)\}")
 _CLAIM_ID = re.compile(r"#([\w:.\-]+)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_REFERENCE_TITLES = {"references", "bibliography", "works cited", "literature", "sources", "reference list"}
+# The one rule for a References heading, for reading citations and for reading the written list: a Markdown heading
+# or a line of its own, with an optional colon.
+_REFERENCES_HEADING = re.compile(
+    r"\s*(?:#{1,6}\s*)?(?:references|bibliography|works cited|reference list|literature cited|literature|sources)"
+    r"\s*:?\s*#*\s*",
+    re.I,
+)
+
+
+def is_references_heading(line: str) -> bool:
+    return bool(_REFERENCES_HEADING.fullmatch(line))
+
+
 _INLINE_CODE = re.compile(r"`[^`]*`")
 _EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
@@ -158,9 +170,7 @@ def parse_article(text: str) -> Article:
             generated_end = number + 1
         if number in skip:
             continue
-        heading = _HEADING.match(line)
-        plain_title = (heading.group(2) if heading else line).strip().rstrip(":").lower()
-        if plain_title in _REFERENCE_TITLES and (heading or len(line.strip()) < 30):
+        if is_references_heading(line):
             references_heading = number + 1
         visible = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
         line_cites = _cites_in(visible, number + 1)

@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import re
 
+from evidence.cite.types import BIBTEX_TO_CSL, csl_pages
 from evidence.links import doi_link, web_link
 from evidence.model import Person, Work, parse_names
 
-BIBTEX_TO_CSL = {
-    "article": "article-journal",
-    "incollection": "chapter",
-    "inbook": "chapter",
-    "inproceedings": "paper-conference",
-    "conference": "paper-conference",
-    "book": "book",
-    "proceedings": "book",
-    "techreport": "report",
-    "phdthesis": "thesis",
-    "mastersthesis": "thesis",
-    "unpublished": "manuscript",
-    "online": "webpage",
-    "misc": "document",
-}
 _PARTICLES = (
     "van der",
     "van den",
@@ -130,7 +116,7 @@ def work_to_csl(work: Work) -> dict:
         item["publisher"] = work.get("institution")
     if work.entry_type in ("phdthesis", "mastersthesis") and work.get("school"):
         item["publisher"] = work.get("school")
-    pages = work.get("pages").replace("\u2013", "-").replace("--", "-")
+    pages = csl_pages(work.get("pages"))
     article_number = work.get("eid")
     if article_number:
         item["number"] = article_number  # styles print it as an article number ('Article 1253438', 'Art. no.')

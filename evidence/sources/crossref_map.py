@@ -7,37 +7,10 @@ Pure: takes the JSON message as a dict and returns plain Unicode values; encodin
 
 from __future__ import annotations
 
+from evidence.cite.types import CROSSREF_TO_BIBTEX, bibtex_pages
 from evidence.doi import doi_url
 from evidence.model import MONTHS, Person, format_names
 from evidence.sources.jats import html_to_text, jats_to_text
-
-# Crossref type -> BibTeX entry type (classic BibTeX types, which biber and Pandoc also read).
-ENTRY_TYPES = {
-    "journal-article": "article",
-    "book-chapter": "incollection",
-    "book-section": "incollection",
-    "book-part": "incollection",
-    "reference-entry": "incollection",
-    "proceedings-article": "inproceedings",
-    "book": "book",
-    "monograph": "book",
-    "edited-book": "book",
-    "reference-book": "book",
-    "book-set": "book",
-    "book-series": "book",
-    "report": "techreport",
-    "report-component": "techreport",
-    "dissertation": "phdthesis",
-    "proceedings": "proceedings",
-    "standard": "misc",
-    "dataset": "misc",
-    "posted-content": "misc",
-    "peer-review": "misc",
-    "component": "misc",
-    "journal-issue": "misc",
-    "journal": "misc",
-    "other": "misc",
-}
 
 # Where each entry type keeps the title of what contains the work.
 _CONTAINER_FIELD = {"article": "journal", "incollection": "booktitle", "inproceedings": "booktitle"}
@@ -88,7 +61,7 @@ def names(people) -> str:
 def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
     """Map one Crossref work message to (BibTeX entry type, plain-text fields in a stable order)."""
     crossref_type = message.get("type") or "other"
-    entry_type = ENTRY_TYPES.get(crossref_type, "misc")
+    entry_type = CROSSREF_TO_BIBTEX.get(crossref_type, "misc")
     fields: dict[str, str] = {}
     fields["author"] = names(message.get("author"))
     if entry_type in ("book", "proceedings") and not fields["author"]:
@@ -116,7 +89,7 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
     fields["number"] = str(message.get("issue") or "").strip()
     pages = str(message.get("page") or "").strip()
     article_number = str(message.get("article-number") or "").strip()
-    fields["pages"] = pages.replace("\u2013", "-").replace("--", "-").replace("-", "--") if pages else article_number
+    fields["pages"] = bibtex_pages(pages) if pages else article_number
     fields["eid"] = article_number  # biblatex's field: styles print 'Article 1253438' rather than a page
     publisher = html_to_text(message.get("publisher") or "")
     if entry_type == "techreport":

@@ -10,38 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from evidence.cite.types import CSL_TO_BIBTEX, bibtex_pages
 from evidence.errors import BadInputError
 from evidence.model import MONTHS, Person, format_names
 from evidence.sources.crossref_map import crossref_to_fields
 from evidence.sources.jats import jats_to_text
-
-# CSL type -> BibTeX type.
-CSL_TO_BIBTEX = {
-    "article-journal": "article",
-    "article-magazine": "article",
-    "article-newspaper": "article",
-    "article": "article",
-    "chapter": "incollection",
-    "entry-encyclopedia": "incollection",
-    "entry-dictionary": "incollection",
-    "paper-conference": "inproceedings",
-    "book": "book",
-    "report": "techreport",
-    "thesis": "phdthesis",
-    "dataset": "misc",
-    "webpage": "misc",
-    "post": "misc",
-    "manuscript": "unpublished",
-    # Crossref's own type names, which its CSL output (content negotiation) keeps instead of CSL's.
-    "journal-article": "article",
-    "book-chapter": "incollection",
-    "proceedings-article": "inproceedings",
-    "posted-content": "misc",
-    "monograph": "book",
-    "edited-book": "book",
-    "reference-book": "book",
-    "dissertation": "phdthesis",
-}
 
 
 @dataclass(frozen=True)
@@ -94,7 +67,7 @@ def csl_to_fields(item: dict) -> tuple[str, dict[str, str]]:
     fields["volume"] = str(item.get("volume") or "")
     fields["number"] = str(item.get("issue") or "")
     page = str(item.get("page") or item.get("number") if entry_type == "article" else item.get("page") or "")
-    fields["pages"] = page.replace("\u2013", "-").replace("--", "-").replace("-", "--") if page != "None" else ""
+    fields["pages"] = bibtex_pages(page) if page != "None" else ""
     fields["publisher"] = str(item.get("publisher") or "")
     fields["doi"] = str(item.get("DOI") or "").lower()
     url = str(item.get("URL") or "")
