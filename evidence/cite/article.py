@@ -27,7 +27,6 @@ _BRACKETED = re.compile(r"\[([^\[\]]*@[^\[\]]*)\](?!\()")
 # Attributes hold no brace or bracket, so an unclosed '{' is not rescanned from every later '[x]{'.
 _CLAIM = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\{([^{}\[\]]*\.claim[^{}\[\]]*)\}")
 _CLAIM_ID = re.compile(r"#([\w:.\-]+)")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # The one rule for a References heading, for reading citations and for reading the written list: a Markdown heading
 # or a line of its own, with an optional colon.
 _REFERENCES_HEADING = re.compile(
