@@ -69,14 +69,21 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def crossref(monkeypatch):
-    """A running fake Crossref; EVIDENCE_CROSSREF_URL and EVIDENCE_DOI_URL point at it."""
+@pytest.fixture(scope="session")
+def crossref_server():
+    """One fake Crossref for the whole run (each test gets it reset, through ``crossref``)."""
     server = FakeCrossref().start()
-    monkeypatch.setenv("EVIDENCE_CROSSREF_URL", server.url)
-    monkeypatch.setenv("EVIDENCE_DOI_URL", server.url)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def crossref(monkeypatch, crossref_server):
+    """The fake Crossref, fresh; EVIDENCE_CROSSREF_URL and EVIDENCE_DOI_URL point at it."""
+    server = crossref_server.reset()
+    monkeypatch.setenv("EVIDENCE_CROSSREF_URL", server.url)
+    monkeypatch.setenv("EVIDENCE_DOI_URL", server.url)
+    return server
 
 
 @dataclass
@@ -115,6 +122,16 @@ def run(capsys):
         return Result(code, out, err)
 
     return invoke
+
+
+@pytest.fixture
+def seed(tmp_path):
+    """A private copy of the embedded library, so tests never write into the repository."""
+    import shutil
+
+    path = tmp_path / "seed"
+    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
+    return path
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ class FakeCrossref:
         limits: tuple[float, float, int] | None = None,
         latency: float = 0.0,
     ):
-        self.records = dict(load_records() if records is None else records)
+        self._initial = dict(load_records() if records is None else records)
+        self.records = dict(self._initial)
         self.limits = limits
         self.latency = latency
         self._recent: dict[str, list[float]] = {"single": [], "list": []}
@@ -80,6 +81,7 @@ class FakeCrossref:
         else:
             self.rate_headers = {"x-rate-limit-limit": "50", "x-rate-limit-interval": "1s", "x-concurrency-limit": "5"}
         self.slow_seconds = slow_seconds
+        self._settings = (limits, latency, slow_seconds, dict(self.rate_headers))
         self.log: list[dict] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,6 +100,21 @@ class FakeCrossref:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def reset(self) -> FakeCrossref:
+        """Back to the records it started with and no script, aliases, agencies or log: one server serves every test
+        of a run, each seeing it fresh."""
+        with self._lock:
+            self.records = dict(self._initial)
+            self.script.clear()
+            self.aliases.clear()
+            self.agencies.clear()
+            self.log.clear()
+            self.rejected = 0
+            self._recent = {"single": [], "list": []}
+            self.limits, self.latency, self.slow_seconds, headers = self._settings
+            self.rate_headers = dict(headers)
+        return self
 
     def requests_to(self, kind: str) -> list[dict]:
         return [entry for entry in self.log if entry["kind"] == kind]

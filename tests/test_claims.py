@@ -1,22 +1,11 @@
 """`evidence claims`: the claim ledger, each claim's evidence and design, and every kind of problem."""
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from evidence.claims.ledger import classify_design, parse_ledger
 from evidence.errors import BadInputError
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def seed(tmp_path):
-    path = tmp_path / "seed"
-    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
-    return path
 
 
 def test_the_seed_article_has_no_problems_and_honest_warnings(run, seed):

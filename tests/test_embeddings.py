@@ -6,11 +6,12 @@ without PyTorch; the last ones use the real model and are skipped when the extra
 
 import hashlib
 import shutil
-from pathlib import Path
 
 import pytest
 
 numpy = pytest.importorskip("numpy")
+
+from conftest import ROOT  # noqa: E402
 
 from evidence import Library  # noqa: E402
 from evidence.index.rank import Ranked, fuse  # noqa: E402
@@ -20,7 +21,6 @@ from evidence.store import bibtex  # noqa: E402
 from evidence.store.bibfile import make_work  # noqa: E402
 from evidence.store.folder import EMBEDDINGS_DIR as FOLDER  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 SAME_MEANING = {"vagal": "parasympathetic", "vagus": "parasympathetic", "neuropathic": "nerve", "pain": "nerve"}
 
 

@@ -7,14 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bibcheck import read_both
+from conftest import ROOT
 from fakeserver import FakeCrossref, load_records
 
 from evidence.sources.crossref import CrossrefClient, Pacer, Slots
 
-ROOT = Path(__file__).resolve().parent.parent
 GOOD = "10.1002/jor.1100150407"
 SOME = ["10.1038/srep16696", "10.1111/ele.14024", "10.1002/ajmg.b.31237", "10.1136/jclinpath-2020-206745"]
 

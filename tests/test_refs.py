@@ -1,7 +1,6 @@
 """`evidence refs`: reference lists in any CSL style, from the citations in an article."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,9 @@ from evidence.cite import csl
 from evidence.cite.article import parse_article
 from evidence.cite.refs import insert_list
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"
 SCIENCE = "10.1126/science.169.3946.635"
-
-
-@pytest.fixture
-def seed(tmp_path):
-    path = tmp_path / "seed"
-    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
-    return path
 
 
 def science_message() -> dict:

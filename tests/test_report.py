@@ -2,18 +2,8 @@
 
 import html.parser
 import shutil
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def seed(tmp_path):
-    path = tmp_path / "seed"
-    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
-    return path
 
 
 def test_the_readme_main_job_runs_offline_and_says_what_it_could_not_check(run, seed, tmp_path):

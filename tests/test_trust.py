@@ -209,18 +209,7 @@ def test_a_reference_without_doi_that_matches_nothing_is_not_checked_and_fails_t
 # 2. Verdicts that mean what they say
 
 
-def _seed(tmp_path: Path) -> Path:
-    import shutil
-
-    from conftest import ROOT
-
-    path = tmp_path / "seed"
-    shutil.copytree(ROOT / "library", path, ignore=shutil.ignore_patterns(".index", ".lock"))
-    return path
-
-
-def test_a_report_whose_references_were_not_checked_is_not_ready_and_fails_only_with_strict(run, tmp_path):
-    seed = _seed(tmp_path)
+def test_a_report_whose_references_were_not_checked_is_not_ready_and_fails_only_with_strict(run, seed, tmp_path):
     article = seed / "articles" / "nerve-pain.md"
     page = tmp_path / "r.html"
     result = run("--library", seed, "--offline", "report", article, "--html", page)
@@ -244,12 +233,11 @@ def test_an_article_with_references_but_no_dois_is_not_ready(run, library, tmp_p
 
 
 def test_a_report_whose_references_all_pass_says_weak_evidence_when_claims_rest_on_narrative_reviews(
-    run, tmp_path, crossref
+    run, seed, tmp_path, crossref
 ):
     from test_check import seed_messages
 
     crossref.records.update(seed_messages())
-    seed = _seed(tmp_path)
     result = run("--library", seed, "report", seed / "articles" / "nerve-pain.md", "--json")
     data = result.json()
     assert [c["status"] for c in data["checks"]] == ["ok"] * 5
@@ -365,8 +353,7 @@ def test_link_stores_no_title_as_a_passage_and_names_where_a_passage_came_from(r
     assert "passage" not in support and "locator" not in support
 
 
-def test_the_readme_main_job_shows_no_passage_as_an_abstract_quote(run, tmp_path):
-    seed = _seed(tmp_path)
+def test_the_readme_main_job_shows_no_passage_as_an_abstract_quote(run, seed, tmp_path):
     out = run("--library", seed, "--offline", "report", seed / "articles" / "nerve-pain.md").stdout
     assert "(abstract" not in out and "paraphrase:" not in out
     assert out.count("” (note)") == 8  # every passage of the ledger, each found in its note
