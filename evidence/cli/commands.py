@@ -322,12 +322,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
         note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
     if insert:
-        from evidence.cite.refs import insert_list
-
-        with library.store.locked(on_wait=note):
-            write_atomic(
-                article, insert_list(read_text(article, "article", ARTICLE_LIMIT), result.output).encode("utf-8")
-            )
+        library.insert_references(article, result, ARTICLE_LIMIT)
         note(f"Wrote the {result.style_title} list of {len(result.keys)} works into {article}.")
     if output:
         write_atomic(Path(output), result.output.encode("utf-8"))
