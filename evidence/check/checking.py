@@ -19,6 +19,7 @@ from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
 from evidence.model import Work
+from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import CheckItem, CheckReport
 from evidence.sources.resolve import resolve_records
 
@@ -83,7 +84,7 @@ def _best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tu
     return best
 
 
-def _suggest(client, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
+def _suggest(client: RecordSource | None, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
     """The best corrected DOI whose record agrees with the written reference (author and title at least)."""
     from evidence.sources.crossref import Unreachable
 
@@ -114,8 +115,8 @@ def library_match(ref: ParsedRef, works: Iterable[Work]) -> Work | None:
 
 
 def check_references(
-    store,
-    client,
+    store: LibraryStore | None,
+    client: RecordSource | None,
     refs: list[ParsedRef],
     works: list[Work] | None = None,
     max_age_days: float | None = None,
@@ -200,8 +201,8 @@ def check_references(
 
 
 def check(
-    store,
-    client,
+    store: LibraryStore | None,
+    client: RecordSource | None,
     sources: list[str],
     read: Callable[[Path], str],
     max_age_days: float | None = None,

@@ -8,6 +8,7 @@ from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.jobs.common import Notify, Progress, load, quiet, work_from_crossref
 from evidence.jobs.search import sync_index
+from evidence.protocols import LibraryStore, RecordSource, WorkIndex
 from evidence.results import AddOutcome, AddReport, Resolution
 from evidence.sources.resolve import resolve_records
 
@@ -30,10 +31,10 @@ def dois_from_text(text: str) -> list[str]:
 
 
 def add_dois(
-    store,
-    client,
+    store: LibraryStore,
+    client: RecordSource | None,
     values: Iterable[str],
-    index=None,
+    index: WorkIndex | None = None,
     refresh: bool = False,
     progress: Progress = quiet,
     notify: Notify = quiet,
@@ -106,11 +107,10 @@ def add_dois(
         store.save_bib(bib)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
-    counters = getattr(client, "counters", None)
     return AddReport(
         outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
-        requests=counters.requests if counters else 0,
-        rate_limited=counters.rate_limited if counters else 0,
+        requests=client.counters.requests if client is not None else 0,
+        rate_limited=client.counters.rate_limited if client is not None else 0,
     )
 
 

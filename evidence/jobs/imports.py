@@ -9,6 +9,7 @@ from evidence.jobs.common import Notify, load, new_work, quiet
 from evidence.jobs.search import sync_index
 from evidence.keys import unique_key
 from evidence.model import Work
+from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import ImportReport
 from evidence.sources.formats import Incoming, parse_json_works
 from evidence.store import bibtex
@@ -37,7 +38,9 @@ def _same_work(entry_type: str, title: str, existing: Work) -> bool:
     return not title or not existing.title or titles_agree(title, existing.title) or titles_agree(existing.title, title)
 
 
-def import_file(store, path: Path, index=None, notify: Notify = quiet) -> ImportReport:
+def import_file(
+    store: LibraryStore, path: Path, index: WorkIndex | None = None, notify: Notify = quiet
+) -> ImportReport:
     """Add the works of a .bib, CSL-JSON or Crossref JSON/JSONL file; works without a DOI are welcome.
 
     Nothing imported disappears: an entry with a DOI the library has keeps its key as an alias of that work

@@ -15,12 +15,13 @@ from evidence.cite.article import parse_article
 from evidence.cite.refs import references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
+from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import Report
 
 
 def report(
-    store,
-    client,
+    store: LibraryStore,
+    client: RecordSource | None,
     article_text: str,
     article_name: str,
     style: str | None = None,

@@ -9,17 +9,18 @@ from evidence.doi import normalize_doi
 from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
 from evidence.index.snippets import best_passage
 from evidence.model import Work
+from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import SearchHit
 
 
-def sync_index(store, index, bib, signature) -> None:
+def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:
     """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
     so that the next read-only command, while the file is unchanged, need not parse it again."""
     index.sync(bib.works)
     store.remember_entries(bib, signature)
 
 
-def ranked_with_works(store, index, rank, works: list[Work] | None = None):
+def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[Work] | None = None):
     """``rank()``'s result (raw hits first) and the works behind them, by key.
 
     While references.bib is unchanged since the last sync, only the hits' entries are read from it, so a search in
@@ -41,7 +42,9 @@ def ranked_with_works(store, index, rank, works: list[Work] | None = None):
     return rank(), {work.key: work for work in bib.works}
 
 
-def search(store, index, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+def search(
+    store: LibraryStore, index: WorkIndex, query: str, limit: int = 10, default_and: bool = False
+) -> list[SearchHit]:
     """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
@@ -65,7 +68,7 @@ def search(store, index, query: str, limit: int = 10, default_and: bool = False)
     return hits
 
 
-def find_work(store, key_or_doi: str) -> Work:
+def find_work(store: LibraryStore, key_or_doi: str) -> Work:
     bib = store.load_bib()
     work = bib.by_key(key_or_doi)
     if work is None:
@@ -78,7 +81,7 @@ def find_work(store, key_or_doi: str) -> Work:
     return work
 
 
-def export(store, fmt: str) -> str:
+def export(store: LibraryStore, fmt: str) -> str:
     """The whole library as BibTeX (entries exactly as stored) or as CSL-JSON."""
     bib = store.load_bib()
     if fmt == "bibtex":

@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from evidence.errors import BadInputError, UsageError
 from evidence.jobs.search import ranked_with_works
 from evidence.model import Work
+from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import Suggestion
 
 
 def suggest(
-    store,
-    index,
+    store: LibraryStore,
+    index: WorkIndex,
     text: str,
     limit: int = 10,
     works: list[Work] | None = None,
@@ -90,14 +91,14 @@ def suggest(
     return found
 
 
-def _bring_up_to_date(store, embeddings, works: list[Work] | None, progress) -> None:
+def _bring_up_to_date(store: LibraryStore, embeddings, works: list[Work] | None, progress) -> None:
     """Embed any work that is new or changed since the vectors were last synced (only then is references.bib read)."""
     signature = store.bib_signature()
     if not embeddings.is_current(signature):
         embeddings.sync(works if works is not None else store.load_bib().works, signature, progress)
 
 
-def _works_by_key(store, keys: list[str], works: list[Work] | None) -> dict[str, Work]:
+def _works_by_key(store: LibraryStore, keys: list[str], works: list[Work] | None) -> dict[str, Work]:
     if works is not None:
         wanted = set(keys)
         return {work.key: work for work in works if work.key in wanted}
@@ -107,7 +108,9 @@ def _works_by_key(store, keys: list[str], works: list[Work] | None) -> dict[str,
     return found
 
 
-def link_supports(store, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""):
+def link_supports(
+    store: LibraryStore, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""
+):
     """Record ``keys`` as evidence for a claim in claims.toml, each with the passage ``suggest`` found for it when
     the work's abstract or note says it (locator 'abstract' or 'note'); a passage that came from the title is no
     passage, so none is stored."""

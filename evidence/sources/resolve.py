@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evidence.errors import RemoteDataError
+from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import Resolution
 
 Notify = Callable[[str], None]
@@ -19,8 +20,8 @@ def _quiet(*_args) -> None:
 
 
 def resolve_records(
-    store,
-    client,
+    store: LibraryStore | None,
+    client: RecordSource | None,
     dois: list[str],
     refresh: bool = False,
     max_age_days: float | None = None,
@@ -58,7 +59,7 @@ def resolve_records(
         return results
 
     def arrived(doi: str, message: dict, own_record: dict | None) -> None:
-        source = getattr(client, "base_url", "crossref")
+        source = client.base_url
         if store is not None:
             store.write_record(doi, message, source=source)
             primary = str(message.get("DOI") or doi).lower()
@@ -90,11 +91,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _fetch_batch(client, chunk: list[str]):
+def _fetch_batch(client: RecordSource | None, chunk: list[str]):
     return client.works(chunk)
 
 
-def _fetch_single(client, doi: str):
+def _fetch_single(client: RecordSource | None, doi: str):
     """('message', (record, primary's own record or None)) or ('resolution', Resolution) for one DOI on its own.
 
     An answer for another DOI than the one asked for (an alias's redirect) is checked by asking for that DOI too:
@@ -120,14 +121,14 @@ def _fetch_single(client, doi: str):
     return "resolution", Resolution(doi, "not-found", detail="no such DOI is registered")
 
 
-def _fetch_all(client, dois: list[str], arrived, settle, save, notify: Notify) -> None:
+def _fetch_all(client: RecordSource | None, dois: list[str], arrived, settle, save, notify: Notify) -> None:
     """Batches first; what a batch lacks goes singly. Answers are handled here, on the calling thread."""
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from evidence.sources.crossref import Unreachable
 
-    workers = max(1, getattr(getattr(client, "slots", None), "limit", 1))
+    workers = max(1, client.slots.limit)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
     pending = {}
     remaining = list(dois)
