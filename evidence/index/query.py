@@ -17,10 +17,12 @@ def _parser(default_and: bool):
     word twice (a title word is also in ``body``) and was 3-4 times slower: a max lets Whoosh skip whole blocks
     of postings that cannot reach the top 10 (bench/search.py, 10,000 works: 6.9 against 19.6 ms for two words)."""
     from whoosh import qparser
-    from whoosh.qparser import plugins, syntax
+    from whoosh.qparser import plugins
+
+    from evidence.index._whoosh.queries import DisMaxGroup
 
     parser = qparser.QueryParser(None, schema(), group=qparser.AndGroup if default_and else qparser.OrGroup)
-    parser.add_plugin(plugins.MultifieldPlugin(list(SEARCH_FIELDS), fieldboosts=FIELD_BOOSTS, group=syntax.DisMaxGroup))
+    parser.add_plugin(plugins.MultifieldPlugin(list(SEARCH_FIELDS), fieldboosts=FIELD_BOOSTS, group=DisMaxGroup))
     return parser
 
 
@@ -56,6 +58,7 @@ def _plain_words_query(text: str, default_and: bool):
         return None
     from whoosh import query as wquery
 
+    from evidence.index._whoosh.queries import DisjunctionMax
     from evidence.index._whoosh.schema import terms
 
     per_word = []
@@ -68,7 +71,7 @@ def _plain_words_query(text: str, default_and: bool):
             term = lowered if field == "authors" else (stemmed[0] if stemmed else None)
             if term is not None:
                 fields.append(wquery.Term(field, term, boost=FIELD_BOOSTS.get(field, 1.0)))
-        per_word.append(wquery.DisjunctionMax(fields))
+        per_word.append(DisjunctionMax(fields))
     group = wquery.And if default_and else wquery.Or
     return group(per_word).normalize()
 

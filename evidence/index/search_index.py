@@ -200,7 +200,9 @@ class SearchIndex:
         else:
             # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different
             # scores from one build to the next (a document's BM25 score halved), so it is not used.
-            writer = index.writer(limitmb=256)
+            from evidence.index._whoosh.fixes import CachedLengthsWriter
+
+            writer = CachedLengthsWriter(index, limitmb=256)
             try:
                 for key in removed:
                     writer.delete_by_term("key", key)

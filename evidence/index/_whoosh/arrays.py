@@ -79,13 +79,13 @@ class ArrayScorer:
                 other, other_scores = self._evaluate(sub)
                 found, mine, theirs = np.intersect1d(found, other, assume_unique=True, return_indices=True)
                 scores = scores[mine] + other_scores[theirs]
-        elif kind in (wquery.Or, wquery.DisjunctionMax):
+        elif kind is wquery.Or or issubclass(kind, wquery.DisjunctionMax):
             if kind is wquery.Or and (query.scale or query.minmatch):
                 raise Unsupported("Or with a coordination bonus")
-            if kind is wquery.DisjunctionMax and query.tiebreak:
+            if kind is not wquery.Or and query.tiebreak:
                 raise Unsupported("disjunction-max with a tie-break")
             parts = [self._evaluate(sub) for sub in query.subqueries]
-            found, scores = _union(parts, kind is wquery.DisjunctionMax, self.size)
+            found, scores = _union(parts, kind is not wquery.Or, self.size)
         elif kind is wquery.Phrase:
             found, scores = self._phrase(query)
         elif kind is wquery.AndNot:

@@ -24,9 +24,10 @@ import threading
 from array import array
 
 from whoosh import writing
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from evidence.index._whoosh.fixes import Codec
 from evidence.index._whoosh.schema import (
     POSTING_ARRAYS_FROM,
     POSTING_ARRAYS_HEADER,
@@ -132,7 +133,7 @@ class BulkWriter(writing.SegmentWriter):
     segments: Whoosh merges through the posting pool, which this writer does not use."""
 
     def __init__(self, index, helper: _Helper | None = None, **kwargs):
-        kwargs.setdefault("codec", W3Codec(blocklimit=BLOCK_POSTINGS, compression=0))
+        kwargs.setdefault("codec", Codec(blocklimit=BLOCK_POSTINGS, compression=0))
         super().__init__(index, **kwargs)
         # field -> term (str from our fields, bytes from Whoosh's) -> [(docnum, weight, encoded value), ...]
         self._postings: dict[str, dict] = {}

@@ -1,13 +1,20 @@
-"""Fixes to Whoosh 2.7's own code, applied when the index is first used (``_whoosh.schema`` imports this module).
+"""evidence's own subclasses of Whoosh 2.7's writer, codec, segment and files: the same answers, faster.
 
-Each one replaces a Whoosh function or method with one that gives the same answers faster, or the right answer
-where Whoosh's was wrong; each is idempotent and has a test in tests/test_index.py. setup.cfg pins whoosh-reloaded
-to the 2.7 series because these reach into its internals.
+Whoosh itself is left exactly as installed (a test checks its classes after evidence has imported and searched):
+the index is written with ``Codec`` (protocol-4 blocks, lazily opened segment files) and updated with
+``CachedLengthsWriter``. Each has a test in tests/test_index.py; setup.cfg pins whoosh-reloaded to the 2.7 series
+because these subclasses lean on its internals. The disjunction-max fix is in ``_whoosh.queries``.
 """
 
 from __future__ import annotations
 
+import pickle
+import zlib
+
 from whoosh import writing
+from whoosh.codec import whoosh3
+from whoosh.filedb.compound import CompoundStorage, StorageError, SubFile, memoryview_
+from whoosh.filedb.structfile import BufferFile, StructFile
 
 
 class _CachedLengths:
@@ -33,70 +40,68 @@ class _CachedLengths:
         return getattr(self._reader, name)
 
 
-def _cache_length_lookups() -> None:
-    original = getattr(writing.SegmentWriter, "per_document_reader", None)
-    if original is None or getattr(original, "caches_lengths", False):
-        return
+class CachedLengthsWriter(writing.SegmentWriter):
+    """Whoosh's segment writer, reading each document's field lengths once (``_CachedLengths``) and writing with
+    evidence's codec: the writer the index uses for updates after a rebuild. Whoosh's own class is left as it is."""
+
+    def __init__(self, index, **kwargs):
+        kwargs.setdefault("codec", Codec())
+        super().__init__(index, **kwargs)
 
     def per_document_reader(self):
-        return _CachedLengths(original(self))
-
-    per_document_reader.caches_lengths = True
-    per_document_reader.original = original
-    writing.SegmentWriter.per_document_reader = per_document_reader
+        return _CachedLengths(super().per_document_reader())
 
 
-_cache_length_lookups()
+class PostingsWriter(whoosh3.W3PostingsWriter):
+    """Whoosh's whoosh3 postings writer, pickling each block with protocol 4.
+
+    Whoosh pickles blocks with protocol 2, in which every bytes value (a posting's positions) unpickles through a
+    call to ``codecs.encode``; protocol 4 stores bytes as they are, and a block reads several times faster
+    (bench/RESULTS.md, issue 8). ``loads`` reads both, so indexes written before still open; a test checks that
+    evidence's writers pickle with protocol 4 and Whoosh's own still with 2. The method is Whoosh 2.7's, with the
+    protocol changed (setup.cfg pins the 2.7 series)."""
+
+    def _write_block(self, last=False):
+        if not self._blockcount:
+            self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        databytes = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 4)
+        comp = self._compression  # Whoosh compresses whatever the size; kept, so the blocks are Whoosh's own
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        info = (
+            len(ids),
+            ids[-1],
+            self._maxweight,
+            comp,
+            whoosh3.length_to_byte(self._minlength),
+            whoosh3.length_to_byte(self._maxlength),
+        )
+        infobytes = pickle.dumps(info, 4)
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
 
 
-def _score_dismax_from_the_current_document() -> None:
-    """Whoosh's DisjunctionMaxMatcher scores a document with the best *current* score of its two sides, even when
-    one side stands on a later document: a word in one work's abstract took the title-boosted score of the next
-    work with it in its title. Only a side on the current document may count (as UnionMatcher already does); a
-    test checks each hit's score is the best of its own fields'."""
-    from whoosh.matching.binary import DisjunctionMaxMatcher
+class Codec(whoosh3.W3Codec):
+    """The whoosh3 codec with evidence's postings writer and segments; pickled into the index's table of contents,
+    so its name is part of the format."""
 
-    if getattr(DisjunctionMaxMatcher.score, "current_document_only", False):
-        return
+    def new_segment(self, storage, indexname):
+        return Segment(self, indexname)
 
-    def score(self):
-        a, b = self.a, self.b
-        if not a.is_active():
-            return b.score()
-        if not b.is_active():
-            return a.score()
-        a_id, b_id = a.id(), b.id()
-        if a_id != b_id:
-            return a.score() if a_id < b_id else b.score()
-        return max(a.score(), b.score())
-
-    score.current_document_only = True
-    DisjunctionMaxMatcher.score = score
-
-
-_score_dismax_from_the_current_document()
-
-
-def _pickle_blocks_with_protocol_4() -> None:
-    """Whoosh pickles each block of postings with protocol 2, in which every bytes value (a posting's positions)
-    unpickles through a call to ``codecs.encode``: reading a block of 128 postings took 115 us, against 16 with
-    protocol 4, which stores bytes as they are. ``loads`` reads both, so indexes written before still open; a
-    test checks blocks are written with protocol 4."""
-    import pickle
-
-    from whoosh.codec import whoosh3
-
-    if getattr(whoosh3.dumps, "protocol_4", False):
-        return
-
-    def dumps(value, protocol=None):
-        return pickle.dumps(value, 4)
-
-    dumps.protocol_4 = True
-    whoosh3.dumps = dumps
-
-
-_pickle_blocks_with_protocol_4()
+    def postings_writer(self, dbfile, byteids=False):
+        return PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
 
 class _MemoryStream:
@@ -137,15 +142,13 @@ class _MemoryStream:
         self._buffer = b""
 
 
-def _open_segment_files_without_copying() -> None:
-    """Whoosh opens each file inside a segment as a ``BufferFile`` over the memory-mapped segment, and its
-    constructor copies the whole file into a ``BytesIO``: opening a 100,000-work index copied its 430 MB of
-    postings, a quarter of a second of every cold search and as much memory as the index. Reading through
-    ``get`` only slices the buffer; reading it as a stream now copies only what is read (``_MemoryStream``)."""
-    from whoosh.filedb.structfile import BufferFile
+class LazyBufferFile(BufferFile):
+    """A file inside a memory-mapped segment that copies only what is read.
 
-    if getattr(BufferFile, "copies_lazily", False):
-        return
+    Whoosh's ``BufferFile`` constructor copies the whole file into a ``BytesIO``: opening a 100,000-work index
+    copied its 430 MB of postings, a quarter of a second of every cold search and as much memory as the index
+    (bench/RESULTS.md, issue 8). Reading through ``get`` only slices the buffer; reading it as a stream copies only
+    what is read (``_MemoryStream``)."""
 
     def __init__(self, buf, name=None, onclose=None):
         self._buf, self._name, self.onclose = buf, name, onclose
@@ -153,8 +156,26 @@ def _open_segment_files_without_copying() -> None:
         self.is_real = False
         self.is_closed = False
 
-    BufferFile.__init__ = __init__
-    BufferFile.copies_lazily = True
+
+class LazyCompoundStorage(CompoundStorage):
+    """A segment's compound file whose inner files are ``LazyBufferFile``s (Whoosh 2.7's ``open_file``, with that
+    one class changed)."""
+
+    def open_file(self, name, *args, **kwargs):
+        if self.is_closed:
+            raise StorageError("Storage was closed")
+        offset, length = self.range(name)
+        if self._source:
+            return LazyBufferFile(memoryview_(self._source, offset, length), name=name)
+        if hasattr(self._file, "subset"):
+            return self._file.subset(offset, length, name=name)
+        return StructFile(SubFile(self._file, offset, length), name=name)
 
 
-_open_segment_files_without_copying()
+class Segment(whoosh3.W3Segment):
+    """A whoosh3 segment that opens its compound file lazily; pickled into the index's table of contents, so its
+    name is part of the format."""
+
+    def open_compound_file(self, storage):
+        dbfile = storage.open_file(self.make_filename(self.COMPOUND_EXT))
+        return LazyCompoundStorage(dbfile, use_mmap=storage.supports_mmap)

@@ -21,8 +21,6 @@ from whoosh.analysis import STOP_WORDS, Analyzer, Token
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem as porter
 
-from evidence.index._whoosh import fixes as index_fixes  # noqa: F401 - Whoosh as the index needs it, before anything opens an index
-
 TOKEN = re.compile(r"\w+(?:\.?\w+)*")
 STOP = frozenset(STOP_WORDS)
 
