@@ -15,7 +15,7 @@ def _parser(default_and: bool):
     """Each word is looked for in every search field and scores by its best field (a disjunction-max: title x2, or
     all the prose, or the authors...), and the words' scores add up. Summing the fields instead scored the same
     word twice (a title word is also in ``body``) and was 3-4 times slower: a max lets Whoosh skip whole blocks
-    of postings that cannot reach the top 10 (bench/search.py, 10,000 works: 6.9 against 19.6 ms for two words)."""
+    of postings that cannot reach the top 10 (bench/RESULTS.md, issue 8)."""
     from whoosh import qparser
     from whoosh.qparser import plugins
 
@@ -43,9 +43,9 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 def _plain_words_query(text: str, default_and: bool):
     """The query Whoosh's parser makes of plain words, built directly (None for anything else): the parser's
-    taggers and plugins took 0.3 ms of a 1.5 ms two-word search at 100,000 works. Each word is looked for in every
-    search field as that field's analyzer reads it, and Whoosh's own ``normalize`` tidies the tree as the parser's
-    does (a test compares the two on generated queries)."""
+    taggers and plugins were a fifth of a two-word search at 100,000 works (bench/RESULTS.md, issue 8). Each word
+    is looked for in every search field as that field's analyzer reads it, and Whoosh's own ``normalize`` tidies
+    the tree as the parser's does (a test compares the two on generated queries)."""
     words = text.split()
     joiners = set(words[1::2]) & _OPERATORS
     if joiners:  # "a AND b AND c" or "a OR b": operators exactly between words, and all the same

@@ -307,7 +307,7 @@ def _best_by_term(searcher, terms: list[str], limit: int, lengths: list[float]) 
     The same BM25F scores and order as ``searcher.search(_free_text_query(terms))`` (a test compares them), summed
     into one table a posting list at a time, with each document's length looked up in ``lengths`` (see
     ``_body_lengths``) rather than read from the segment per posting: a claim has ten to twenty words, and Whoosh's
-    union of that many matchers, re-balanced at every document, took 74 ms a claim against 16 on SciFact."""
+    union of that many matchers, re-balanced at every document, was several times slower (bench/RESULTS.md)."""
     import heapq
 
     weighting = searcher.weighting

@@ -67,7 +67,7 @@ class Encoder:
         """Unit-length float32 vectors, one row per text.
 
         One text (a query) is encoded on one thread: PyTorch's second thread sleeps between queries and waking it
-        made a query take 83 ms instead of 38 (bench/scifact.py); batches of works use every core."""
+        made each query slower (bench/RESULTS.md, bench/scifact.py); batches of works use every core."""
         import numpy
         import torch
 

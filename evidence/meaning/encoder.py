@@ -2,7 +2,7 @@
 
 The model is a six-layer BERT whose token vectors are averaged and scaled to unit length (sentence-transformers'
 Transformer, mean Pooling and Normalize modules). Loading it through sentence-transformers imports transformers,
-scikit-learn and SciPy first: 10.6 s before the first claim on this machine, against 2.8 s for PyTorch alone. Here
+scikit-learn and SciPy first, several times what PyTorch alone costs (bench/RESULTS.md). Here
 the weights come straight from the package's ``model.safetensors`` and the word pieces from its ``tokenizer.json``
 (the ``tokenizers`` library); a test checks that the vectors equal sentence-transformers' own to 1e-5.
 """

@@ -158,7 +158,7 @@ class Store:
     # references.bib -----------------------------------------------------------------------------------------------
     def load_bib(self) -> BibFile:
         """references.bib, parsed; from the saved parse while the file's bytes (by their hash) and the parsing code
-        are unchanged: parsing 10,000 entries took 1.5 s, a cost every command that loads the library paid again.
+        are unchanged: parsing is the largest cost of every command that loads the library (bench/RESULTS.md, issue 8).
         The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
         would pass for no edit."""
         self.require()

@@ -1,7 +1,7 @@
 """Ranking the common queries with array arithmetic over Whoosh's own postings.
 
 Whoosh ranks a query by walking a tree of matchers one posting at a time in Python: at 100,000 works a common word
-has tens of thousands of postings per field, and a query took 40 ms at the median and 170 ms for the commonest words.
+has tens of thousands of postings per field, and the commonest words were slowest (bench/RESULTS.md, issue 8).
 Here each term's posting list is read whole into numpy arrays (from the plain arrays ``_whoosh.bulk`` writes after a
 common term's blocks, else block by block) and scored in one expression (Whoosh's BM25F with the index's own
 statistics); And, Or, disjunction-max and AndNot combine whole score arrays, one slot per document, and a phrase

@@ -146,8 +146,8 @@ class LazyBufferFile(BufferFile):
     """A file inside a memory-mapped segment that copies only what is read.
 
     Whoosh's ``BufferFile`` constructor copies the whole file into a ``BytesIO``: opening a 100,000-work index
-    copied its 430 MB of postings, a quarter of a second of every cold search and as much memory as the index
-    (bench/RESULTS.md, issue 8). Reading through ``get`` only slices the buffer; reading it as a stream copies only
+    copied all its postings: a large part of every cold search, and as much memory as the index (bench/RESULTS.md,
+    issue 8). Reading through ``get`` only slices the buffer; reading it as a stream copies only
     what is read (``_MemoryStream``)."""
 
     def __init__(self, buf, name=None, onclose=None):

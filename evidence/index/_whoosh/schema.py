@@ -235,7 +235,7 @@ def field_lengths(searcher, fieldname: str) -> list[float]:
 
 def _whole_column(column, count: int):
     """The one-byte length of each of ``count`` documents: a single read of a whole whoosh3 lengths column (a
-    100,000-work library took 0.17 s a field to read it a document at a time), else one document at a time."""
+    100,000-work library is slow to read a document at a time: bench/RESULTS.md), else one document at a time."""
     from whoosh.columns import NumericColumn
 
     if type(column) is NumericColumn.Reader and column._fixedlen == 1:
