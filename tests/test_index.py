@@ -550,3 +550,16 @@ sys.exit(1 if changed else 0)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_index_written_by_another_version_whose_classes_are_gone_is_rebuilt_not_a_crash(run, tmp_path, seed):
+    """An upgrade moves or renames the classes pickled into the index's table of contents: the next search must
+    rebuild the index (as for any unreadable index), not stop with an unexpected error."""
+    assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
+    for toc in (seed / ".index").glob("*.toc"):
+        data = toc.read_bytes()
+        assert b"evidence.index._whoosh.schema" in data
+        toc.write_bytes(data.replace(b"evidence.index._whoosh.schema", b"evidence.some_removed_module"))
+    result = run("--library", seed, "--offline", "search", "nerve", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["hits"] and "unexpected" not in result.stderr

@@ -64,16 +64,18 @@ def document(work: Work) -> dict:
     }
 
 
-def index_damage() -> tuple[type[BaseException], ...]:
+def index_damage(opening: bool = False) -> tuple[type[BaseException], ...]:
     """What reading a damaged or half-written index raises (truncated files, bad pickles, a missing segment); any
-    other exception is a bug in this code and is left to surface as one."""
+    other exception is a bug in this code and is left to surface as one. ``opening``: unpickling the table of
+    contents of an index another version of evidence wrote, whose classes this version lacks, raises ImportError
+    or AttributeError too; there, and only there, they mean "rebuild"."""
     import pickle
     import struct
     import zlib
 
     from whoosh.index import IndexError as WhooshIndexError
 
-    return (
+    damage = (
         OSError,
         EOFError,
         ValueError,
@@ -84,6 +86,7 @@ def index_damage() -> tuple[type[BaseException], ...]:
         zlib.error,
         WhooshIndexError,
     )
+    return (*damage, ImportError, AttributeError) if opening else damage
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ class SearchIndex:
             return self._update(works, current, manifest)
         except LibraryError:
             raise
-        except index_damage():  # damage inside Whoosh's files: rebuild from the .bib
+        except index_damage(opening=True):  # damage inside Whoosh's files: rebuild from the .bib
             self.notify("The search index was damaged; rebuilding it from references.bib.")
             return self._update(works, current, None)
 
@@ -180,7 +183,7 @@ class SearchIndex:
         try:
             with windex.open_dir(str(self.path)).reader() as reader:
                 reader.doc_count()
-        except index_damage():  # unreadable segments: the index must be rebuilt
+        except index_damage(opening=True):  # unreadable segments: the index must be rebuilt
             return False
         return True
 
@@ -289,7 +292,7 @@ class SearchIndex:
                 self._searcher, self._lengths = windex.open_dir(str(self.path)).searcher(), None
             elif not self._searcher.up_to_date():
                 self._searcher, self._lengths = self._searcher.refresh(), None
-        except index_damage() as error:  # a damaged index is a library problem
+        except index_damage(opening=True) as error:  # a damaged index is a library problem
             self.close()
             raise LibraryError(f"The search index at {self.path} cannot be opened: {error}.") from None
         return self._searcher
