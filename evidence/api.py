@@ -1,4 +1,5 @@
-"""The Python API and the one place where adapters are built and handed to the jobs.
+"""The Python API and the one place where adapters are built and handed to the jobs (each job's module is imported
+when it is first asked for, so a search does not load the code of add or import).
 
 ``Library.open(path)`` gives an object whose methods return the dataclasses the command line renders, so a script
 and the CLI see the same results. Configuration comes in as arguments: reading the environment is the CLI's job.
@@ -11,7 +12,6 @@ from pathlib import Path
 
 from evidence.errors import UsageError
 from evidence.index.search_index import SearchIndex
-from evidence.jobs import add, imports, search, suggest
 from evidence.model import Work
 from evidence.results import (
     AddReport,
@@ -118,17 +118,25 @@ class Library:
     def add(
         self, dois: Iterable[str], refresh: bool = False, progress: Callable[[int, int, str], None] = _quiet
     ) -> AddReport:
+        from evidence.jobs import add
+
         return add.add_dois(
             self.store, self.client, dois, index=self.index, refresh=refresh, progress=progress, notify=self.notify
         )
 
     def import_file(self, path: str | Path) -> ImportReport:
+        from evidence.jobs import imports
+
         return imports.import_file(self.store, Path(path), index=self.index, notify=self.notify)
 
     def search(self, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+        from evidence.jobs import search
+
         return search.search(self.store, self.index, query, limit=limit, default_and=default_and)
 
     def work(self, key_or_doi: str) -> Work:
+        from evidence.jobs import search
+
         return search.find_work(self.store, key_or_doi)
 
     def works(self) -> list[Work]:
@@ -161,6 +169,8 @@ class Library:
     ) -> list[Suggestion]:
         """Works ranked by how well they support ``text`` (a claim in plain words): their best sentences, and their
         meaning when the optional model is installed. ``progress(done, total)`` hears about works being embedded."""
+        from evidence.jobs import suggest
+
         return suggest.suggest(self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress)
 
     def claims_text(self) -> str:
@@ -168,6 +178,8 @@ class Library:
 
     def link(self, claim_id: str, keys: list[str], stance: str, hits: list[Suggestion], claim_text: str = ""):
         """Record works as evidence for a claim in claims.toml (as ``suggest --link``); the keys newly linked."""
+        from evidence.jobs import suggest
+
         return suggest.link_supports(self.store, claim_id, keys, stance, hits, claim_text)
 
     def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
@@ -186,4 +198,6 @@ class Library:
         return check(store, self.client, sources, read, max_age, notify=self.notify)
 
     def export(self, fmt: str = "bibtex") -> str:
+        from evidence.jobs import search
+
         return search.export(self.store, fmt)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence.check.compare import compare_reference, names_agree, reference_of_work, titles_agree
 from evidence.check.refparse import ParsedRef, parse_reference, reference_section
@@ -19,9 +20,11 @@ from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
 from evidence.model import Work
-from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import CheckItem, CheckReport
 from evidence.sources.resolve import resolve_records
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, RecordSource
 
 Notify = Callable[[str], None]
 

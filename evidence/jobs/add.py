@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.jobs.common import Notify, Progress, load, quiet, work_from_crossref
 from evidence.jobs.search import sync_index
-from evidence.protocols import LibraryStore, RecordSource, WorkIndex
 from evidence.results import AddOutcome, AddReport, Resolution
 from evidence.sources.resolve import resolve_records
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, RecordSource, WorkIndex
 
 
 def parse_doi_arguments(values: Iterable[str]) -> tuple[list[str], list[AddOutcome]]:

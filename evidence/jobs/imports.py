@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence.errors import BadInputError
 from evidence.jobs.common import Notify, load, new_work, quiet
 from evidence.jobs.search import sync_index
 from evidence.keys import unique_key
 from evidence.model import Work
-from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import ImportReport
 from evidence.sources.formats import Incoming, parse_json_works
 from evidence.store import bibtex
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, WorkIndex
 
 
 def _resolve_macros(work: Work, strings: dict[str, str]) -> dict[str, str]:

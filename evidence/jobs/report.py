@@ -9,14 +9,17 @@ the list does not cover, as the library has it. Records older than the library's
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from evidence.check.checking import check_references, references_in, with_cited_works
 from evidence.cite.article import parse_article
 from evidence.cite.refs import references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
-from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import Report
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, RecordSource
 
 
 def report(

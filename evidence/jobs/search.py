@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from evidence.cite.csl_map import work_to_csl
 from evidence.doi import normalize_doi
 from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
 from evidence.index.snippets import best_passage
 from evidence.model import Work
-from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import SearchHit
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, WorkIndex
 
 
 def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:

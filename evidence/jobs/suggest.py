@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from evidence.errors import BadInputError, UsageError
 from evidence.jobs.search import ranked_with_works
 from evidence.model import Work
-from evidence.protocols import LibraryStore, WorkIndex
 from evidence.results import Suggestion
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, WorkIndex
 
 
 def suggest(

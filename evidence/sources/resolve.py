@@ -7,10 +7,13 @@ come in as arguments.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from evidence.errors import RemoteDataError
-from evidence.protocols import LibraryStore, RecordSource
 from evidence.results import Resolution
+
+if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
+    from evidence.protocols import LibraryStore, RecordSource
 
 Notify = Callable[[str], None]
 
