@@ -182,11 +182,11 @@ class Library:
 
         return suggest.link_supports(self.store, claim_id, keys, stance, hits, claim_text)
 
-    def report(self, article_text: str, article_name: str = "", style: str | None = None) -> Report:
+    def report(self, article_text: str, article_name: str = "", style: str | None = None, html: bool = False) -> Report:
         """Claims, reference checks and the formatted list of one article, in one pass."""
         from evidence.jobs.report import report
 
-        return report(self.store, self.client, article_text, article_name, style, notify=self.notify)
+        return report(self.store, self.client, article_text, article_name, style, notify=self.notify, html=html)
 
     def check(self, sources: list[str], read: Callable[[Path], str]) -> CheckReport:
         """Check articles, .bib files or DOIs: each reference resolves, matches its record and stands."""

@@ -230,6 +230,7 @@ class Report:
     references: RefsResult
     offline: bool = False
     oldest_record: str = ""
+    html_entries: tuple[str, ...] = ()  # the list as HTML fragments, when the report was asked for a page
 
     @property
     def problems(self) -> tuple[Problem, ...]:

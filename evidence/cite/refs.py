@@ -35,9 +35,10 @@ def default_style(store) -> str:
     return parse_config(store.read_config_text()).style
 
 
-def resolve_cited(store, client, article: Article, notify: Callable[[str], None]):
-    """(works in order of first citation, problems): keys looked up, @doi: and bare DOIs fetched when missing."""
-    bib = store.load_bib()
+def resolve_cited(store, client, article: Article, notify: Callable[[str], None], bib=None):
+    """(works in order of first citation, problems): keys looked up, @doi: and bare DOIs fetched when missing.
+    ``bib``: the library as already loaded (loaded again only when DOIs had to be added)."""
+    bib = bib if bib is not None else store.load_bib()
     dois = bib.doi_map()
     missing_dois = [key[4:] for key in article.cited_in_order() if key.startswith("doi:")]
     wanted = []
@@ -123,8 +124,14 @@ def references(
 
         raise UsageError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
     style = csl.resolve_style(style_name or default_style(store))
-    article = parse_article(article_text)
-    works, problems = resolve_cited(store, client, article, notify)
+    works, problems = resolve_cited(store, client, parse_article(article_text), notify)
+    return format_references(store, works, problems, style, fmt)
+
+
+def format_references(store, works: list[Work], problems: list[Problem], style, fmt: str) -> RefsResult:
+    """The list of ``works`` (cited, in order) in ``style`` and ``fmt``: the rendering half of ``references``, for
+    a caller that has resolved the citations already (``report`` renders text and HTML from one resolution)."""
+    problems = list(problems)
     items = [work_to_csl(work) for work in works]
     for work, item in zip(works, items, strict=True):
         problems.extend(gaps(work, item))

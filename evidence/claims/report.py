@@ -135,14 +135,18 @@ def judge(claim: Claim, views: list[SupportView], where: int | None, file: str) 
     return problems, warnings
 
 
-def claims_report(store, article_text: str | None = None, article_name: str = "") -> ClaimsReport:
-    """The claim map of one article (or of the whole ledger), with its problems."""
+def claims_report(
+    store, article_text: str | None = None, article_name: str = "", bib=None, article=None
+) -> ClaimsReport:
+    """The claim map of one article (or of the whole ledger), with its problems. ``bib`` and ``article``: the
+    library and the article as a caller (``report``) has already read them."""
     ledger = parse_ledger(store.read_claims_text(), LEDGER)
-    bib = store.load_bib()
+    bib = bib if bib is not None else store.load_bib()
     by_key = {key.lower(): work for work in bib.works for key in (*work.aliases, work.key)}
     doi_map = bib.doi_map()
     problems: list[Problem] = []
-    article = parse_article(article_text) if article_text is not None else None
+    if article is None and article_text is not None:
+        article = parse_article(article_text)
 
     made_anywhere: set[str] = set()
     for name, text in store.article_texts().items():

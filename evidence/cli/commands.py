@@ -251,12 +251,11 @@ def report(settings: Settings, article: Path, style, html_file, strict, as_json)
 
     library = settings.open()
     text = read_text(article, "article", ARTICLE_LIMIT)
-    result = library.report(text, article.name, style=style)
+    result = library.report(text, article.name, style=style, html=bool(html_file))
     if html_file:
         from evidence.render.html import report_page
 
-        entries = library.references(text, style=style, fmt="html").entries
-        write_atomic(Path(html_file), report_page(result, list(entries)).encode("utf-8"))
+        write_atomic(Path(html_file), report_page(result, list(result.html_entries)).encode("utf-8"))
         note(f"Wrote {html_file}.")
     if as_json:
         render.print_json(

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from evidence.check.checking import check_references, references_in, with_cited_works
+from evidence.cite import csl
 from evidence.cite.article import parse_article
-from evidence.cite.refs import references, resolve_cited
+from evidence.cite.refs import default_style, format_references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
 from evidence.results import Report
@@ -29,20 +30,28 @@ def report(
     article_name: str,
     style: str | None = None,
     notify: Callable[[str], None] = lambda _m: None,
+    html: bool = False,
 ) -> Report:
+    """One pass: the article is read once and the library loaded once (again only if cited DOIs had to be fetched),
+    and the list is rendered from the one resolution of the citations, as text and, with ``html``, as HTML."""
     article = parse_article(article_text)
-    cited, _problems = resolve_cited(store, client, article, notify)
-    library = store.load_bib().works
-    refs = with_cited_works(references_in(article_text, article_name), cited, library)
+    bib = store.load_bib()
+    cited, problems = resolve_cited(store, client, article, notify, bib=bib)
+    if not {work.key for work in cited} <= bib.keys():
+        bib = store.load_bib()  # works were fetched for @doi: citations and added
+    refs = with_cited_works(references_in(article_text, article_name), cited, bib.works)
     max_age = parse_config(store.read_config_text()).max_age_days
-    checks = check_references(store, client, refs, library, max_age, notify)
-    listing = references(store, client, article_text, style, "text", notify=notify)
+    checks = check_references(store, client, refs, bib.works, max_age, notify)
+    chosen = csl.resolve_style(style or default_style(store))
+    listing = format_references(store, cited, problems, chosen, "text")
+    page_list = format_references(store, cited, problems, chosen, "html").entries if html else ()
     dates = sorted(check.record_fetched[:10] for check in checks if check.record_fetched)
     return Report(
         article_name,
-        claims_report(store, article_text, article_name),
+        claims_report(store, article_text, article_name, bib=bib, article=article),
         tuple(checks),
         listing,
         offline=client is None,
         oldest_record=dates[0] if dates else "",
+        html_entries=tuple(page_list),
     )
