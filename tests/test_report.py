@@ -89,3 +89,17 @@ def test_the_html_report_renders_in_headless_chromium_with_every_claim_and_refer
         assert key in dom
     assert dom.count('class="csl-entry"') == 5
     assert "Uncaught" not in done.stderr and ":CONSOLE(" not in done.stderr
+
+
+def test_output_cut_short_by_a_closed_pipe_ends_quietly_with_exit_0():
+    """'evidence styles | head': the 10,000 lines overflow the pipe after head has gone."""
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [sys.executable, "-m", "evidence", "styles"], stdout=reader.stdin, stderr=subprocess.PIPE, timeout=120
+    )
+    reader.stdin.close()
+    reader.wait()
+    assert writer.returncode == 0 and b"Traceback" not in writer.stderr, writer.stderr

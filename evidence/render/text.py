@@ -57,8 +57,16 @@ def escape(text) -> str:
     return _escape_markup(terminal_safe(str(text)))
 
 
+class _Console(Console):
+    """rich's console, leaving a closed pipe (``evidence report ... | head``) to the CLI, which ends quietly with
+    exit 0, instead of rich's own exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+    return _Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
 
 
 def to_jsonable(value):  # noqa: D103 - dataclasses, tuples and dicts become plain JSON types
