@@ -131,18 +131,23 @@ def parse_name(name: str) -> Person:
     return Person(family=strip(words[-1]), given=strip(" ".join(words[:-1])))
 
 
+def _name_text(text: str) -> str:
+    """Name text on one line, without control characters, braces or backslashes (BibTeX's syntax)."""
+    return " ".join("".join(c for c in text if c.isprintable() and c not in "{}\\").split())
+
+
 def _name_part(text: str) -> str:
     """One part of a name as the name-list convention writes it: one line, no braces or backslashes (BibTeX's
     syntax: a brace inside a name could not be told from the convention's grouping), braced when a comma or
     ' and ' inside it would otherwise split it ('{Smith, Jr}', '{Johnson and Johnson}')."""
-    text = " ".join("".join(c for c in text if c.isprintable() and c not in "{}\\").split())
+    text = _name_text(text)
     return "{" + text + "}" if "," in text or " and " in f" {text.lower()} " else text
 
 
 def format_name(person: Person) -> str:
     """The inverse of ``parse_name``: ``Family, Given``, ``Family, Suffix, Given`` or ``{Organisation}``."""
     if person.literal and not person.family:
-        literal = " ".join("".join(c for c in person.literal if c.isprintable() and c not in "{}\\").split())
+        literal = _name_text(person.literal)
         return "{" + literal + "}" if literal else ""
     family, given, suffix = _name_part(person.family), _name_part(person.given), _name_part(person.suffix)
     if not family:

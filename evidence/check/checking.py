@@ -215,17 +215,20 @@ def check(
     refs: list[ParsedRef] = []
     invalid: list[CheckItem] = []
     label = ""
-    bib = store.load_bib() if store is not None else None
+    bib = None  # the library, loaded for the first file: a list of DOIs needs no library
     for source in sources:
         path = Path(source)
         if path.is_file():
             label = path.name
             text = read(path)
             written = references_in(text, path.name)
+            if bib is None and store is not None:
+                bib = store.load_bib()
+                keys = bib.key_map()
             if path.suffix.lower() != ".bib" and bib is not None:
                 cited = []
                 for key in parse_article(text).cited_in_order():
-                    work = bib.by_key(key) if not key.startswith("doi:") else None
+                    work = keys.get(key.lower()) if not key.startswith("doi:") else None
                     if work is not None:
                         cited.append(work)
                     elif not key.startswith("doi:"):

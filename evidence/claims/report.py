@@ -142,7 +142,7 @@ def claims_report(
     library and the article as a caller (``report``) has already read them."""
     ledger = parse_ledger(store.read_claims_text(), LEDGER)
     bib = bib if bib is not None else store.load_bib()
-    by_key = {key.lower(): work for work in bib.works for key in (*work.aliases, work.key)}
+    by_key = bib.key_map()
     doi_map = bib.doi_map()
     problems: list[Problem] = []
     if article is None and article_text is not None:

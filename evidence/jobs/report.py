@@ -17,7 +17,7 @@ from evidence.cite.article import parse_article
 from evidence.cite.refs import default_style, format_references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
-from evidence.results import Report
+from evidence.results import CheckReport, Report
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, RecordSource
@@ -45,13 +45,12 @@ def report(
     chosen = csl.resolve_style(style or default_style(store))
     listing = format_references(store, cited, problems, chosen, "text")
     page_list = format_references(store, cited, problems, chosen, "html").entries if html else ()
-    dates = sorted(check.record_fetched[:10] for check in checks if check.record_fetched)
     return Report(
         article_name,
         claims_report(store, article_text, article_name, bib=bib, article=article),
         tuple(checks),
         listing,
         offline=client is None,
-        oldest_record=dates[0] if dates else "",
+        oldest_record=CheckReport.of(article_name, checks).oldest_record,
         html_entries=tuple(page_list),
     )

@@ -10,16 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from evidence.errors import RemoteDataError
+from evidence.jobs.common import Notify, quiet
 from evidence.results import Resolution
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, RecordSource
-
-Notify = Callable[[str], None]
-
-
-def _quiet(*_args) -> None:
-    return None
 
 
 def resolve_records(
@@ -28,9 +23,9 @@ def resolve_records(
     dois: list[str],
     refresh: bool = False,
     max_age_days: float | None = None,
-    on_resolved: Callable[[Resolution], None] = _quiet,
-    save: Callable[[], None] = _quiet,
-    notify: Notify = _quiet,
+    on_resolved: Callable[[Resolution], None] = quiet,
+    save: Callable[[], None] = quiet,
+    notify: Notify = quiet,
 ) -> dict[str, Resolution]:
     """The record of each DOI: stored (while younger than ``max_age_days``, unless ``refresh``), else Crossref's.
 
@@ -124,7 +119,7 @@ def _fetch_single(client: RecordSource | None, doi: str):
     return "resolution", Resolution(doi, "not-found", detail="no such DOI is registered")
 
 
-def _fetch_all(client: RecordSource | None, dois: list[str], arrived, settle, save, notify: Notify) -> None:
+def _fetch_all(client: RecordSource, dois: list[str], arrived, settle, save, notify: Notify) -> None:
     """Batches first; what a batch lacks goes singly. Answers are handled here, on the calling thread."""
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait

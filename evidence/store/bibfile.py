@@ -52,6 +52,13 @@ class BibFile:
         """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""
         return {key for work in self.works for key in (work.key, *work.aliases)}
 
+    def key_map(self) -> dict[str, Work]:
+        """Every citable key, lower-cased, to its work; a work's own key wins over another work's alias (as in
+        ``by_key``). For callers that look up many keys: ``by_key`` walks the whole file each time."""
+        found = {alias.lower(): work for work in self.works for alias in work.aliases}
+        found.update((work.key.lower(), work) for work in self.works)
+        return found
+
     def by_key(self, key: str) -> Work | None:
         """The work with this key, else the work that keeps it as an alias."""
         lowered = key.lower()
