@@ -8,7 +8,7 @@ trailing punctuation. DOIs are case-insensitive by definition (DOI Handbook 2.4)
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from evidence.errors import InvalidDOIError
 
@@ -75,6 +75,10 @@ def find_dois(text: str) -> list[str]:
     return list(seen)
 
 
+# Characters a DOI link keeps as they are; the rest (the '<' and '>' of old SICI DOIs, quotes) is percent-encoded.
+_LINK_SAFE = "/:;()._-+,=[]"
+
+
 def doi_url(doi: str) -> str:
-    """The resolvable https link for a canonical DOI."""
-    return "https://doi.org/" + doi
+    """The resolvable https link for a canonical DOI, percent-encoded where a link must be."""
+    return "https://doi.org/" + quote(doi, _LINK_SAFE)

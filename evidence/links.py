@@ -7,22 +7,17 @@ Metadata is hostile input. A work's URL may say ``javascript:``, a DOI field may
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
-from evidence.doi import is_doi, normalize_doi
+from evidence.doi import doi_url, is_doi, normalize_doi
 
 _WEB = re.compile(r"https?://[^\s\"'<>\\^`{|}\x00-\x1f\x7f]+", re.IGNORECASE)
-# Characters a DOI link keeps as they are; the rest (the '<' and '>' of old SICI DOIs, quotes) is percent-encoded.
-_DOI_SAFE = "/:;()._-+,=[]"
 
 
 def doi_link(doi: str) -> str:
     """``https://doi.org/…`` for a DOI (percent-encoded where it must be), or '' when ``doi`` is not one."""
     if not doi or not is_doi(doi) or any(c.isspace() or not c.isprintable() for c in doi):
         return ""
-    return "https://doi.org/" + quote(
-        normalize_doi(doi) if doi.lower().startswith(("doi:", "http")) else doi, _DOI_SAFE
-    )
+    return doi_url(normalize_doi(doi) if doi.lower().startswith(("doi:", "http")) else doi)
 
 
 def web_link(url: str) -> str:
