@@ -130,25 +130,25 @@ def check_references(
 
     works = works or []
     by_doi = {work.doi: work for work in works if work.doi}
-    found_for: dict[int, tuple[str, str, dict | None, tuple[str, ...]]] = {}  # ref -> (doi, how, record, agrees)
+    found_for: dict[int, tuple[str, str, dict | None]] = {}  # reference -> (doi, how found, its record if known)
     for number, ref in enumerate(refs):
         if ref.doi:
             continue
         work = library_match(ref, works)
         if work is not None:
-            found_for[number] = (work.doi, "library", None, ())
+            found_for[number] = (work.doi, "library", None)
         elif client is not None and (ref.title or ref.text):
             try:
                 best = _best_agreeing(ref, client.search_bibliographic(ref.text or ref.title, rows=5))
             except (Unreachable, RemoteDataError):
                 best = None
             if best is not None:
-                found_for[number] = (str(best[0].get("DOI", "")).lower(), "bibliographic", best[0], best[1])
-    wanted = [ref.doi for ref in refs if ref.doi] + [doi for doi, how, _m, _a in found_for.values() if how == "library"]
+                found_for[number] = (str(best[0].get("DOI", "")).lower(), "bibliographic", best[0])
+    wanted = [ref.doi for ref in refs if ref.doi] + [doi for doi, how, _m in found_for.values() if how == "library"]
     resolved = resolve_records(store, client, list(dict.fromkeys(wanted)), max_age_days=max_age_days, notify=notify)
     items = []
     for number, ref in enumerate(refs):
-        doi, how, message, _agrees = found_for.get(number, (ref.doi, "doi" if ref.doi else "", None, ()))
+        doi, how, message = found_for.get(number, (ref.doi, "doi" if ref.doi else "", None))
         key = ref.key or (by_doi[doi].key if doi in by_doi else "")
         line = ref.line or None
         cited = ref.text
