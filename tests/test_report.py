@@ -103,3 +103,23 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly_with_exit_0():
     reader.stdin.close()
     reader.wait()
     assert writer.returncode == 0 and b"Traceback" not in writer.stderr, writer.stderr
+
+
+def test_one_report_reads_each_stored_record_once(run, seed, crossref):
+    from collections import Counter
+
+    from evidence.jobs.report import report
+    from evidence.store.folder import Store
+
+    article = seed / "articles" / "nerve-pain.md"
+    assert run("--library", seed, "check", article).exit_code in (0, 1)  # fetches and stores the five records
+    reads: Counter = Counter()
+
+    class CountingStore(Store):
+        def read_record(self, doi):
+            reads[doi] += 1
+            return super().read_record(doi)
+
+    result = report(CountingStore(seed), None, article.read_text(), article.name, html=True)
+    assert len(result.checks) == 5 and len(reads) == 5
+    assert set(reads.values()) == {1}, reads

@@ -9,6 +9,7 @@ import click
 
 from evidence.cli.progress import Progress, ProgressOnceKnown
 from evidence.cli.settings import ARTICLE_LIMIT, ENV_LIBRARY, ENV_MAILTO, ENV_OFFLINE, Settings, json_option, note
+from evidence.controls import terminal_safe
 from evidence.errors import BadInputError, NetworkError, UsageError
 from evidence.render import text as render
 from evidence.version import __version__
@@ -331,7 +332,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
     if as_json:
         render.print_json(result)
     elif not output and not insert:
-        sys.stdout.write(render.terminal_safe(result.output) if sys.stdout.isatty() else result.output)
+        sys.stdout.write(terminal_safe(result.output) if sys.stdout.isatty() else result.output)
     if not result.ok:
         sys.exit(1)
 

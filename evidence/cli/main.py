@@ -9,8 +9,8 @@ import sys
 import click
 
 from evidence.cli.commands import cli
+from evidence.controls import terminal_safe
 from evidence.errors import EvidenceError
-from evidence.render import text as render
 
 _GLOBAL_FLAGS = ("--offline", "--debug")
 _GLOBAL_VALUES = ("--library", "-L", "--mailto")
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     except EvidenceError as error:
         if debug:
             raise
-        click.echo(f"error: {render.terminal_safe(str(error))}", err=True)
+        click.echo(f"error: {terminal_safe(str(error))}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted; everything stored so far is kept.", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evidence.render import text as render
+from evidence.controls import terminal_safe
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
 
 ENV_LIBRARY = "EVIDENCE_LIBRARY"
@@ -53,7 +53,7 @@ class Settings:
 
 def note(message: str) -> None:
     """A remark for the person at the terminal; stderr, so --json output stays clean."""
-    click.echo(render.terminal_safe(message), err=True)
+    click.echo(terminal_safe(message), err=True)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of text.")

@@ -43,3 +43,25 @@ def new_work(store, entry_type: str, fields: dict[str, str], taken: set[str], wa
 def work_from_crossref(store, message: dict, taken: set[str]) -> Work:
     entry_type, fields = crossref_to_fields(message)
     return new_work(store, entry_type, fields, taken)
+
+
+class RecordsReadOnce:
+    """The library store for one pass over an article: each stored record is read from disk once, however many of
+    the pass's steps (resolving, checking, the claims' retraction status) ask for it. A record written during the
+    pass replaces the one remembered. Everything else is the store's own."""
+
+    def __init__(self, store):
+        self._store = store
+        self._records: dict[str, dict | None] = {}
+
+    def read_record(self, doi: str) -> dict | None:
+        if doi not in self._records:
+            self._records[doi] = self._store.read_record(doi)
+        return self._records[doi]
+
+    def write_record(self, doi: str, message: dict, source: str, fetched=None) -> None:
+        self._store.write_record(doi, message, source, fetched)
+        self._records.pop(doi, None)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)

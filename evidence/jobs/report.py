@@ -17,6 +17,7 @@ from evidence.cite.article import parse_article
 from evidence.cite.refs import default_style, format_references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
+from evidence.jobs.common import RecordsReadOnce
 from evidence.results import CheckReport, Report
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
@@ -33,7 +34,9 @@ def report(
     html: bool = False,
 ) -> Report:
     """One pass: the article is read once and the library loaded once (again only if cited DOIs had to be fetched),
-    and the list is rendered from the one resolution of the citations, as text and, with ``html``, as HTML."""
+    and the list is rendered from the one resolution of the citations, as text and, with ``html``, as HTML; each
+    stored record is read once."""
+    store = RecordsReadOnce(store)
     article = parse_article(article_text)
     bib = store.load_bib()
     cited, problems = resolve_cited(store, client, article, notify, bib=bib)

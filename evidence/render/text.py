@@ -14,6 +14,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape as _escape_markup
 
+from evidence.controls import TERMINAL_UNSAFE, terminal_safe
 from evidence.model import Work
 from evidence.results import AddReport, ImportReport, SearchHit
 
@@ -28,28 +29,7 @@ _STATUS_STYLE = {
     "updated": "magenta",
 }
 _MARK = re.compile(r"\*\*(.+?)\*\*")
-# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts sequences that set the window
-# title or write the clipboard; U+009B is a one-character CSI) and the bidirectional overrides that reorder text.
-_TERMINAL_UNSAFE = {
-    code: None
-    for code in (
-        *range(0, 9),
-        11,
-        12,
-        *range(13, 32),
-        *range(0x7F, 0xA0),
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    )
-}
-
-
-_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _TERMINAL_UNSAFE}
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with nothing a terminal would obey: metadata from Crossref or a file must only ever be shown."""
-    return text.translate(_TERMINAL_UNSAFE)
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in TERMINAL_UNSAFE}
 
 
 def escape(text) -> str:

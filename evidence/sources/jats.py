@@ -11,16 +11,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
+from evidence.controls import strip_controls
+
 _BLOCK_TAGS = frozenset({"p", "sec", "title", "list-item", "def-item", "br"})
 _BREAK = "\u0001"  # paragraph boundary marker while rewriting
 _LEAD = "\u0002"  # a section title waiting for its paragraph
-_CONTROL = {code: None for code in (*range(0, 9), 11, 12, *range(14, 32), 127)}  # C0 controls but \t \n \r, and DEL
-
-
-def strip_controls(text: str) -> str:
-    """``text`` without NUL, ESC and the other control characters no bibliographic value holds (tabs and line breaks
-    stay): a NUL would make the file binary, an ESC would reach the terminal."""
-    return text.translate(_CONTROL) if not text.isprintable() else text
 
 
 def _tokens(markup: str) -> Iterator[tuple[str, str]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from evidence.controls import strip_controls
 from evidence.model import MONTHS
-from evidence.sources.jats import strip_controls
 
 # Fields whose values are identifiers, not prose: written verbatim (no LaTeX escaping).
 VERBATIM_FIELDS = frozenset({"doi", "url", "issn", "isbn", "eprint", "file", "pmid", "pmcid"})

@@ -115,13 +115,15 @@ class _Helper:
 
 def _write_segment(index, documents: list[dict], sender) -> None:
     """In the helper process: write ``documents`` as a segment (without the lock, which the parent holds) and send
-    it; send None on failure, and let the parent write these documents itself."""
+    it. When the machine runs short (disk, memory) it sends None and the parent writes these documents itself. Any
+    other error is a bug: the helper dies with its traceback, and the parent, writing the same documents with the
+    same code, meets the bug again and raises it."""
     writer = BulkWriter(index, _lk=False)
     try:
         for document in documents:
             writer.add_document(**document)
         segment = writer._finalize_segment()  # not ``commit``: the parent lists the segment in its own commit
-    except BaseException:  # noqa: BLE001 - whatever went wrong here, the parent process can still do the work
+    except (OSError, MemoryError):
         segment = None
     sender.send(segment)  # and no ``_finish``: it would delete the temporary folder the parent writes in too
 
