@@ -12,7 +12,8 @@ from bibcheck import read_both
 from conftest import ROOT
 from fakeserver import FakeCrossref, load_records
 
-from evidence.sources.crossref import CrossrefClient, Pacer, Slots
+from evidence.sources.crossref import CrossrefClient
+from evidence.sources.http import Pacer, Slots
 
 GOOD = "10.1002/jor.1100150407"
 SOME = ["10.1038/srep16696", "10.1111/ele.14024", "10.1002/ajmg.b.31237", "10.1136/jclinpath-2020-206745"]

@@ -557,7 +557,8 @@ def test_an_answer_too_large_to_be_a_record_is_refused_and_nothing_is_stored(
 def test_a_server_that_drips_its_answer_is_abandoned_at_the_deadline():
     from fakeserver import FakeCrossref
 
-    from evidence.sources.crossref import CrossrefClient, Unreachable
+    from evidence.sources.crossref import CrossrefClient
+    from evidence.sources.http import Unreachable
 
     server = FakeCrossref().start()
     try:

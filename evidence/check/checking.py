@@ -89,7 +89,7 @@ def _best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tu
 
 def _suggest(client: RecordSource | None, ref: ParsedRef) -> tuple[str, tuple[str, ...]]:
     """The best corrected DOI whose record agrees with the written reference (author and title at least)."""
-    from evidence.sources.crossref import Unreachable
+    from evidence.sources.http import Unreachable
 
     candidates: list[dict] = []
     try:
@@ -126,7 +126,7 @@ def check_references(
     notify: Notify = lambda _m: None,
 ) -> list[CheckItem]:
     """One CheckItem per reference, in order. ``works`` are the library's (for references without a DOI)."""
-    from evidence.sources.crossref import Unreachable
+    from evidence.sources.http import Unreachable
 
     works = works or []
     by_doi = {work.doi: work for work in works if work.doi}

@@ -98,7 +98,7 @@ def _fetch_single(client: RecordSource | None, doi: str):
 
     An answer for another DOI than the one asked for (an alias's redirect) is checked by asking for that DOI too:
     only its own answer may become its record."""
-    from evidence.sources.crossref import Unreachable
+    from evidence.sources.http import Unreachable
 
     try:
         message = client.work(doi)
@@ -124,7 +124,7 @@ def _fetch_all(client: RecordSource, dois: list[str], arrived, settle, save, not
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    from evidence.sources.crossref import Unreachable
+    from evidence.sources.http import Unreachable
 
     workers = max(1, client.slots.limit)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
