@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from evidence.claims.ledger import classify_design, parse_ledger
+from evidence.claims.design import classify_design
+from evidence.claims.ledger import parse_ledger
 from evidence.errors import BadInputError
 
 

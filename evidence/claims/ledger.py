@@ -16,24 +16,14 @@ Ledger layout, one table per claim id (the ``#id`` of the article's ``[...]{.cla
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from dataclasses import dataclass
 
+from evidence.claims.design import DESIGNS
 from evidence.errors import BadInputError
 
 STANCES = ("supports", "contradicts", "background")
-DESIGNS = (
-    "systematic review or meta-analysis",
-    "randomised trial",
-    "other clinical study",
-    "narrative review",
-    "position paper or guideline",
-    "experimental or animal work",
-    "unknown",
-)
-WEAK_DESIGNS = frozenset({"narrative review", "position paper or guideline", "experimental or animal work"})
 
 
 @dataclass(frozen=True)
@@ -103,68 +93,6 @@ def parse_ledger(text: str, source: str = "claims.toml") -> dict[str, Claim]:
             )
         claims[claim_id] = Claim(claim_id, str(body.get("text", "")).strip(), tuple(supports), line)
     return claims
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Study design, read from what the record says
-
-_NEGATED = re.compile(
-    r"\b(?:not|neither|nor|rather than|instead of)\s+(?:an?\s+|the\s+)?[\w\s,-]{0,40}?"
-    r"(?:review|meta-analys[ie]s|trials?|guidelines?)\b",
-    re.I,
-)
-_RULES = (
-    (
-        "position paper or guideline",
-        r"\b(?:white paper|position (?:paper|statement)|guidelines?|consensus"
-        r" statement|practice recommendation|expert opinion)\b",
-    ),
-    (
-        "systematic review or meta-analysis",
-        r"\b(?:systematic(?:al)? review|meta-analys[ie]s|meta analys[ie]s|"
-        r"umbrella review|pooled analysis)\b",
-    ),
-    (
-        "randomised trial",
-        r"\b(?:randomi[sz]ed (?:controlled |clinical |sham-controlled |placebo-controlled )?"
-        r"(?:trial|study)|\brct\b)",
-    ),
-    (
-        "narrative review",
-        r"\b(?:narrative review|literature review|review of|a review|this review|overview of"
-        r"|review article|we review|scoping review|mini-review)\b",
-    ),
-    (
-        "experimental or animal work",
-        r"\b(?:mice|mouse|rats?|rodents?|in vitro|animal model|cell cultures?|"
-        r"beagles|dogs|laboratory study|knockout)\b",
-    ),
-    (
-        "other clinical study",
-        r"\b(?:cohort|case series|case report|cross-sectional|observational|"
-        r"patients|participants|pilot study|clinical study|retrospective|prospective)\b",
-    ),
-)
-
-
-_COMPILED = tuple((design, re.compile(pattern, re.I)) for design, pattern in _RULES)
-
-
-@functools.lru_cache(maxsize=10_000)  # a work's design is asked for again whenever it is suggested or cited
-def classify_design(
-    title: str, abstract: str = "", annotation: str = "", keywords: str = "", entry_type: str = ""
-) -> str:
-    """The study design a reader would name from the work's own description; 'unknown' rather than a guess.
-
-    The title and the practitioner's annotation and keywords speak first (they name the design most plainly), then
-    the abstract. Negated mentions ('not a systematic review') do not count.
-    """
-    for text in (" ".join((title, annotation, keywords)), abstract):
-        cleaned = _NEGATED.sub(" ", text or "")
-        for design, pattern in _COMPILED:
-            if pattern.search(cleaned):
-                return design
-    return "unknown"
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ papers or experimental work.
 from __future__ import annotations
 
 from evidence.cite.article import parse_article
-from evidence.claims.ledger import WEAK_DESIGNS, Claim, classify_design, find_passage, parse_ledger, passage_field
+from evidence.claims.design import WEAK_DESIGNS, design_of
+from evidence.claims.ledger import Claim, find_passage, parse_ledger, passage_field
 from evidence.doi import normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.model import Work
@@ -19,6 +20,7 @@ from evidence.sources.crossref_map import retraction_status
 
 LEDGER = "claims.toml"
 _PLURAL = {
+    "editorial or comment": "editorials or comments",
     "narrative review": "narrative reviews",
     "position paper or guideline": "position papers or guidelines",
     "experimental or animal work": "experimental or animal work",
@@ -48,9 +50,7 @@ def support_view(store, support, work: Work | None) -> SupportView:
             support.design or "unknown",
             in_library=False,
         )
-    design = support.design or classify_design(
-        work.title, work.get("abstract"), work.get("annotation"), work.get("keywords"), work.entry_type
-    )
+    design = support.design or design_of(work).name
     retracted = ""
     if work.doi:
         record = store.read_record(work.doi)

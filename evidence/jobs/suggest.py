@@ -30,7 +30,7 @@ def suggest(
 ) -> list[Suggestion]:
     """Works ranked by how well they support ``text``: BM25F candidates re-ranked by their best sentences, blended
     with the meaning of the whole work when ``embeddings`` (the optional model's vectors) are given."""
-    from evidence.claims.ledger import classify_design
+    from evidence.claims.design import design_of
     from evidence.index.rank import MEANING_WEIGHT, SENTENCE_WEIGHT, analysed, fuse, rerank, scored_sentences
     from evidence.index.snippets import mark
 
@@ -77,7 +77,7 @@ def suggest(
             sentence, hit_terms = mark(sentences_of.sentences[number], set(terms), index.stem)
             marked.append(sentence)
             matched |= hit_terms
-        design = classify_design(work.title, work.get("abstract"), work.get("annotation"), work.get("keywords"))
+        design = design_of(work).name
         found.append(
             Suggestion(
                 item.key,
