@@ -17,13 +17,15 @@ from evidence.results import (
     AddReport,
     CheckReport,
     ClaimsReport,
+    EnrichReport,
     ImportReport,
     RefsResult,
     Report,
     SearchHit,
     Suggestion,
+    WorkView,
 )
-from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
+from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, EnrichEndpoints
 from evidence.store.folder import Store
 
 
@@ -43,6 +45,7 @@ class Library:
         offline: bool = False,
         notify: Callable[[str], None] = _quiet,
         semantic: bool | None = None,
+        enrich_endpoints: EnrichEndpoints = EnrichEndpoints(),
     ):
         self.store = store
         self.crossref_url = crossref_url
@@ -51,6 +54,8 @@ class Library:
         self.offline = offline
         self.notify = notify
         self._client = None
+        self.enrich_endpoints = enrich_endpoints
+        self._enrich_clients: dict | None = None
         self._index: SearchIndex | None = None
         self.semantic = semantic  # None: use the embedding model when it is installed; False: words only
         self._embeddings = None
@@ -114,6 +119,31 @@ class Library:
             self._client = CrossrefClient(self.crossref_url, self.doi_url, mailto=self.mailto)
         return self._client
 
+    @property
+    def enrich_clients(self) -> dict | None:
+        """The clients of PubMed, Europe PMC and OpenAlex, by service name; None when offline."""
+        if self.offline:
+            return None
+        if self._enrich_clients is None:
+            from evidence.sources.europepmc import EuropePmcClient
+            from evidence.sources.openalex import OpenAlexClient
+            from evidence.sources.pubmed import PubmedClient
+
+            where = self.enrich_endpoints
+            self._enrich_clients = {
+                "pubmed": PubmedClient(where.pubmed_url, where.idconv_url, self.mailto, where.ncbi_api_key),
+                "europepmc": EuropePmcClient(where.europepmc_url, self.mailto),
+                "openalex": OpenAlexClient(where.openalex_url, self.mailto, where.openalex_api_key),
+            }
+        return self._enrich_clients
+
+    @property
+    def enrich_services(self) -> tuple[str, ...]:
+        """The services ``[sources] enrich`` in evidence.toml names, in the order they are asked."""
+        from evidence.config import parse_config
+
+        return parse_config(self.store.read_config_text()).enrich
+
     # Jobs ---------------------------------------------------------------------------------------------------------
     def add(
         self, dois: Iterable[str], refresh: bool = False, progress: Callable[[int, int, str], None] = _quiet
@@ -121,7 +151,24 @@ class Library:
         from evidence.jobs import add
 
         return add.add_dois(
-            self.store, self.client, dois, index=self.index, refresh=refresh, progress=progress, notify=self.notify
+            self.store,
+            self.client,
+            dois,
+            index=self.index,
+            refresh=refresh,
+            progress=progress,
+            notify=self.notify,
+            enrich_clients=self.enrich_clients,
+            enrich_services=self.enrich_services,
+        )
+
+    def enrich(self, keys: Iterable[str] = (), progress: Callable[[int, int, str], None] = _quiet) -> EnrichReport:
+        """Fill abstracts, PMIDs and publication types the works lack (all works, or those of ``keys``) from the
+        services evidence.toml names."""
+        from evidence.jobs import enrich
+
+        return enrich.enrich_library(
+            self.store, self.enrich_clients, list(keys), self.enrich_services, self.index, self.notify, progress
         )
 
     def import_file(self, path: str | Path) -> ImportReport:
@@ -138,6 +185,12 @@ class Library:
         from evidence.jobs import search
 
         return search.find_work(self.store, key_or_doi)
+
+    def describe(self, key_or_doi: str) -> WorkView:
+        """One work (by key, DOI or 'pmid:N') with its PMID, abstract and design and where each came from."""
+        from evidence.jobs import search
+
+        return search.describe_work(search.find_work(self.store, key_or_doi))
 
     def works(self) -> list[Work]:
         return self.store.load_bib().works

@@ -5,6 +5,9 @@ style = "vancouver"     # default citation style for `evidence refs` and `eviden
 
 [check]
 max_age_days = 30       # online, `check` and `report` fetch again records older than this (retractions come later)
+
+[sources]
+enrich = ["pubmed", "europepmc", "openalex"]   # asked in this order for what Crossref lacks; [] asks none
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from dataclasses import dataclass
 from evidence.errors import BadInputError
 
 CONFIG_NAME = "evidence.toml"
+ENRICH_SERVICES = ("pubmed", "europepmc", "openalex")
 
 
 @dataclass(frozen=True)
 class Config:
     style: str = "apa"
     max_age_days: float = 30.0
+    enrich: tuple[str, ...] = ENRICH_SERVICES
 
 
 def parse_config(text: str, source: str = CONFIG_NAME) -> Config:
@@ -36,4 +41,10 @@ def parse_config(text: str, source: str = CONFIG_NAME) -> Config:
     age = check.get("max_age_days", Config.max_age_days) if isinstance(check, dict) else Config.max_age_days
     if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
         raise BadInputError(f"{source}: check.max_age_days must be a number of days (0 or more).")
-    return Config(style=style.strip(), max_age_days=float(age))
+    sources = data.get("sources", {})
+    enrich = sources.get("enrich", list(ENRICH_SERVICES)) if isinstance(sources, dict) else list(ENRICH_SERVICES)
+    if not isinstance(enrich, list) or any(name not in ENRICH_SERVICES for name in enrich):
+        raise BadInputError(
+            f"{source}: sources.enrich must be a list of services among {', '.join(ENRICH_SERVICES)} (or [])."
+        )
+    return Config(style=style.strip(), max_age_days=float(age), enrich=tuple(dict.fromkeys(enrich)))

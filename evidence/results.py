@@ -17,10 +17,38 @@ class AddOutcome:
 
 
 @dataclass(frozen=True)
+class WorkView:
+    """One work as ``show`` gives it: every field, and the PMID, abstract and design with where each came from."""
+
+    key: str
+    type: str
+    fields: dict
+    raw: dict
+    pmid: str = ""
+    abstract: str = ""
+    design: str = "unknown"
+    design_source: str = "wording"
+    sources: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnrichOutcome:
+    """What PubMed, Europe PMC and OpenAlex added to one work: the fields filled, each with the service it came
+    from ('pubmed:23121403'), and why nothing was (a service down, no record anywhere)."""
+
+    key: str
+    ident: str
+    filled: tuple[tuple[str, str], ...] = ()  # (field, "service:id")
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class AddReport:
     outcomes: tuple[AddOutcome, ...]
     requests: int = 0
     rate_limited: int = 0
+    enriched: tuple[EnrichOutcome, ...] = ()
+    enrich_requests: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -28,6 +56,17 @@ class AddReport:
     @property
     def ok(self) -> bool:
         return all(o.status in ("added", "present") for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class EnrichReport:
+    outcomes: tuple[EnrichOutcome, ...]
+    requests: int = 0
+    problems: tuple[str, ...] = ()  # one sentence per service that could not be asked
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.filled)
 
 
 @dataclass(frozen=True)

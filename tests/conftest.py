@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fakebiblio import FakeBiblio  # noqa: E402
 from fakeserver import FakeCrossref  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def no_network_but_loopback(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
+def clean_environment(monkeypatch, tmp_path, biblio_server):
     """Tests never see the developer's own library, mail address or service URLs."""
     for name in (
         "EVIDENCE_LIBRARY",
@@ -61,12 +62,34 @@ def clean_environment(monkeypatch, tmp_path):
         "EVIDENCE_MAILTO",
         "EVIDENCE_OFFLINE",
         "EVIDENCE_SEMANTIC",
+        "EVIDENCE_NCBI_API_KEY",
+        "EVIDENCE_OPENALEX_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
     # Unroutable defaults: if a code path forgot the base URL, the guard above catches it.
     monkeypatch.setenv("EVIDENCE_CROSSREF_URL", "http://192.0.2.1:9")
     monkeypatch.setenv("EVIDENCE_DOI_URL", "http://192.0.2.1:9")
+    # PubMed, Europe PMC and OpenAlex: every test that goes online meets the recorded answers (add enriches).
+    server = biblio_server.reset()
+    monkeypatch.setenv("EVIDENCE_PUBMED_URL", server.url + "/eutils")
+    monkeypatch.setenv("EVIDENCE_IDCONV_URL", server.url + "/idconv")
+    monkeypatch.setenv("EVIDENCE_EUROPEPMC_URL", server.url + "/europepmc")
+    monkeypatch.setenv("EVIDENCE_OPENALEX_URL", server.url + "/openalex")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def biblio_server():
+    """One fake PubMed / Europe PMC / OpenAlex for the whole run, reset for each test."""
+    server = FakeBiblio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def biblio(biblio_server):
+    """The fake PubMed, Europe PMC and OpenAlex (already pointed at by the environment, fresh for this test)."""
+    return biblio_server
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ ROWS = [
     ({"lib/claims.toml": b'[claims.a]\ntext = "x\n'}, ["claims"], 3, "claims.toml is not valid TOML"),
     ({}, ["add", "10.12/abc"], 3, "'10.12/abc' is not a DOI"),
     ({}, ["search", "title:("], 3, "opens a bracket that is never closed"),
-    ({}, ["show", "zzz"], 3, "No work with the key or DOI 'zzz' is in the library"),
+    ({}, ["show", "zzz"], 3, "No work with the key, DOI or PMID 'zzz' is in the library"),
     ({"empty.md": b""}, ["refs", "empty.md"], 0, "cites no works"),
     ({"utf16.bib": "@book{u, title={Nerve}}".encode("utf-16")}, ["import", "utf16.bib"], 0, "Imported 1 works"),
     ({"a.md": b"See [@x]."}, ["refs", "--style", "no-such-style", "a.md"], 2, "no citation style called 'no-such"),

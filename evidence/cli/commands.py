@@ -111,6 +111,23 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
 # import, search, show, export
 
 
+@cli.command()
+@click.argument("keys", nargs=-1, metavar="[KEY...]")
+@json_option
+@click.pass_obj
+def enrich(settings: Settings, keys, as_json) -> None:
+    """Fill abstracts, PMIDs and publication types from PubMed, Europe PMC and OpenAlex (all works, or KEYs)."""
+    library = settings.open()
+    with ProgressOnceKnown("Asking", enabled=not as_json) as progress:
+        report = library.enrich(keys, progress=lambda done, total, _service: progress(done, total))
+    if as_json:
+        render.print_json(report)
+    else:
+        render.enrich_report(report, render.console())
+    if report.problems and not report.filled:
+        sys.exit(4 if not settings.offline else 1)
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
@@ -151,11 +168,11 @@ def search(settings: Settings, query, limit, all_terms, as_json) -> None:
 @click.pass_obj
 def show(settings: Settings, key_or_doi, as_json) -> None:
     """Show one work's fields."""
-    work = settings.open().work(key_or_doi)
+    view = settings.open().describe(key_or_doi)
     if as_json:
-        render.print_json(render.work_json(work))
+        render.print_json(view)
     else:
-        render.work_detail(work, render.console())
+        render.work_detail(view, render.console())
 
 
 @cli.command()
@@ -227,7 +244,8 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         raise UsageError('Give the claim as text (evidence suggest "acupuncture eases nerve pain") or --claim ID.')
     if link_keys and not claim_id:
         raise UsageError("--link needs --claim ID: which claim should the works support?")
-    with ProgressOnceKnown("Embedding", enabled=not as_json) as progress:
+    embedding = "Embedding {total} works for meaning-based ranking (once: later only new or changed works)."
+    with ProgressOnceKnown("Embedding", enabled=not as_json, first_note=embedding) as progress:
         hits = library.suggest(words, limit=limit, progress=progress)
     linked: list[str] = []
     if link_keys:

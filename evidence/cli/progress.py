@@ -42,15 +42,17 @@ class ProgressOnceKnown:
     """For work whose size is known only once it starts (embedding the works a library lacks vectors for): a note
     and a bar on the first report, nothing when there was nothing to do."""
 
-    def __init__(self, label: str, enabled: bool = True):
+    def __init__(self, label: str, enabled: bool = True, first_note: str = ""):
         self.label, self.enabled = label, enabled
+        self.first_note = first_note
         self._bar: Progress | None = None
         self._update = None
 
     def __enter__(self):
         def report(done: int, total: int) -> None:
             if self._bar is None:
-                note(f"Embedding {total} works for meaning-based ranking (once: later only new or changed works).")
+                if self.first_note:
+                    note(self.first_note.format(total=total))
                 self._bar = Progress(total, self.label, enabled=self.enabled)
                 self._update = self._bar.__enter__()
             self._update(done, total, "")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from evidence.controls import terminal_safe
-from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
+from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, EnrichEndpoints
 
 ENV_LIBRARY = "EVIDENCE_LIBRARY"
 # A whole book manuscript is about 2 MB of text; far beyond that a file is not an article, and claim mapping of it
@@ -19,6 +19,15 @@ ENV_DOI = "EVIDENCE_DOI_URL"
 ENV_MAILTO = "EVIDENCE_MAILTO"
 ENV_OFFLINE = "EVIDENCE_OFFLINE"
 ENV_SEMANTIC = "EVIDENCE_SEMANTIC"
+# The abstract and identifier services: (environment variable, EnrichEndpoints field).
+ENV_ENRICH = (
+    ("EVIDENCE_PUBMED_URL", "pubmed_url"),
+    ("EVIDENCE_IDCONV_URL", "idconv_url"),
+    ("EVIDENCE_EUROPEPMC_URL", "europepmc_url"),
+    ("EVIDENCE_OPENALEX_URL", "openalex_url"),
+    ("EVIDENCE_NCBI_API_KEY", "ncbi_api_key"),
+    ("EVIDENCE_OPENALEX_API_KEY", "openalex_api_key"),
+)
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -32,6 +41,9 @@ class Settings:
         self.debug = debug
         self.crossref_url = os.environ.get(ENV_CROSSREF) or DEFAULT_CROSSREF_URL
         self.doi_url = os.environ.get(ENV_DOI) or DEFAULT_DOI_URL
+        self.enrich_endpoints = EnrichEndpoints(
+            **{name: os.environ[variable] for variable, name in ENV_ENRICH if os.environ.get(variable)}
+        )
         semantic = os.environ.get(ENV_SEMANTIC, "").strip().lower()
         self.semantic = True if semantic in _ON else False if semantic in _OFF else None
 
@@ -43,6 +55,7 @@ class Settings:
             "offline": self.offline,
             "notify": note,
             "semantic": self.semantic,
+            "enrich_endpoints": self.enrich_endpoints,
         }
 
     def open(self):

@@ -41,14 +41,19 @@ def add_dois(
     refresh: bool = False,
     progress: Progress = quiet,
     notify: Notify = quiet,
+    enrich_clients=None,
+    enrich_services: tuple[str, ...] = (),
 ) -> AddReport:
     """Fetch each DOI not yet in the library (stored records first, then Crossref in batches) and store it.
 
     Each answer is written to records/ as it arrives and references.bib follows at least once a second, so an
     interrupted run keeps what it fetched and a rerun asks only for the rest. ``client`` None means offline: stored
-    records only. With ``refresh`` every record is fetched again and the outcome says what changed in it.
+    records only. With ``refresh`` every record is fetched again and the outcome says what changed in it. Works
+    added or refreshed are then filled from ``enrich_services`` (PubMed, Europe PMC, OpenAlex) where Crossref left
+    them without an abstract, PMID or publication types; Crossref alone is enough for the add to succeed.
     """
     from evidence.check.compare import record_changes
+    from evidence.jobs.enrich import enrich_works
 
     dois, outcomes = parse_doi_arguments(values)
     results: dict[str, AddOutcome] = {}
@@ -107,6 +112,13 @@ def add_dois(
             save=lambda: store.save_bib(bib),
             notify=notify,
         )
+        touched = {results[d].key for d in dois if d in results and results[d].status in ("added", "updated")}
+        if refresh:
+            touched |= {results[d].key for d in dois if d in results and results[d].status == "present"}
+        enriched = None
+        if enrich_services and touched:
+            chosen = [work for work in bib.works if work.key in touched]
+            enriched = enrich_works(store, enrich_clients, bib, chosen, enrich_services, notify)
         store.save_bib(bib)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
@@ -114,6 +126,8 @@ def add_dois(
         outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
         requests=client.counters.requests if client is not None else 0,
         rate_limited=client.counters.rate_limited if client is not None else 0,
+        enriched=enriched.outcomes if enriched else (),
+        enrich_requests=enriched.requests if enriched else 0,
     )
 
 

@@ -10,7 +10,8 @@ from evidence.doi import normalize_doi
 from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
 from evidence.index.snippets import best_passage
 from evidence.model import Work
-from evidence.results import SearchHit
+from evidence.results import SearchHit, WorkView
+from evidence.sources.found import normal_pmid
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, WorkIndex
@@ -79,9 +80,40 @@ def find_work(store: LibraryStore, key_or_doi: str) -> Work:
             work = bib.doi_map().get(normalize_doi(key_or_doi))
         except InvalidDOIError:
             work = None
+    if work is None and normal_pmid(key_or_doi) and ":" in key_or_doi:
+        pmid = normal_pmid(key_or_doi)
+        work = next((w for w in bib.works if w.get("pmid").strip() == pmid), None)
     if work is None:
-        raise BadInputError(f"No work with the key or DOI '{key_or_doi}' is in the library.")
+        raise BadInputError(f"No work with the key, DOI or PMID '{key_or_doi}' is in the library.")
     return work
+
+
+def describe_work(work: Work) -> WorkView:
+    """A work with what a reader weighs it by: its PMID, abstract and study design, and where each came from (the
+    ``<field>-source`` enrichment wrote, else the library file itself)."""
+    from evidence.claims.design import PUBLICATION_TYPES_FIELD, design_of
+
+    design = design_of(work)
+    sources = {
+        name: work.get(f"{name}-source") or "references.bib"
+        for name in ("abstract", "pmid", "pmcid", PUBLICATION_TYPES_FIELD, "retraction")
+        if work.get(name)
+    }
+    if design.source == "publication types":
+        sources["design"] = sources.get(PUBLICATION_TYPES_FIELD, "references.bib")
+    else:
+        sources["design"] = "wording"
+    return WorkView(
+        work.key,
+        work.entry_type,
+        dict(work.text),
+        dict(work.fields),
+        pmid=work.get("pmid"),
+        abstract=work.get("abstract"),
+        design=design.name,
+        design_source=design.source,
+        sources=sources,
+    )
 
 
 def export(store: LibraryStore, fmt: str) -> str:

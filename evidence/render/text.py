@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.markup import escape as _escape_markup
 
 from evidence.controls import TERMINAL_UNSAFE, terminal_safe
-from evidence.model import Work
-from evidence.results import AddReport, ImportReport, SearchHit
+from evidence.results import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
 
 _STATUS_STYLE = {
     "added": "green",
@@ -114,6 +113,20 @@ def add_report(report: AddReport, out: Console) -> None:
     if report.rate_limited:
         extra += f", {report.rate_limited} slowed down by rate limits"
     out.print(f"{summary}{extra}.")
+    enrich_lines(report.enriched, out)
+
+
+def enrich_lines(outcomes, out: Console) -> None:
+    for outcome in outcomes:
+        if outcome.filled:
+            said = ", ".join(f"{name} from {source}" for name, source in outcome.filled)
+            out.print(f"[green]{'enriched':<12}[/] [bold]{escape(outcome.key)}[/]  {escape(said)}")
+
+
+def enrich_report(report: EnrichReport, out: Console) -> None:
+    enrich_lines(report.outcomes, out)
+    asked = f"; {report.requests} requests" if report.requests else "; nothing asked"
+    out.print(f"{report.filled} of {len(report.outcomes)} works enriched{asked}.")
 
 
 def import_report(report: ImportReport, source: str, out: Console) -> None:
@@ -142,16 +155,13 @@ def search_hits(hits: list[SearchHit], query: str, out: Console) -> None:
             out.print(f"   [dim]https://doi.org/{escape(hit.doi)}[/]")
 
 
-def work_detail(work: Work, out: Console) -> None:
-    out.print(f"[bold]{escape(work.key)}[/]  ({escape(work.entry_type)})")
-    width = max((len(name) for name in work.text), default=0)
-    for name, value in work.text.items():
+def work_detail(view: WorkView, out: Console) -> None:
+    out.print(f"[bold]{escape(view.key)}[/]  ({escape(view.type)})")
+    width = max((len(name) for name in view.fields), default=0)
+    for name, value in view.fields.items():
         shown = value if name in ("abstract", "annotation") else " ".join(value.split())
         out.print(f"  [cyan]{name:<{width}}[/]  {escape(shown)}")
-
-
-def work_json(work: Work) -> dict:
-    return {"key": work.key, "type": work.entry_type, "fields": dict(work.text), "raw": dict(work.fields)}
+    out.print(f"  [cyan]{'design':<{width}}[/]  {escape(view.design)} (from the {escape(view.design_source)})")
 
 
 def _shorten(text: str, width: int) -> str:

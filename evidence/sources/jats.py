@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from evidence.controls import strip_controls
 
 _BLOCK_TAGS = frozenset({"p", "sec", "title", "list-item", "def-item", "br"})
+# JATS section titles, and the HTML headings Europe PMC writes structured abstracts with ('<h4>Background</h4>').
+_HEADINGS = frozenset({"title", "h1", "h2", "h3", "h4", "h5", "h6"})
 _BREAK = "\u0001"  # paragraph boundary marker while rewriting
 _LEAD = "\u0002"  # a section title waiting for its paragraph
 
@@ -81,9 +83,9 @@ def jats_to_text(jats: str) -> str:
             pieces.append(strip_controls(html.unescape(value)))  # '&#27;' is an ESC too
         elif kind == "cdata":
             pieces.append(value)
-        elif value == "title" and kind == "open":
+        elif value in _HEADINGS and kind == "open":
             pieces.append(_BREAK)
-        elif value == "title":  # a section title such as "Background" reads best as a lead-in: "Background: ..."
+        elif value in _HEADINGS:  # a section title such as "Background" reads best as a lead-in: "Background: ..."
             while pieces and not pieces[-1].strip(" "):
                 pieces.pop()
             if pieces and pieces[-1] != _BREAK:

@@ -97,6 +97,27 @@ class BibFile:
             return reread[0]
         raise LibraryError(f"The entry {work.key} is not in references.bib.")
 
+    def add_fields(self, work: Work, raw_fields: dict[str, str]) -> Work:
+        """Add fields the entry does not have (BibTeX-encoded values), before its closing brace, changing nothing
+        else in the entry's text; a field it already has is never touched."""
+        new = {name: value for name, value in raw_fields.items() if name.lower() not in work.fields}
+        if not new:
+            return work
+        for block in self.blocks:
+            if block.work is None or block.work.key != work.key:
+                continue
+            body = block.raw.rstrip()
+            trailing = block.raw[len(body) :] or "\n"
+            inside = body[:-1].rstrip()
+            added = "".join(f"\n  {name} = {value}," for name, value in new.items())
+            body = inside + ("" if inside.endswith(",") else ",") + added + "\n}"
+            reread = parse_bibtex(body + "\n", strings=self.strings).works
+            if len(reread) != 1 or reread[0].key != work.key:
+                raise LibraryError(f"Fields could not be added to the entry {work.key}.")
+            block.raw, block.work = body + trailing, reread[0]
+            return reread[0]
+        raise LibraryError(f"The entry {work.key} is not in references.bib.")
+
     def doi_map(self) -> dict[str, Work]:
         mapping: dict[str, Work] = {}
         for work in self.works:

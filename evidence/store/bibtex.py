@@ -103,6 +103,8 @@ FIELD_ORDER = (
     "organization",
     "address",
     "doi",
+    "pmid",
+    "pmcid",
     "url",
     "issn",
     "isbn",

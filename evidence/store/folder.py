@@ -219,3 +219,28 @@ class Store:
             "message": message,
         }
         write_atomic(self.record_path(doi), json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+    # records/<service>/: what PubMed, Europe PMC and OpenAlex answered, one file a work --------------------------
+    def answer_path(self, service: str, ident: str) -> Path:
+        """Each service's answers in a folder of their own, so no name can collide with a Crossref record's."""
+        return self.records_dir / service / record_filename(ident)
+
+    def read_answer(self, service: str, ident: str) -> dict | None:
+        """The stored answer ({ident, service, fetched, raw}; raw None: the service knew no such work), or None
+        when the service was never asked about ``ident`` (a DOI, or 'pmid:N')."""
+        try:
+            envelope = json.loads(self.answer_path(service, ident).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # never asked, or damaged: asked again
+        return envelope if isinstance(envelope, dict) and "raw" in envelope else None
+
+    def write_answer(self, service: str, ident: str, raw: str | None, fetched: datetime | None = None) -> None:
+        path = self.answer_path(service, ident)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        envelope = {
+            "ident": ident,
+            "service": service,
+            "fetched": (fetched or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "raw": raw,
+        }
+        write_atomic(path, json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
