@@ -1,0 +1,144 @@
+"""Filling what Crossref lacks from PubMed, Europe PMC and OpenAlex: abstracts, PMIDs, publication types, with
+where each came from; never over what the user wrote; once (a rerun asks nothing); never failing an add."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakebiblio import CORPUS
+
+from evidence.errors import RemoteDataError
+from evidence.sources import openalex_json, pubmed_xml
+
+# PubMed 37729413 (metapub recording): a Meta-Analysis with a labelled abstract and a PMCID. Its Crossref record,
+# here with the bibliographic fields the PubMed recording gives and no abstract (as many publishers deposit none).
+RECORDINGS = CORPUS / "pubmed" / "metapub"
+DOI = "10.1126/sciadv.adi3902"
+CROSSREF_WITHOUT_ABSTRACT = {
+    "DOI": DOI,
+    "type": "journal-article",
+    "title": ["Association between frailty and depression: A bidirectional Mendelian randomization study"],
+    "author": [{"family": "Sang", "given": "Ning"}],
+    "container-title": ["Science advances"],
+    "issued": {"date-parts": [[2023, 9]]},
+    "volume": "9",
+    "issue": "38",
+}
+
+
+@pytest.fixture
+def online(crossref):
+    crossref.records[DOI] = CROSSREF_WITHOUT_ABSTRACT
+    return crossref
+
+
+def _show(run, library, key):
+    result = run("--library", library, "show", key, "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()
+
+
+def test_add_fills_abstract_pmid_and_design_from_pubmed_and_says_where_each_came_from(run, library, online, biblio):
+    result = run("--library", library, "add", DOI)
+    assert result.exit_code == 0, result.stderr
+    assert "enriched" in result.stdout and "pubmed:37729413" in result.stdout
+    key = [line for line in (library / "references.bib").read_text().splitlines() if line.startswith("@")][0]
+    key = key.split("{", 1)[1].rstrip(",")
+    shown = _show(run, library, key)
+    assert shown["pmid"] == "37729413"
+    (recorded,) = pubmed_xml.articles((RECORDINGS / "37729413.xml").read_bytes())
+    assert shown["abstract"] == recorded.abstract and len(recorded.abstract) > 500
+    assert shown["design"] == "systematic review or meta-analysis"
+    assert shown["design_source"] == "publication types"
+    assert shown["sources"]["abstract"].startswith("pubmed:37729413, ")
+    assert shown["sources"]["pmid"].startswith("pubmed:37729413")
+    assert shown["fields"]["pmcid"] == "PMC10511184"
+    stored = json.loads((library / "records" / "pubmed" / "10.1126%2Fsciadv.adi3902.json").read_text())
+    assert stored["raw"].startswith("<PubmedArticle")
+    assert _show(run, library, "pmid:37729413")["key"] == key
+
+
+def test_a_rerun_asks_nothing_and_offline_asks_nothing(run, library, online, biblio):
+    assert run("--library", library, "add", DOI).exit_code == 0
+    asked = len(biblio.log)
+    assert asked >= 2  # esearch and efetch at least
+    again = run("--library", library, "enrich", "--json")
+    assert again.exit_code == 0, again.stderr
+    assert again.json()["requests"] == 0 and len(biblio.log) == asked
+    assert run("--library", library, "--offline", "enrich").exit_code == 0
+    assert len(biblio.log) == asked
+
+
+def test_a_value_the_user_wrote_is_never_replaced(run, library, online, biblio):
+    (library / "references.bib").write_text(
+        "@article{mine,\n  title = {Frailty and depression},\n  doi = {10.1126/sciadv.adi3902},\n"
+        "  abstract = {My own summary.},\n}\n"
+    )
+    result = run("--library", library, "enrich", "mine")
+    assert result.exit_code == 0, result.stderr
+    text = (library / "references.bib").read_text()
+    assert "abstract = {My own summary.}" in text and text.count("abstract =") == 1
+    assert "abstract-source" not in text
+    assert "pmid = {37729413}" in text and "pmid-source = {pubmed:37729413," in text
+
+
+@pytest.mark.parametrize("misbehaviour", ["500", "garbage", "entities"])
+def test_a_service_down_or_garbled_leaves_the_work_as_it_was_and_the_add_succeeds(
+    run, library, online, biblio, misbehaviour, monkeypatch
+):
+    monkeypatch.setattr("evidence.sources.http.PoliteClient._backoff_delay", lambda self, attempt: 0.0)
+    biblio.script["eutils"] = [misbehaviour] * 10
+    biblio.script["europepmc"] = ["500"] * 10
+    biblio.script["openalex"] = ["500"] * 10
+    result = run("--library", library, "add", DOI)
+    assert result.exit_code == 0, result.stderr
+    assert "PubMed" in result.stderr and "left as they were" in result.stderr
+    assert "Traceback" not in result.stderr
+    text = (library / "references.bib").read_text()
+    assert "pmid" not in text and "abstract" not in text
+    assert not (library / "records" / "pubmed").exists()  # nothing stored: the next run asks again
+
+
+def test_a_rate_limited_service_is_asked_again_after_retry_after(run, library, online, biblio):
+    biblio.script["eutils"] = ["429", "429"]
+    result = run("--library", library, "add", DOI)
+    assert result.exit_code == 0, result.stderr
+    assert "pmid = {37729413}" in (library / "references.bib").read_text()
+
+
+def test_sources_can_be_turned_off_in_evidence_toml(run, library, online, biblio):
+    (library / "evidence.toml").write_text("[sources]\nenrich = []\n")
+    assert run("--library", library, "add", DOI).exit_code == 0
+    assert biblio.log == [] and "pmid" not in (library / "references.bib").read_text()
+    (library / "evidence.toml").write_text('[sources]\nenrich = ["medline"]\n')
+    result = run("--library", library, "enrich")
+    assert result.exit_code != 0 and "sources.enrich" in result.stderr
+
+
+def test_openalex_abstract_is_rebuilt_from_its_inverted_index():
+    index = {"Pain": [0], "is": [1, 4], "what": [2], "it": [3], "felt.": [5]}
+    assert openalex_json.abstract_text(index) == "Pain is what it is felt."
+    assert openalex_json.abstract_text(None) == ""
+    assert openalex_json.abstract_text({"x": [10**9]}) == ""  # not an abstract: refused, not rebuilt
+
+
+def test_structured_abstracts_keep_their_labels_and_medline_page_ranges_are_expanded():
+    xml = (
+        "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>T<i>x</i>.</ArticleTitle>"
+        "<Pagination><MedlinePgn>123-9</MedlinePgn></Pagination><Abstract>"
+        '<AbstractText Label="BACKGROUND">Why <sup>2</sup>.</AbstractText>'
+        '<AbstractText Label="METHODS">How.</AbstractText>'
+        "</Abstract><PublicationTypeList><PublicationType>Randomized Controlled Trial</PublicationType>"
+        "</PublicationTypeList></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>"
+    )
+    (found,) = pubmed_xml.articles(xml)
+    assert found.abstract == "BACKGROUND: Why 2.\n\nMETHODS: How."
+    assert found.fields["pages"] == "123--129" and found.fields["title"] == "Tx"
+    assert found.publication_types == ("Randomized Controlled Trial",)
+
+
+def test_xml_that_declares_entities_is_refused_not_expanded():
+    bomb = '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><PubmedArticleSet>&b;</PubmedArticleSet>'
+    with pytest.raises(RemoteDataError, match="entities"):
+        pubmed_xml.articles(bomb)
