@@ -154,6 +154,22 @@ class FakeBiblio:
                     ids = [i for i in flat.get("id", "").split(",") if i]
                     body = "<PubmedArticleSet>" + "".join(fake.pubmed.get(i, "") for i in ids) + "</PubmedArticleSet>"
                     return self._send(200, body.encode(), "text/xml")
+                if service == "idconv":
+                    records = []
+                    for ident in flat.get("ids", "").split(","):
+                        for pmid, raw in fake.pubmed.items():
+                            article = ET.fromstring(raw)
+                            ids = {
+                                i.get("IdType"): i.text for i in article.findall("./PubmedData/ArticleIdList/ArticleId")
+                            }
+                            if ids.get("pmc", "").upper() == ident.upper():
+                                records.append({"pmcid": ids["pmc"], "pmid": pmid, "doi": ids.get("doi", "")})
+                                break
+                        else:
+                            records.append({"pmcid": ident, "status": "error", "errmsg": "invalid article id"})
+                    return self._send(
+                        200, json.dumps({"status": "ok", "records": records}).encode(), "application/json"
+                    )
                 if service == "europepmc" and path.endswith("/search"):
                     text = flat.get("query", "")
                     dois = {d.lower() for d in re.findall(r'DOI:"([^"]+)"', text)}

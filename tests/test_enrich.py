@@ -142,3 +142,54 @@ def test_xml_that_declares_entities_is_refused_not_expanded():
     bomb = '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><PubmedArticleSet>&b;</PubmedArticleSet>'
     with pytest.raises(RemoteDataError, match="entities"):
         pubmed_xml.articles(bomb)
+
+
+def _added_entry(library) -> str:
+    return (library / "references.bib").read_text()
+
+
+def test_add_pmid_goes_through_the_doi_and_crossref_then_fills_from_the_stored_pubmed_answer(
+    run, library, online, biblio
+):
+    result = run("--library", library, "add", "PMID:37729413", "--json")
+    assert result.exit_code == 0, result.stderr
+    (outcome,) = result.json()["outcomes"]
+    assert outcome["status"] == "added" and outcome["doi"] == DOI
+    assert [e for e in online.log if DOI in json.dumps(e)]  # Crossref's record was fetched (and stored for check)
+    assert len(biblio.requests_to("eutils")) == 1  # one efetch; the enrichment read the stored answer
+    text = _added_entry(library)
+    assert "pmid = {37729413}" in text and "abstract-source = {pubmed:37729413," in text
+
+
+def test_add_pmid_of_a_work_crossref_lacks_makes_it_from_pubmed_alone_with_its_doi(run, library, crossref, biblio):
+    result = run("--library", library, "add", "pmid:33474827")
+    assert result.exit_code == 0, result.stderr
+    assert "from PubMed alone" in result.stdout
+    text = _added_entry(library)
+    assert "doi = {10.1111/1759-7714.13823}" in text and "journal = {Thoracic cancer}" in text
+    assert "pages = {659--666}" in text and "pmcid = {PMC7919130}" in text
+
+
+def test_add_pmcid_is_converted_and_an_unknown_pmid_is_not_found(run, library, crossref, biblio):
+    result = run("--library", library, "add", "PMC7919130", "PMID:999999999", "--json")
+    assert result.exit_code == 1
+    statuses = {o["doi"]: o["status"] for o in result.json()["outcomes"]}
+    assert statuses["PMID:999999999"] == "not-found"
+    assert statuses["10.1111/1759-7714.13823"] == "added"
+    assert biblio.requests_to("idconv")
+
+
+def test_add_from_text_finds_pmids_and_pmcids_but_not_bare_numbers(run, library, crossref, biblio, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("See PMID: 33474827 and 12345 patients (PMC7919130).\n")
+    result = run("--library", library, "add", "--from", listing, "--json")
+    assert result.exit_code == 0, result.stderr
+    outcomes = result.json()["outcomes"]
+    assert [o["status"] for o in outcomes].count("added") == 1  # both name the same work: added once
+    assert "12345" not in json.dumps(outcomes)
+
+
+def test_offline_a_pmid_never_asked_is_unreachable_not_invented(run, library, biblio):
+    result = run("--library", library, "--offline", "add", "PMID:37729413", "--json")
+    assert result.exit_code == 1
+    assert result.json()["outcomes"][0]["status"] == "unreachable" and biblio.log == []

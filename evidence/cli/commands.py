@@ -61,28 +61,29 @@ def _read_from(source: str) -> str:
 
 
 @cli.command()
-@click.argument("dois", nargs=-1, metavar="DOI...")
-@click.option("--from", "from_file", metavar="FILE", help="Read DOIs from FILE (any text; '-' for stdin).")
+@click.argument("dois", nargs=-1, metavar="DOI|PMID:N|PMCN...")
+@click.option(
+    "--from", "from_file", metavar="FILE", help="Read DOIs and PubMed ids from FILE (any text; '-' for stdin)."
+)
 @click.option("--refresh", is_flag=True, help="Fetch again even when a record is stored.")
 @json_option
 @click.pass_obj
 def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
-    """Fetch works from Crossref by DOI and add them to the library."""
-    from evidence.jobs.add import dois_from_text
+    """Fetch works by DOI (from Crossref) or PMID:N / PMCN (through PubMed) and add them to the library."""
+    from evidence.jobs.add import ids_from_text, parse_add_arguments
     from evidence.sources.crossref import raise_if_all_unreachable
 
     values = list(dois)
     if from_file:
-        found = dois_from_text(_read_from(from_file))
+        found = ids_from_text(_read_from(from_file))
         if not found and not values:
-            raise BadInputError(f"No DOI was found in {'standard input' if from_file == '-' else from_file}.")
+            where = "standard input" if from_file == "-" else from_file
+            raise BadInputError(f"No DOI or PubMed identifier was found in {where}.")
         values.extend(found)
     if not values:
-        raise UsageError("Give at least one DOI, or --from FILE.")
+        raise UsageError("Give at least one DOI or PubMed identifier (PMID:N, PMCN), or --from FILE.")
     library = settings.open()
-    from evidence.jobs.add import parse_doi_arguments
-
-    if not settings.offline and not settings.mailto and not as_json and parse_doi_arguments(values)[0]:
+    if not settings.offline and not settings.mailto and not as_json and parse_add_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
     with Progress(len(values), "Fetching", enabled=not as_json) as progress:
         report = library.add(values, refresh=refresh, progress=progress)
@@ -90,7 +91,7 @@ def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
         raise BadInputError(
             report.outcomes[0].message
             if len(report.outcomes) == 1
-            else f"None of the {len(report.outcomes)} values given is a DOI."
+            else f"None of the {len(report.outcomes)} values given is a DOI or a PubMed identifier."
         )
     if not settings.offline:
         try:

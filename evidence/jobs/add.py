@@ -7,30 +7,40 @@ from typing import TYPE_CHECKING
 
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError
-from evidence.jobs.common import Notify, Progress, load, quiet, work_from_crossref
+from evidence.jobs.common import Notify, Progress, load, new_work, quiet, work_from_crossref
+from evidence.jobs.pubmed_ids import UNREACHABLE, entry_type_of, look_up, split_pubmed_id
 from evidence.jobs.search import sync_index
 from evidence.results import AddOutcome, AddReport, Resolution
+from evidence.sources.found import find_pubmed_ids
 from evidence.sources.resolve import resolve_records
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, RecordSource, WorkIndex
+    from evidence.sources.found import Found
 
 
-def parse_doi_arguments(values: Iterable[str]) -> tuple[list[str], list[AddOutcome]]:
-    """Canonical DOIs (deduplicated, in order) and an 'invalid' outcome for each value that is no DOI."""
+def parse_add_arguments(values: Iterable[str]) -> tuple[list[str], list[str], list[AddOutcome]]:
+    """Canonical DOIs and PubMed identifiers ('PMID:N', 'PMCN'), each deduplicated in order, and an 'invalid'
+    outcome for each value that is neither."""
     dois: dict[str, None] = {}
+    pubmed_ids: dict[str, None] = {}
     invalid = []
     for value in values:
+        kind, ident = split_pubmed_id(value)
+        if kind:
+            pubmed_ids.setdefault(f"PMID:{ident}" if kind == "pmid" else ident, None)
+            continue
         try:
             dois.setdefault(normalize_doi(value), None)
         except InvalidDOIError as error:
-            invalid.append(AddOutcome(doi=value.strip(), status="invalid", message=str(error)))
-    return list(dois), invalid
+            message = f"{error} (nor a PubMed identifier such as PMID:23121403 or PMC10627933)"
+            invalid.append(AddOutcome(doi=value.strip(), status="invalid", message=message))
+    return list(dois), list(pubmed_ids), invalid
 
 
-def dois_from_text(text: str) -> list[str]:
-    """DOIs in a file given to ``add --from``: one a line, or anywhere in free text."""
-    return find_dois(text)
+def ids_from_text(text: str) -> list[str]:
+    """DOIs and PubMed identifiers in a file given to ``add --from``: one a line, or anywhere in free text."""
+    return find_dois(text) + find_pubmed_ids(text)
 
 
 def add_dois(
@@ -55,15 +65,46 @@ def add_dois(
     from evidence.check.compare import record_changes
     from evidence.jobs.enrich import enrich_works
 
-    dois, outcomes = parse_doi_arguments(values)
+    dois, pubmed_ids, outcomes = parse_add_arguments(values)
     results: dict[str, AddOutcome] = {}
     with store.locked(on_wait=notify):
         bib = load(store, notify)
         present = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
+        via_pubmed: dict[str, tuple[str, Found]] = {}  # DOI -> (the PubMed id asked for, its PubMed record)
+        pubmed_outcomes: dict[str, AddOutcome] = {}
+        if pubmed_ids:
+            pubmed_client = (enrich_clients or {}).get("pubmed")
+            by_pmid = {work.get("pmid").strip(): work for work in bib.works if work.get("pmid").strip()}
+            for value, record in look_up(store, pubmed_client, pubmed_ids, notify).items():
+                if record is None:
+                    pubmed_outcomes[value] = AddOutcome(value, "not-found", message="PubMed has no such work")
+                elif record == UNREACHABLE:
+                    pubmed_outcomes[value] = AddOutcome(value, "unreachable", message="PubMed could not be asked")
+                elif record.pmid in by_pmid:
+                    work = by_pmid[record.pmid]
+                    pubmed_outcomes[value] = AddOutcome(
+                        value, "present", work.key, work.title, f"already in the library as {work.key}"
+                    )
+                elif record.doi:
+                    via_pubmed.setdefault(record.doi, (value, record))
+                    if record.doi not in dois:
+                        dois.append(record.doi)
+                else:
+                    work = new_work(store, entry_type_of(record), {**record.fields, "pmid": record.pmid}, taken)
+                    bib.append(work)
+                    pubmed_outcomes[value] = AddOutcome(value, "added", work.key, work.title, "from PubMed")
 
         def settle(resolution: Resolution) -> None:
             doi, message = resolution.doi, resolution.message
+            if message is None and doi in via_pubmed and resolution.status in ("not-found", "other-agency"):
+                asked, record = via_pubmed[doi]
+                work = new_work(store, entry_type_of(record), {**record.fields, "pmid": record.pmid}, taken)
+                bib.append(work)
+                present[doi] = work
+                note = f"{asked}: from PubMed alone (Crossref has no record of {doi})"
+                results[doi] = AddOutcome(doi, "added", work.key, work.title, note)
+                return
             if message is None:
                 results[doi] = AddOutcome(
                     doi, _ADD_STATUS.get(resolution.status, resolution.status), message=resolution.detail
@@ -113,6 +154,7 @@ def add_dois(
             notify=notify,
         )
         touched = {results[d].key for d in dois if d in results and results[d].status in ("added", "updated")}
+        touched |= {o.key for o in pubmed_outcomes.values() if o.status == "added"}
         if refresh:
             touched |= {results[d].key for d in dois if d in results and results[d].status == "present"}
         enriched = None
@@ -123,7 +165,7 @@ def add_dois(
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
     return AddReport(
-        outcomes=tuple(outcomes) + tuple(results[d] for d in dois),
+        outcomes=tuple(outcomes) + tuple(results[d] for d in dois) + tuple(pubmed_outcomes.values()),
         requests=client.counters.requests if client is not None else 0,
         rate_limited=client.counters.rate_limited if client is not None else 0,
         enriched=enriched.outcomes if enriched else (),

@@ -104,6 +104,8 @@ def add_report(report: AddReport, out: Console) -> None:
             line += f"  [bold]{escape(outcome.key)}[/]"
         if outcome.status == "added" and outcome.title:
             line += f"  {escape(_shorten(outcome.title, 70))}"
+            if outcome.message:
+                line += f"  ({escape(outcome.message)})"
         elif outcome.message and (outcome.status != "present" or "record" in outcome.message):
             line += f"  ({escape(outcome.message)})"
         out.print(line)

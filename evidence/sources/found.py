@@ -7,6 +7,7 @@ what the tool read and a rerun asks nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # What a field longer than this is: not an abstract. Answers are bounded as a whole; this bounds each value kept.
@@ -40,6 +41,17 @@ def bounded(text: str, limit: int = MAX_FIELD_CHARS) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return cut + " …"
+
+
+_PUBMED_IDS_IN_TEXT = re.compile(r"\b(?:PMID:?\s*(\d{1,9})\b|(PMC\d{1,10})\b)", re.I)
+
+
+def find_pubmed_ids(text: str) -> list[str]:
+    """'PMID:N' and 'PMCN' identifiers in free text (a bare number is not taken for a PMID), in order, once each."""
+    found: dict[str, None] = {}
+    for match in _PUBMED_IDS_IN_TEXT.finditer(text):
+        found.setdefault(f"PMID:{match.group(1)}" if match.group(1) else match.group(2).upper(), None)
+    return list(found)
 
 
 def normal_pmid(value: str) -> str:

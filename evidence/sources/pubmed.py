@@ -47,14 +47,16 @@ class PubmedClient(PoliteClient):
             raise RemoteDataError(f"PubMed answered {what} with HTTP {response.status_code}.")
         return response
 
-    def ids_for_dois(self, dois: list[str]) -> dict[str, tuple[str, str]]:
-        """{doi: (pmid, pmcid)} from the PMC ID Converter, which knows the articles PMC holds."""
-        found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(dois), IDCONV_IDS):
-            chunk = dois[start : start + IDCONV_IDS]
-            params = self._params({"ids": ",".join(chunk), "format": "json", "idtype": "doi"})
+    def convert_pmcids(self, pmcids: list[str]) -> dict[str, str]:
+        """{pmcid: pmid} from the PMC ID Converter, for the PMCIDs it knows."""
+        found: dict[str, str] = {}
+        for start in range(0, len(pmcids), IDCONV_IDS):
+            chunk = pmcids[start : start + IDCONV_IDS]
+            params = self._params({"ids": ",".join(chunk), "format": "json"})
             response = self._ok(self._get(self.idconv_url + "/", params, self.pacer), "an ID Converter request")
-            found.update(pubmed_xml.converted_ids(self._json(response, "an ID Converter request")))
+            for pmcid, pmid, _doi in pubmed_xml.converted_ids(self._json(response, "an ID Converter request")):
+                if pmcid and pmid:
+                    found[pmcid] = pmid
         return found
 
     def search_dois(self, dois: list[str]) -> list[str]:

@@ -223,17 +223,16 @@ def search_ids(xml: bytes | str) -> list[str]:
     return [pmid for pmid in (normal_pmid(_text(i)) for i in root.findall("./IdList/Id")) if pmid]
 
 
-def converted_ids(data: dict) -> dict[str, tuple[str, str]]:
-    """The PMC ID Converter's answer as {doi: (pmid, pmcid)} for the records it knows."""
+def converted_ids(data: dict) -> list[tuple[str, str, str]]:
+    """The PMC ID Converter's answer as (pmcid, pmid, doi) for each record it knows."""
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise RemoteDataError("The PMC ID Converter's answer holds no list of records.")
-    found = {}
+    found = []
     for record in records:
         if not isinstance(record, dict) or record.get("status") == "error":
             continue
         doi = next(iter(find_dois(str(record.get("doi") or ""))), "")
         pmid = normal_pmid(str(record.get("pmid") or ""))
-        if doi and pmid:
-            found[doi] = (pmid, normal_pmcid(str(record.get("pmcid") or "")))
+        found.append((normal_pmcid(str(record.get("pmcid") or "")), pmid, doi))
     return found
