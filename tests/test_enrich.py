@@ -193,3 +193,27 @@ def test_offline_a_pmid_never_asked_is_unreachable_not_invented(run, library, bi
     result = run("--library", library, "--offline", "add", "PMID:37729413", "--json")
     assert result.exit_code == 1
     assert result.json()["outcomes"][0]["status"] == "unreachable" and biblio.log == []
+
+
+RETRACTED = "10.3928/02793695-20260701-01"  # Europe PMC recording: 'Retracted Publication', 'Retraction in' ...
+
+
+def test_a_retraction_europe_pmc_records_makes_the_work_retracted_in_check_and_claims(run, library, crossref, biblio):
+    crossref.records[RETRACTED] = {  # Crossref's record without 'updated-by': it has not heard of the retraction
+        "DOI": RETRACTED,
+        "type": "journal-article",
+        "title": ["School-Based Suicide Prevention Efforts"],
+        "author": [{"family": "Mechling", "given": "Brandy M"}],
+        "container-title": ["Journal of Psychosocial Nursing and Mental Health Services"],
+        "issued": {"date-parts": [[2026, 8]]},
+    }
+    assert run("--library", library, "add", RETRACTED).exit_code == 0
+    text = (library / "references.bib").read_text()
+    assert "Retracted Publication" in text and "retraction-source = {europepmc:MED:42550576," in text
+    result = run("--library", library, "check", RETRACTED, "--json")
+    assert result.exit_code == 1, result.stdout
+    data = result.json()
+    (item,) = data[0]["references"] if isinstance(data, list) else data["references"]
+    assert item["status"] == "retracted" and "europepmc:MED:42550576" in " ".join(item["warnings"])
+    shown = run("--library", library, "show", RETRACTED, "--json").json()
+    assert shown["sources"]["retraction"].startswith("europepmc:MED:42550576")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evidence.check.compare import compare_reference, names_agree, reference_of_work, titles_agree
+from evidence.check.compare import Comparison, compare_reference, names_agree, reference_of_work, titles_agree
 from evidence.check.refparse import ParsedRef, parse_reference, reference_section
 from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
@@ -117,6 +117,29 @@ def library_match(ref: ParsedRef, works: Iterable[Work]) -> Work | None:
     return None
 
 
+def retraction_elsewhere(store: LibraryStore | None, work: Work | None, doi: str) -> str:
+    """Why PubMed, Europe PMC or OpenAlex hold the work retracted though Crossref's record does not say so (the
+    library entry's ``retraction``, or a stored answer), else ''."""
+    from evidence.sources import enrichment
+
+    if work is not None and work.get("retraction"):
+        source = work.get("retraction-source").split(",")[0]
+        return f"retracted, as {source or 'the library'} records it ({work.get('retraction')})"
+    if store is None or not doi:
+        return ""
+    for service in ("pubmed", "europepmc"):
+        stored = store.read_answer(service, doi)
+        if stored and stored.get("raw"):
+            try:
+                found = enrichment.from_stored(service, stored["raw"])
+            except (RemoteDataError, ValueError):
+                continue
+            if found is not None and found.retracted:
+                notice = found.retraction or "Retracted Publication"
+                return f"retracted, as {service}:{found.source_id} records it ({notice})"
+    return ""
+
+
 def check_references(
     store: LibraryStore | None,
     client: RecordSource | None,
@@ -181,6 +204,10 @@ def check_references(
             message, fetched = resolution.message, resolution.fetched
         comparison = compare_reference(ref, message)
         notes = list(comparison.notes)
+        elsewhere = retraction_elsewhere(store, by_doi.get(doi), doi) if comparison.status != "retracted" else ""
+        if elsewhere:
+            comparison = Comparison("retracted", notes=(elsewhere,))
+            notes = [elsewhere]
         if how == "library":
             notes.append(f"no DOI written; matched to {by_doi[doi].key} in the library, DOI {doi}")
         elif how == "bibliographic":

@@ -57,6 +57,8 @@ def support_view(store, support, work: Work | None) -> SupportView:
         status = retraction_status(record.get("message", {})) if record else None
         if status and status[0] != "under an expression of concern":
             retracted = status[0]
+    if not retracted and work.get("retraction"):
+        retracted = "retracted"  # as PubMed, Europe PMC or OpenAlex record it (the entry's retraction-source says)
     return SupportView(
         support.key,
         support.stance,
