@@ -217,3 +217,11 @@ def test_a_retraction_europe_pmc_records_makes_the_work_retracted_in_check_and_c
     assert item["status"] == "retracted" and "europepmc:MED:42550576" in " ".join(item["warnings"])
     shown = run("--library", library, "show", RETRACTED, "--json").json()
     assert shown["sources"]["retraction"].startswith("europepmc:MED:42550576")
+
+
+def test_search_by_pmid_finds_the_enriched_work(run, library, online, biblio):
+    assert run("--library", library, "add", DOI).exit_code == 0
+    result = run("--library", library, "search", "pmid:37729413", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [hit["doi"] for hit in result.json()["hits"]] == [DOI]
+    assert run("--library", library, "search", "pmid:1", "--json").json()["hits"] == []

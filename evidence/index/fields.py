@@ -9,7 +9,7 @@ import functools
 SEARCH_FIELDS = ("title", "body", "annotation", "keywords", "authors", "journal")
 FIELD_BOOSTS = {"title": 2.0, "annotation": 1.5, "keywords": 1.5, "journal": 0.5}
 # What users may type before a colon; ``abstract:`` searches all the prose (title, abstract, notes, keywords).
-USER_FIELDS = ("title", "abstract", "annotation", "keywords", "authors", "journal", "doi", "year")
+USER_FIELDS = ("title", "abstract", "annotation", "keywords", "authors", "journal", "doi", "pmid", "year")
 FIELD_ALIASES = {
     "abstract": "body",
     "text": "body",

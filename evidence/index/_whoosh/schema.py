@@ -144,6 +144,7 @@ def schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         doi=ID(),
+        pmid=ID(),
         title=FastText(analyzer=stem),
         body=FastText(analyzer=stem),
         annotation=FastText(analyzer=stem),
