@@ -134,9 +134,8 @@ def main() -> None:
     per_service = Counter(entry[0] for entry in fake.log)
     right, total, confusions = design_accuracy()
     fake.stop()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"machine: {machine}, {time.strftime('%Y-%m-%d')}")
     print(
         f"recorded works with a DOI: {count}; Crossref records in the shared corpora with one of these DOIs: "
         f"{crossref_overlap(set(works))}"
