@@ -239,7 +239,10 @@ class Library:
         """Claims, reference checks and the formatted list of one article, in one pass."""
         from evidence.jobs.report import report
 
-        return report(self.store, self.client, article_text, article_name, style, notify=self.notify, html=html)
+        pubmed = self.enrich_clients["pubmed"] if self.enrich_clients else None
+        return report(
+            self.store, self.client, article_text, article_name, style, notify=self.notify, html=html, pubmed=pubmed
+        )
 
     def check(self, sources: list[str], read: Callable[[Path], str]) -> CheckReport:
         """Check articles, .bib files or DOIs: each reference resolves, matches its record and stands."""
@@ -248,7 +251,8 @@ class Library:
 
         store = self.store if self.exists else None
         max_age = parse_config(self.store.read_config_text()).max_age_days if store else 30.0
-        return check(store, self.client, sources, read, max_age, notify=self.notify)
+        pubmed = self.enrich_clients["pubmed"] if self.enrich_clients else None
+        return check(store, self.client, sources, read, max_age, notify=self.notify, pubmed=pubmed)
 
     def export(self, fmt: str = "bibtex") -> str:
         from evidence.jobs import search

@@ -225,3 +225,24 @@ def test_search_by_pmid_finds_the_enriched_work(run, library, online, biblio):
     assert result.exit_code == 0, result.stderr
     assert [hit["doi"] for hit in result.json()["hits"]] == [DOI]
     assert run("--library", library, "search", "pmid:1", "--json").json()["hits"] == []
+
+
+def test_check_verifies_a_cited_pmid_as_it_verifies_a_doi(run, library, online, biblio, tmp_path):
+    article = tmp_path / "a.md"
+    article.write_text(
+        "Frailty and depression go together.\n\n## References\n\n"
+        "1. Sang N. Association between frailty and depression: a bidirectional Mendelian randomization study. "
+        "Science Advances. 2023;9(38). PMID: 37729413.\n"
+        "2. Sang N. Association between frailty and depression. Science Advances. 2023. "
+        "doi:10.1126/sciadv.adi3902. PMID: 33474827.\n"
+        "3. Nobody A. A work PubMed never indexed. J Nothing. 2020;1:1. PMID: 999999999.\n"
+    )
+    result = run("--library", library, "check", article, "--json")
+    assert result.exit_code == 1, result.stderr
+    first, second, third = result.json()["references"]
+    assert first["status"] == "ok" and first["doi"] == DOI and first["matched_by"] == "pmid"
+    assert second["status"] == "mismatch"
+    assert {"field": "PMID", "cited": "33474827", "found": "PMID 33474827 is 10.1111/1759-7714.13823"} in second[
+        "problems"
+    ]
+    assert third["status"] == "not-found" and "PMID 999999999" in " ".join(third["warnings"])

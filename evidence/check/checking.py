@@ -11,6 +11,7 @@ and Crossref's bibliographic match for the written reference, offered only when 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
 from evidence.model import Work
-from evidence.results import CheckItem, CheckReport
+from evidence.results import CheckItem, CheckReport, MismatchedField
+from evidence.sources.found import Found
 from evidence.sources.resolve import resolve_records
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
@@ -140,6 +142,54 @@ def retraction_elsewhere(store: LibraryStore | None, work: Work | None, doi: str
     return ""
 
 
+def _pubmed_records(store, pubmed, refs: list[ParsedRef], notify: Notify) -> dict[str, object]:
+    """{pmid: its PubMed record, None (no such PMID) or UNREACHABLE} for every PMID the references give."""
+    from evidence.jobs.pubmed_ids import UNREACHABLE, look_up
+
+    pmids = list(dict.fromkeys(ref.pmid for ref in refs if ref.pmid))
+    if not pmids:
+        return {}
+    if store is None:  # no library to keep PubMed's answers in: not asked
+        return dict.fromkeys(pmids, UNREACHABLE)
+    found = look_up(store, pubmed, [f"PMID:{pmid}" for pmid in pmids], notify)
+    return {value[5:]: record for value, record in found.items()}
+
+
+def _mismatched(item: CheckItem, problem: MismatchedField) -> CheckItem:
+    """``item`` with one more problem: a passed reference becomes a mismatch, a worse status stays."""
+    return replace(item, status="mismatch" if item.status == "ok" else item.status, problems=(*item.problems, problem))
+
+
+def _with_pmid_checked(ref: ParsedRef, item: CheckItem, by_pmid: dict[str, object]) -> CheckItem:
+    """The item with the reference's PMID checked: it exists, and it is the work the DOI names."""
+    if not ref.pmid:
+        return item
+    record = by_pmid.get(ref.pmid)
+    if record is None:
+        problem = MismatchedField("PMID", ref.pmid, "no such PMID in PubMed")
+        if not item.doi:
+            return replace(item, status="not-found", warnings=(f"PubMed has no work with the PMID {ref.pmid}",))
+        return replace(
+            item, status="mismatch" if item.status == "ok" else item.status, problems=(*item.problems, problem)
+        )
+    if not isinstance(record, Found):
+        return replace(item, warnings=(*item.warnings, f"the PMID {ref.pmid} could not be checked against PubMed"))
+    if record.doi and item.doi and record.doi != item.doi:
+        problem = MismatchedField("PMID", ref.pmid, f"PMID {ref.pmid} is {record.doi}")
+        return replace(
+            item, status="mismatch" if item.status == "ok" else item.status, problems=(*item.problems, problem)
+        )
+    if not item.doi:  # PubMed's record has no DOI: its title must be the reference's
+        title = record.fields.get("title", "")
+        if ref.title and title and not titles_agree(ref.title, title):
+            problem = MismatchedField("title", ref.title, title)
+            return replace(item, status="mismatch", problems=(problem,), warnings=(), matched_by="pmid")
+        return replace(
+            item, status="ok", warnings=(f"checked against PubMed's record of PMID {ref.pmid}",), matched_by="pmid"
+        )
+    return replace(item, agree=(*item.agree, "PMID"))
+
+
 def check_references(
     store: LibraryStore | None,
     client: RecordSource | None,
@@ -147,14 +197,21 @@ def check_references(
     works: list[Work] | None = None,
     max_age_days: float | None = None,
     notify: Notify = lambda _m: None,
+    pubmed=None,
 ) -> list[CheckItem]:
-    """One CheckItem per reference, in order. ``works`` are the library's (for references without a DOI)."""
+    """One CheckItem per reference, in order. ``works`` are the library's (for references without a DOI).
+    ``pubmed``: the PubMed client, for references that give a PMID (None: stored answers only)."""
     from evidence.sources.http import Unreachable
 
     works = works or []
     by_doi = {work.doi: work for work in works if work.doi}
     found_for: dict[int, tuple[str, str, dict | None]] = {}  # reference -> (doi, how found, its record if known)
+    by_pmid = _pubmed_records(store, pubmed, refs, notify)
     for number, ref in enumerate(refs):
+        record = by_pmid.get(ref.pmid)
+        if not ref.doi and isinstance(record, Found) and record.doi:
+            found_for[number] = (record.doi, "pmid", None)
+            continue
         if ref.doi:
             continue
         work = library_match(ref, works)
@@ -167,7 +224,8 @@ def check_references(
                 best = None
             if best is not None:
                 found_for[number] = (str(best[0].get("DOI", "")).lower(), "bibliographic", best[0])
-    wanted = [ref.doi for ref in refs if ref.doi] + [doi for doi, how, _m in found_for.values() if how == "library"]
+    wanted = [ref.doi for ref in refs if ref.doi]
+    wanted += [doi for doi, how, _m in found_for.values() if how in ("library", "pmid")]
     resolved = resolve_records(store, client, list(dict.fromkeys(wanted)), max_age_days=max_age_days, notify=notify)
     items = []
     for number, ref in enumerate(refs):
@@ -210,6 +268,8 @@ def check_references(
             notes = [elsewhere]
         if how == "library":
             notes.append(f"no DOI written; matched to {by_doi[doi].key} in the library, DOI {doi}")
+        elif how == "pmid":
+            notes.append(f"no DOI written; PubMed gives {doi} for PMID {ref.pmid}")
         elif how == "bibliographic":
             notes.append(f"no DOI written; Crossref's bibliographic search found {doi}")
         items.append(
@@ -227,7 +287,7 @@ def check_references(
                 record_fetched=fetched,
             )
         )
-    return items
+    return [_with_pmid_checked(ref, item, by_pmid) for ref, item in zip(refs, items, strict=True)]
 
 
 def check(
@@ -237,6 +297,7 @@ def check(
     read: Callable[[Path], str],
     max_age_days: float | None = None,
     notify: Notify = lambda _m: None,
+    pubmed=None,
 ) -> CheckReport:
     """Check an article (Markdown or text), a .bib file, or DOIs given directly."""
     refs: list[ParsedRef] = []
@@ -270,5 +331,5 @@ def check(
             invalid.append(CheckItem(source, "invalid", warnings=(str(error),)))
         label = label or "DOIs"
     works = bib.works if bib is not None else []
-    items = check_references(store, client, refs, works, max_age_days, notify)
+    items = check_references(store, client, refs, works, max_age_days, notify, pubmed)
     return CheckReport.of(label, invalid + items, offline=client is None)

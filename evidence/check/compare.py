@@ -162,6 +162,7 @@ def reference_of_work(work: Work) -> ParsedRef:
         work.get("number"),
         first_page(work.get("pages")) or work.get("eid"),
         work.key,
+        work.get("pmid").strip(),
     )
 
 

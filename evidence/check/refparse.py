@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from evidence.cite.article import is_references_heading
 from evidence.doi import find_dois
+from evidence.sources.found import find_pubmed_ids
 
 _NUMBERED = re.compile(r"^\s*(?:\[\d+\]|\d+[.)])\s+")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\bdoi:\s*\S+", re.I)
@@ -55,6 +56,7 @@ class ParsedRef:
     issue: str = ""
     first_page: str = ""
     key: str = ""  # the library or .bib key, when the reference is an entry rather than written text
+    pmid: str = ""  # a 'PMID: N' the reference gives
 
 
 def reference_section(text: str) -> list[tuple[int, str]]:
@@ -216,7 +218,13 @@ def plain_reference(text: str) -> str:
 
 def parse_reference(text: str, line: int = 0) -> ParsedRef:
     """Fields of one written reference (plain text or Markdown)."""
-    return replace(_clean_journal(_fill_gaps(_parse(plain_reference(text), line))), text=text)
+    pmids = [ident[5:] for ident in find_pubmed_ids(text) if ident.startswith("PMID:")]
+    parsed = _clean_journal(_fill_gaps(_parse(plain_reference(_PMID_NOTE.sub(" ", text)), line)))
+    return replace(parsed, text=text, pmid=pmids[0] if pmids else "")
+
+
+# 'PMID: 23121403' and 'PMCID: PMC…' as styles print them: removed before the fields are read (they are no page).
+_PMID_NOTE = re.compile(r"\b(?:PMID|PMCID):?\s*(?:PMC)?\d+\.?", re.I)
 
 
 _CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.)\s+")

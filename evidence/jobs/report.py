@@ -32,6 +32,7 @@ def report(
     style: str | None = None,
     notify: Callable[[str], None] = lambda _m: None,
     html: bool = False,
+    pubmed=None,
 ) -> Report:
     """One pass: the article is read once and the library loaded once (again only if cited DOIs had to be fetched),
     and the list is rendered from the one resolution of the citations, as text and, with ``html``, as HTML; each
@@ -44,7 +45,7 @@ def report(
         bib = store.load_bib()  # works were fetched for @doi: citations and added
     refs = with_cited_works(references_in(article_text, article_name), cited, bib.works)
     max_age = parse_config(store.read_config_text()).max_age_days
-    checks = check_references(store, client, refs, bib.works, max_age, notify)
+    checks = check_references(store, client, refs, bib.works, max_age, notify, pubmed)
     chosen = csl.resolve_style(style or default_style(store))
     listing = format_references(store, cited, problems, chosen, "text")
     page_list = format_references(store, cited, problems, chosen, "html").entries if html else ()
