@@ -11,7 +11,8 @@ files), in the shapes the services use:
 - ``GET /openalex/works?filter=doi:a|b``                  a list of works
 
 ``script[service]`` lists misbehaviours used one per request: ``"429"`` (with Retry-After), ``"500"``,
-``"garbage"`` (not XML / not JSON), ``"entities"`` (XML declaring an entity, the billion-laughs shape).
+``"garbage"`` (an HTML page), ``"truncated"`` (the answer cut in the middle), ``"entities"`` (XML declaring an
+entity, the billion-laughs shape), ``"wrong"`` (every record the service has, whatever was asked: other works').
 Every request is logged in ``log`` as (service, path, query).
 """
 
@@ -97,6 +98,7 @@ class FakeBiblio:
             self.openalex = list(openalex)
             self.script.clear()
             self.log.clear()
+            self.methods = []
         return self
 
     def requests_to(self, service: str) -> list[tuple[str, str, dict]]:
@@ -107,6 +109,7 @@ class FakeBiblio:
 
     def _handler(self):
         fake = self
+        truncate_next: dict[int, bool] = {}
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -128,6 +131,7 @@ class FakeBiblio:
                 flat = {name: values[0] for name, values in query.items()}
                 with fake._lock:
                     fake.log.append((service, path, flat))
+                    fake.methods.append(self.command)
                     actions = fake.script.get(service)
                     action = actions.pop(0) if actions else None
                 if action == "429":
@@ -144,6 +148,14 @@ class FakeBiblio:
                         b"<PubmedArticleSet>&b;</PubmedArticleSet>"
                     )
                     return self._send(200, bomb, "text/xml")
+                truncate_next[threading.get_ident()] = action == "truncated"
+                if action == "wrong":
+                    if service == "openalex":
+                        body = json.dumps({"results": fake.openalex[:3]}).encode()
+                        return self._send(200, body, "application/json")
+                    if service == "europepmc":
+                        body = json.dumps({"resultList": {"result": fake.europepmc[:3]}}).encode()
+                        return self._send(200, body, "application/json")
                 if path.endswith("/esearch.fcgi"):
                     by_doi = fake._pubmed_by_doi()
                     dois = re.findall(r'"([^"]+)"\[doi\]', flat.get("term", ""))
@@ -191,6 +203,8 @@ class FakeBiblio:
                 return self._send(404, b"not found", "text/plain")
 
             def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
+                if truncate_next.get(threading.get_ident()):
+                    body = body[: len(body) // 2]
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))

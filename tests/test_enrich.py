@@ -83,7 +83,7 @@ def test_a_value_the_user_wrote_is_never_replaced(run, library, online, biblio):
     assert "pmid = {37729413}" in text and "pmid-source = {pubmed:37729413," in text
 
 
-@pytest.mark.parametrize("misbehaviour", ["500", "garbage", "entities"])
+@pytest.mark.parametrize("misbehaviour", ["500", "garbage", "truncated", "entities"])
 def test_a_service_down_or_garbled_leaves_the_work_as_it_was_and_the_add_succeeds(
     run, library, online, biblio, misbehaviour, monkeypatch
 ):
@@ -246,3 +246,39 @@ def test_check_verifies_a_cited_pmid_as_it_verifies_a_doi(run, library, online, 
         "problems"
     ]
     assert third["status"] == "not-found" and "PMID 999999999" in " ".join(third["warnings"])
+
+
+def test_records_of_other_works_are_never_taken_for_the_one_asked_about(run, library, online, biblio):
+    biblio.pubmed.clear()  # PubMed knows nothing; Europe PMC and OpenAlex answer with other works' records
+    biblio.script["europepmc"] = ["wrong"]
+    biblio.script["openalex"] = ["wrong"]
+    assert run("--library", library, "add", DOI).exit_code == 0
+    text = (library / "references.bib").read_text()
+    assert "abstract" not in text and "pmid" not in text
+
+
+def test_enrich_with_every_service_unreachable_says_so_and_exits_4(run, library, monkeypatch):
+    monkeypatch.setattr("evidence.sources.http.PoliteClient._backoff_delay", lambda self, attempt: 0.0)
+    for name in ("EVIDENCE_PUBMED_URL", "EVIDENCE_EUROPEPMC_URL", "EVIDENCE_OPENALEX_URL"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    (library / "references.bib").write_text("@article{w,\n  title = {T},\n  doi = {10.1126/sciadv.adi3902},\n}\n")
+    result = run("--library", library, "enrich")
+    assert result.exit_code == 4, result.stderr
+    for service in ("PubMed", "Europe PMC", "OpenAlex"):
+        assert f"{service} could not be reached" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (library / "references.bib").read_text().count("=") == 2  # the work as it was
+
+
+def test_efetch_asks_by_post_beyond_200_pmids(biblio):
+    from evidence.sources.pubmed import PubmedClient
+
+    client = PubmedClient(biblio.url + "/eutils", biblio.url + "/idconv")
+    pmids = [str(n) for n in range(1, 250)] + ["37729413"]
+    found = client.fetch(pmids)
+    assert [record.pmid for record in found] == ["37729413"]
+    (entry,) = biblio.requests_to("eutils")
+    assert "37729413" in entry[2]["id"] and entry[1].endswith("/efetch.fcgi")
+    assert client.counters.requests == 1 and biblio.methods == ["POST"]
+    client.fetch(["37729413"])
+    assert biblio.methods == ["POST", "GET"]
