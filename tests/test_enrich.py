@@ -282,3 +282,28 @@ def test_efetch_asks_by_post_beyond_200_pmids(biblio):
     assert client.counters.requests == 1 and biblio.methods == ["POST"]
     client.fetch(["37729413"])
     assert biblio.methods == ["POST", "GET"]
+
+
+def test_add_refresh_enriches_a_work_added_before_enrichment_was_on(run, library, online, biblio):
+    (library / "evidence.toml").write_text("[sources]\nenrich = []\n")
+    assert run("--library", library, "add", DOI).exit_code == 0
+    assert "pmid" not in (library / "references.bib").read_text()
+    (library / "evidence.toml").write_text('[sources]\nenrich = ["pubmed"]\n')
+    assert run("--library", library, "add", "--refresh", DOI).exit_code == 0
+    assert "pmid = {37729413}" in (library / "references.bib").read_text()
+
+
+def test_a_csl_json_import_keeps_its_pmid_and_enrich_asks_pubmed_by_it(run, library, biblio, tmp_path):
+    source = tmp_path / "works.json"
+    source.write_text(
+        json.dumps(
+            [{"id": "w1", "type": "article-journal", "title": "Tumor-educated platelet SNORD55", "PMID": "33474827"}]
+        )
+    )
+    assert run("--library", library, "--offline", "import", source).exit_code == 0
+    assert "pmid = {33474827}" in (library / "references.bib").read_text()
+    result = run("--library", library, "enrich", "--json")
+    assert result.exit_code == 0, result.stderr
+    (outcome,) = result.json()["outcomes"]
+    assert outcome["ident"] == "pmid:33474827" and ["abstract", "pubmed:33474827"] in outcome["filled"]
+    assert [entry[1] for entry in biblio.log] == ["/eutils/efetch.fcgi"]  # asked by the PMID: no search
