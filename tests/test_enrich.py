@@ -307,3 +307,47 @@ def test_a_csl_json_import_keeps_its_pmid_and_enrich_asks_pubmed_by_it(run, libr
     (outcome,) = result.json()["outcomes"]
     assert outcome["ident"] == "pmid:33474827" and ["abstract", "pubmed:33474827"] in outcome["filled"]
     assert [entry[1] for entry in biblio.log] == ["/eutils/efetch.fcgi"]  # asked by the PMID: no search
+
+
+def test_claims_call_a_support_retracted_when_europe_pmc_records_the_retraction(run, library, crossref, biblio):
+    crossref.records[RETRACTED] = {
+        "DOI": RETRACTED,
+        "type": "journal-article",
+        "title": ["School-Based Suicide Prevention Efforts"],
+        "author": [{"family": "Mechling", "given": "Brandy M"}],
+        "issued": {"date-parts": [[2026, 8]]},
+    }
+    assert run("--library", library, "add", RETRACTED).exit_code == 0
+    key = run("--library", library, "show", RETRACTED, "--json").json()["key"]
+    (library / "claims.toml").write_text(
+        f'[claims.teams]\ntext = "School teams prevent suicide."\n\n[[claims.teams.support]]\nkey = "{key}"\n'
+        'stance = "supports"\n'
+    )
+    (library / "articles").mkdir(exist_ok=True)
+    article = library / "articles" / "a.md"
+    article.write_text(f"[School teams prevent suicide [@{key}].]{{.claim #teams}}\n")
+    result = run("--library", library, "--offline", "claims", article, "--json")
+    assert result.exit_code == 1
+    (claim,) = result.json()["claims"]
+    assert claim["supports"][0]["retracted"] == "retracted"
+    assert any("rests only on retracted work" in p["message"] for p in result.json()["problems"])
+
+
+def test_a_style_that_prints_the_pmid_gets_it(run, library, online, biblio, tmp_path):
+    style = tmp_path / "pmid.csl"
+    style.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">\n'
+        "  <info><title>PMID test</title><id>pmid-test</id><updated>2026-12-01T00:00:00+00:00</updated></info>\n"
+        '  <citation><layout><text variable="title"/></layout></citation>\n'
+        '  <bibliography><layout><text variable="title"/><text variable="PMID" prefix=". PMID: "/>'
+        '<text variable="PMCID" prefix="; "/></layout></bibliography>\n'
+        "</style>\n"
+    )
+    assert run("--library", library, "add", DOI).exit_code == 0
+    key = run("--library", library, "show", DOI, "--json").json()["key"]
+    article = tmp_path / "a.md"
+    article.write_text(f"Frailty [@{key}].\n")
+    result = run("--library", library, "--offline", "refs", article, "--style", style)
+    assert result.exit_code == 0, result.stderr
+    assert "PMID: 37729413; PMC10511184" in result.stdout
