@@ -62,6 +62,8 @@ def main() -> None:
                 subprocess.run(
                     [sys.executable, "-m", "evidence", "init", str(library)], check=True, capture_output=True
                 )
+                # Only the fake Crossref exists here: PubMed, Europe PMC and OpenAlex are not asked.
+                (library / "evidence.toml").write_text("[sources]\nenrich = []\n")
             process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.05, 1.2))
             if process.poll() is not None:

@@ -99,6 +99,8 @@ def main() -> None:
         listing.write_text("\n".join(dois) + "\n")
         library = scratch_path / "lib"
         subprocess.run([sys.executable, "-m", "evidence", "init", str(library)], check=True, capture_output=True)
+        # Crossref fetching is what is measured: PubMed, Europe PMC and OpenAlex are not asked (bench/enrich.py).
+        (library / "evidence.toml").write_text("[sources]\nenrich = []\n")
 
         server = FakeCrossref(records=records, limits=POLITE, latency=args.latency).start()
         try:
