@@ -226,3 +226,30 @@ def test_reading_an_article_never_raises_on_any_text(text):
     for line, entry in reference_section(text):
         parse_reference(entry, line)
     parse_reference(text)
+
+
+def test_a_retracted_work_is_marked_in_every_list_and_check_reads_the_marked_list(run, library, crossref, tmp_path):
+    doi = "10.1038/srep16696"
+    crossref.records[doi] = dict(
+        crossref.records[doi],
+        **{"updated-by": [{"DOI": "10.1038/retraction", "type": "retraction", "source": "publisher"}]},
+    )
+    assert run("--library", library, "add", doi, "10.1002/jor.1100150407").exit_code == 0
+    article = tmp_path / "a.md"
+    article.write_text("Oligomers [@tosatto2015single]. Dogs [@lieber1997growth].\n")
+    for style in ("apa", "vancouver"):
+        result = run("--library", library, "--offline", "refs", article, "--style", style)
+        assert result.exit_code == 0, result.stderr
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        assert [("Tosatto" in line, line.endswith("[Retracted]")) for line in lines if "Tosatto" in line] == [
+            (True, True)
+        ]
+        assert not any(line.endswith("[Retracted]") for line in lines if "Lieber" in line)
+    html = run("--library", library, "--offline", "refs", article, "--format", "html").stdout
+    assert '<span class="retracted">[Retracted]</span>' in html
+    assert run("--library", library, "--offline", "refs", article, "--insert").exit_code == 0
+    checked = run("--library", library, "--offline", "check", article, "--json").json()
+    statuses = sorted(item["status"] for item in checked["references"])
+    assert statuses == ["ok", "retracted"], checked
+    (library / "evidence.toml").write_text("[refs]\nmark_retracted = false\n")
+    assert "[Retracted]" not in run("--library", library, "--offline", "refs", article).stdout

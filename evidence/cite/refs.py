@@ -149,9 +149,38 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
         entries = [html_to_markdown(e) for e in rendered] if fmt == "markdown" else rendered
         if fmt == "html":
             entries = [link_dois(e) for e in entries]
-        output = assemble(entries, fmt, style.numeric)
         order = _rendered_order(works, rendered, style.numeric) if rendered else order
+        if parse_config(store.read_config_text()).mark_retracted:
+            retracted = retracted_keys(store, works)
+            entries = [_marked(e, fmt) if key in retracted else e for key, e in zip(order, entries, strict=True)]
+        output = assemble(entries, fmt, style.numeric)
     return RefsResult(style.name, style.title, fmt, tuple(order), tuple(entries), output, tuple(problems))
+
+
+RETRACTED_MARK = "[Retracted]"
+
+
+def retracted_keys(store, works: list[Work]) -> set[str]:
+    """The works Crossref's stored record (``updated-by``), or PubMed / Europe PMC (the entry's ``retraction``),
+    says are retracted, withdrawn or removed: a list must never cite them as if they stood."""
+    from evidence.sources.crossref_map import retraction_status
+
+    keys = set()
+    for work in works:
+        if work.get("retraction"):
+            keys.add(work.key)
+            continue
+        record = store.read_record(work.doi) if work.doi else None
+        status = retraction_status(record.get("message", {})) if record else None
+        if status and status[0] != "under an expression of concern":
+            keys.add(work.key)
+    return keys
+
+
+def _marked(entry: str, fmt: str) -> str:
+    if fmt == "html":
+        return f'{entry} <span class="retracted">{RETRACTED_MARK}</span>'
+    return f"{entry} {RETRACTED_MARK}"
 
 
 def _rendered_order(works: list[Work], rendered: list[str], numeric: bool) -> list[str]:
