@@ -123,3 +123,34 @@ def test_one_report_reads_each_stored_record_once(run, seed, crossref):
     result = report(CountingStore(seed), None, article.read_text(), article.name, html=True)
     assert len(result.checks) == 5 and len(reads) == 5
     assert set(reads.values()) == {1}, reads
+
+
+def test_a_saved_blog_page_of_the_seed_article_reads_as_the_markdown_does(run, seed, tmp_path):
+    import html as html_module
+
+    markdown = (seed / "articles" / "nerve-pain.md").read_text()
+    body = "\n".join(
+        f"<p>{html_module.escape(line, quote=False)}</p>" if line.strip() else "" for line in markdown.splitlines()
+    )
+    page = tmp_path / "nerve-pain.html"
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><style>@media (max-width: 600px) { p { margin: 0 } } @import url(x.css);</style>"
+        '<script>var contact = "editor@blog.example"; // @handle</script></head><body>\n'
+        + body
+        + "\n<!-- @comment -->\n</body></html>\n"
+    )
+    shift = 2  # the page's body starts two lines below the Markdown's first line
+    for command in ("check", "claims"):
+        from_markdown = run("--library", seed, "--offline", command, seed / "articles" / "nerve-pain.md", "--json")
+        from_page = run("--library", seed, "--offline", command, page, "--json")
+        assert from_page.exit_code == from_markdown.exit_code, from_page.stderr
+        assert (
+            "media" not in from_page.stdout and "handle" not in from_page.stdout and "comment" not in from_page.stdout
+        )
+        if command == "claims":
+            lines = [claim["line"] - shift for claim in from_page.json()["claims"]]
+            assert lines == [claim["line"] for claim in from_markdown.json()["claims"]]
+    refs_md = run("--library", seed, "--offline", "refs", seed / "articles" / "nerve-pain.md").stdout
+    assert run("--library", seed, "--offline", "refs", page).stdout == refs_md
+    refused = run("--library", seed, "--offline", "refs", page, "--insert")
+    assert refused.exit_code == 2 and "web page" in refused.stderr

@@ -52,6 +52,14 @@ def init(settings: Settings, directory, as_json) -> None:
 # add
 
 
+def _read_article(path, what: str = "article") -> str:
+    """An article file as evidence reads it: Markdown and text as written, a saved web page as its visible text."""
+    from evidence.cite.webpage import readable_article
+    from evidence.files import read_text
+
+    return readable_article(read_text(Path(path), what, ARTICLE_LIMIT), Path(path).name)
+
+
 def _read_from(source: str) -> str:
     from evidence.files import decode_bytes, read_text
 
@@ -203,10 +211,9 @@ def export(settings: Settings, fmt, output, as_json) -> None:
 @click.pass_obj
 def claims(settings: Settings, article: Path | None, as_json) -> None:
     """Show each claim with the works that support it, and what leaves a claim standing on too little."""
-    from evidence.files import read_text
 
     library = settings.open()
-    text = read_text(article, "article", ARTICLE_LIMIT) if article else None
+    text = _read_article(article) if article else None
     report = library.claims(text, article.name if article else "")
     if as_json:
         render.print_json(report)
@@ -267,10 +274,10 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
 @click.pass_obj
 def report(settings: Settings, article: Path, style, html_file, strict, as_json) -> None:
     """The whole job for ARTICLE: claims and their evidence, reference checks, and the reference list."""
-    from evidence.files import read_text, write_atomic
+    from evidence.files import write_atomic
 
     library = settings.open()
-    text = read_text(article, "article", ARTICLE_LIMIT)
+    text = _read_article(article)
     result = library.report(text, article.name, style=style, html=bool(html_file))
     if html_file:
         from evidence.render.html import report_page
@@ -294,11 +301,10 @@ def report(settings: Settings, article: Path, style, html_file, strict, as_json)
 def check(settings: Settings, sources, as_json) -> None:
     """Check that every DOI resolves, matches what is cited, and is not retracted; suggest fixes for bad DOIs."""
     from evidence.api import Library
-    from evidence.files import read_text
     from evidence.sources.crossref import raise_if_all_unreachable
 
     library = Library.open_if_present(settings.library_path, **settings.options())
-    result = library.check(list(sources), lambda path: read_text(path, "file to check", ARTICLE_LIMIT))
+    result = library.check(list(sources), lambda path: _read_article(path, "file to check"))
     if not settings.offline and result.references:
         raise_if_all_unreachable(len(result.references), result.count("unreachable"), settings.crossref_url)
     if as_json:
@@ -328,7 +334,7 @@ def check(settings: Settings, sources, as_json) -> None:
 @json_option
 @click.pass_obj
 def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json) -> None:
-    """Format the reference list of an ARTICLE (Markdown or text) in any CSL style."""
+    """Format the reference list of an ARTICLE (Markdown, text or a saved web page) in any CSL style."""
     from evidence.files import read_text, write_atomic
 
     library = settings.open()
@@ -336,7 +342,14 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         raise UsageError("--insert writes a text or Markdown list into the article; choose --format text or markdown.")
     if insert and fmt == "text" and article.suffix.lower() in (".md", ".markdown"):
         fmt = "markdown"
-    result = library.references(read_text(article, "article", ARTICLE_LIMIT), style=style, fmt=fmt)
+    from evidence.cite.webpage import is_web_page, visible_text
+
+    text = read_text(article, "article", ARTICLE_LIMIT)
+    if is_web_page(text, article.name):
+        if insert:
+            raise UsageError(f"--insert writes into Markdown or text articles; {article.name} is a web page.")
+        text = visible_text(text)
+    result = library.references(text, style=style, fmt=fmt)
     for problem in result.problems:
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
         note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
