@@ -76,6 +76,14 @@ def _date_parts(work: Work) -> list[int]:
     return parts
 
 
+def full_title(title: str, subtitle: str) -> str:
+    """Title and subtitle as one CSL title, joined as biblatex and pandoc join them ('Title: Subtitle'; after a
+    title ending in '?', '!' or ':' with a space only). CSL has no subtitle variable: a style would drop it."""
+    if not subtitle or subtitle.lower() in title.lower():
+        return title
+    return f"{title} {subtitle}" if title.rstrip().endswith(("?", "!", ":", ".")) else f"{title}: {subtitle}"
+
+
 def work_to_csl(work: Work) -> dict:
     """The CSL-JSON item for one work; ``id`` is the citation key."""
     item: dict = {"id": work.key, "type": BIBTEX_TO_CSL.get(work.entry_type, "document")}
@@ -88,7 +96,7 @@ def work_to_csl(work: Work) -> dict:
     if editors:
         item["editor"] = editors
     if work.title:
-        item["title"] = work.title
+        item["title"] = full_title(work.title, work.get("subtitle"))
     container = work.get("journal") or work.get("booktitle") or work.get("howpublished")
     if container:
         item["container-title"] = container
