@@ -279,3 +279,17 @@ def test_a_subtitle_is_kept_in_every_list_and_in_csl_json_and_check_accepts_it(r
     assert run("--library", library, "--offline", "refs", article, "--insert").exit_code == 0
     checked = run("--library", library, "--offline", "check", article, "--json").json()
     assert all(not item["problems"] for item in checked["references"]), checked
+
+
+def test_the_lancet_sets_its_number_apart_and_check_reads_the_list(run, seed, tmp_path):
+    article = tmp_path / "a.md"
+    article.write_text((seed / "articles" / "nerve-pain.md").read_text())
+    result = run("--library", seed, "--offline", "refs", article, "--style", "the-lancet")
+    entries = [line for line in result.stdout.splitlines() if line.strip()]
+    assert entries[0].startswith("1 Mehta S. ") and entries[1].startswith("2 Yang Y, ")
+    from evidence.check.refparse import parse_reference
+
+    assert [parse_reference(entry).first_author for entry in entries[:2]] == ["Mehta", "Yang"]
+    assert run("--library", seed, "--offline", "refs", article, "--style", "the-lancet", "--insert").exit_code == 0
+    checked = run("--library", seed, "--offline", "check", article, "--json").json()
+    assert [item["key"] for item in checked["references"]][:2] == ["mehta2013neuropathic", "yang2023application"]

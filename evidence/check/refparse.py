@@ -227,7 +227,8 @@ def parse_reference(text: str, line: int = 0) -> ParsedRef:
 _PMID_NOTE = re.compile(r"\b(?:PMID|PMCID):?\s*(?:PMC)?\d+\.?", re.I)
 
 
-_CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.)\s+")
+# '[1] ', '(1) ', '1. ', and '1 ' before a capital (The Lancet's number set apart): a year is never read as one.
+_CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.|\d{1,3}(?=\s+[A-ZÀ-Þ]))\s+")
 # Capital letters of the scripts names are written in (Latin with accents, Greek, Cyrillic): initials are these.
 _CAPS = "A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-ЯЁ"
 _STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“a-z])")

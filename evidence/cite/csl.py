@@ -10,7 +10,8 @@ test (tests/test_refs.py):
 - HTML output does not escape text from the record (a title holding ``<script>`` comes out live): values are escaped
   before they reach citeproc when the output is HTML or Markdown;
 - an empty date crashes it: empty dates are dropped before rendering (and reported upstream as missing);
-- numbered entries come out as ``1.Mehta``: a space is put after the label.
+- numbered entries come out as ``1.Mehta``, and as ``1Mehta`` where the style sets the number apart
+  (``second-field-align``, The Lancet): a space is put after the label.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ ALIASES = {
 }
 _TITLE = re.compile(r"<title>([^<]*)</title>")
 _LABEL = re.compile(r"^(\[\d+\]|\d+\.)(?=\S)")
+# With second-field-align the citation number is a field of its own (pandoc sets it apart); citeproc-py glues it to
+# the author ('1Hamilton'), so a space is put between them.
+_BARE_NUMBER = re.compile(r"^(\d{1,4})(?=[^\d\s.,;:\]])")
 
 
 @dataclass(frozen=True)
@@ -162,4 +166,6 @@ def render(style: Style, items: list[dict], order: list[str], fmt: str = "text")
             bibliography.register(Citation([CitationItem(key.lower())]))
         bibliography.sort()  # author-date styles sort as they say; numeric ones keep the order of citation
         entries = [str(entry) for entry in bibliography.bibliography()]
-    return [_LABEL.sub(r"\1 ", " ".join(entry.split())) for entry in entries]
+    aligned = "second-field-align" in style.path.read_text(encoding="utf-8", errors="replace")
+    entries = [_LABEL.sub(r"\1 ", " ".join(entry.split())) for entry in entries]
+    return [_BARE_NUMBER.sub(r"\1 ", entry) for entry in entries] if aligned else entries
