@@ -201,15 +201,18 @@ class Library:
 
         return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
 
-    def insert_references(self, article: Path, result: RefsResult, max_bytes: int | None = None) -> None:
-        """Write ``result``'s list into the article file under its References heading (replacing only the list
-        evidence generated before), reading the article again under the library's lock so no edit is lost."""
+    def insert_references(self, article: Path, result: RefsResult, max_bytes: int | None = None) -> bool:
+        """Write ``result``'s list into the article file under its References heading (replacing the list evidence
+        generated before, or a hand-typed one, kept in a comment above), reading the article again under the
+        library's lock so no edit is lost. True when a hand-typed list was replaced."""
         from evidence.cite.refs import insert_list
         from evidence.files import read_text, write_atomic
 
         with self.store.locked(on_wait=self.notify):
             text = read_text(Path(article), "article", max_bytes)
-            write_atomic(Path(article), insert_list(text, result.output).encode("utf-8"))
+            updated, replaced = insert_list(text, result.output)
+            write_atomic(Path(article), updated.encode("utf-8"))
+        return replaced
 
     def claims(self, article_text: str | None = None, article_name: str = "") -> ClaimsReport:
         """Every claim of an article (or of the ledger) with its evidence, warnings and problems."""

@@ -93,12 +93,13 @@ def test_insert_writes_under_the_heading_and_replaces_only_its_own_list(run, see
 
 def test_insert_creates_a_references_heading_when_there_is_none():
     text = "# Title\n\nA claim [@a].\n"
-    result = insert_list(text, "1. A list.\n")
+    result, replaced = insert_list(text, "1. A list.\n")
+    assert not replaced
     assert result == (
         "# Title\n\nA claim [@a].\n\n## References\n\n<!-- evidence:references -->\n1. A list.\n"
         "<!-- /evidence:references -->\n"
     )
-    assert insert_list(result, "2. New.\n").count("References") == 1
+    assert insert_list(result, "2. New.\n")[0].count("References") == 1
 
 
 def test_citeproc_defects_are_handled():
@@ -293,3 +294,24 @@ def test_the_lancet_sets_its_number_apart_and_check_reads_the_list(run, seed, tm
     assert run("--library", seed, "--offline", "refs", article, "--style", "the-lancet", "--insert").exit_code == 0
     checked = run("--library", seed, "--offline", "check", article, "--json").json()
     assert [item["key"] for item in checked["references"]][:2] == ["mehta2013neuropathic", "yang2023application"]
+
+
+def test_insert_replaces_a_hand_typed_list_keeps_it_in_a_comment_and_check_reads_only_the_new_one(run, seed, tmp_path):
+    markdown = (seed / "articles" / "nerve-pain.md").read_text()
+    head = markdown.split("## References")[0] if "## References" in markdown else markdown
+    article = tmp_path / "typed.md"
+    article.write_text(
+        head + "## References\n\n1. Wrong A. A list typed by hand --> and cut short. Pain Rep. 2019;4:1-9.\n"
+        "2. Another B. Typed too. 2018.\n\n## Acknowledgements\n\nThanks.\n"
+    )
+    result = run("--library", seed, "--offline", "refs", article, "--style", "vancouver", "--insert")
+    assert result.exit_code == 0, result.stderr
+    assert "hand-typed list under the References heading was replaced" in result.stderr
+    text = article.read_text()
+    assert text.count("Wrong A. A list typed by hand") == 1 and "<!-- evidence: the hand-typed list" in text
+    assert text.index("Wrong A.") < text.index("<!-- evidence:references -->")
+    assert text.rstrip().endswith("## Acknowledgements\n\nThanks.")
+    checked = run("--library", seed, "--offline", "check", article, "--json").json()
+    assert "Wrong" not in json.dumps(checked) and "Another" not in json.dumps(checked)
+    again = run("--library", seed, "--offline", "refs", article, "--style", "vancouver", "--insert")
+    assert "hand-typed" not in again.stderr and article.read_text().count("Wrong A.") == 1

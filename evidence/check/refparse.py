@@ -69,9 +69,14 @@ def reference_section(text: str) -> list[tuple[int, str]]:
     if start is None:
         return []
     entries: list[tuple[int, str]] = []
+    inside_comment = False
     for number in range(start, len(lines)):
         line = lines[number].rstrip()
+        if inside_comment:  # a comment over several lines (the hand-typed list refs --insert replaced) is not read
+            inside_comment = "-->" not in line
+            continue
         if line.strip().startswith("<!--"):
+            inside_comment = "-->" not in line
             continue
         if re.match(r"^\s*#{1,6}\s", line):
             break

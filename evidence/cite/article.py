@@ -94,7 +94,8 @@ class Article:
 
 
 def _skipped_lines(lines: list[str]) -> set[int]:
-    """0-based lines to ignore: YAML front matter, fenced code, and the previously generated reference list."""
+    """0-based lines to ignore: YAML front matter, fenced code, HTML comments over several lines, and the previously
+    generated reference list."""
     skip: set[int] = set()
     if lines and lines[0].strip() == "---":
         for number in range(1, len(lines)):
@@ -103,8 +104,17 @@ def _skipped_lines(lines: list[str]) -> set[int]:
                 break
     fence = None
     inside_generated = False
+    inside_comment = False
     for number, line in enumerate(lines):
         stripped = line.strip()
+        if inside_comment:  # an HTML comment (a list refs --insert replaced, a note to self) is never read
+            skip.add(number)
+            inside_comment = "-->" not in stripped
+            continue
+        if fence is None and stripped.startswith("<!--") and "-->" not in stripped:
+            skip.add(number)
+            inside_comment = True
+            continue
         if fence is None and (stripped.startswith("```") or stripped.startswith("~~~")):
             fence = stripped[:3]
             skip.add(number)

@@ -238,21 +238,36 @@ def assemble(entries: list[str], fmt: str, numeric: bool) -> str:
     return "\n\n".join(entries) + "\n"
 
 
-def insert_list(article_text: str, block: str) -> str:
+def insert_list(article_text: str, block: str) -> tuple[str, bool]:
     """The article with ``block`` as its generated reference list: replacing the previous one, else under the
-    References heading, else under a new heading at the end. Nothing else in the article changes."""
+    References heading, else under a new heading at the end; and whether a hand-typed list stood under the heading.
+    A hand-typed list is replaced, never left under the new one: it is kept in an HTML comment above it (which no
+    reader of the article, evidence's included, takes for references). Nothing else in the article changes."""
     lines = article_text.splitlines(keepends=True)
     article = parse_article(article_text)
     generated = f"{BEGIN_MARK}\n{block.rstrip()}\n{END_MARK}\n"
     if article.generated:
         start, end = article.generated
-        return "".join(lines[: start - 1]) + generated + "".join(lines[end:])
+        return "".join(lines[: start - 1]) + generated + "".join(lines[end:]), False
     if article.references_heading:
         at = article.references_heading
         head = "".join(lines[:at])
         if not head.endswith("\n"):
             head += "\n"
-        rest = "".join(lines[at:])
-        return head + "\n" + generated + ("\n" + rest.lstrip("\n") if rest.strip() else "")
+        until = next((n for n in range(at, len(lines)) if re.match(r"^\s*#{1,6}\s", lines[n])), len(lines))
+        typed = "".join(lines[at:until])
+        rest = "".join(lines[until:])
+        kept = ""
+        if any(line.strip() and not line.strip().startswith("<!--") for line in lines[at:until]):
+            kept = f"{KEPT_MARK}\n{typed.strip().replace('--', '- -')}\n-->\n\n"
+        elif typed.strip():
+            kept = typed.strip() + "\n\n"  # only comments stood there: they stay as they were
+        tail = "\n" + rest.lstrip("\n") if rest.strip() else ""
+        return head + "\n" + kept + generated + tail, bool(kept) and kept.startswith(KEPT_MARK)
     text = article_text if article_text.endswith("\n") or not article_text else article_text + "\n"
-    return text + "\n## References\n\n" + generated
+    return text + "\n## References\n\n" + generated, False
+
+
+KEPT_MARK = (
+    "<!-- evidence: the hand-typed list that stood here before `evidence refs --insert`; the list below replaces it:"
+)

@@ -354,8 +354,10 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
         note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
     if insert:
-        library.insert_references(article, result, ARTICLE_LIMIT)
+        replaced = library.insert_references(article, result, ARTICLE_LIMIT)
         note(f"Wrote the {result.style_title} list of {len(result.keys)} works into {article}.")
+        if replaced:
+            note("The hand-typed list under the References heading was replaced; it is kept in a comment above.")
     if output:
         write_atomic(Path(output), result.output.encode("utf-8"))
         note(f"Wrote {output}.")
