@@ -315,3 +315,15 @@ def test_insert_replaces_a_hand_typed_list_keeps_it_in_a_comment_and_check_reads
     assert "Wrong" not in json.dumps(checked) and "Another" not in json.dumps(checked)
     again = run("--library", seed, "--offline", "refs", article, "--style", "vancouver", "--insert")
     assert "hand-typed" not in again.stderr and article.read_text().count("Wrong A.") == 1
+
+
+def test_the_citeproc_fixes_are_applied_once_however_many_lists_are_rendered(run, seed, tmp_path):
+    from citeproc import model
+
+    article = tmp_path / "a.md"
+    article.write_text((seed / "articles" / "nerve-pain.md").read_text())
+    assert run("--library", seed, "--offline", "refs", article).exit_code == 0
+    fixed = (model.FormatNumber._format_last_page, model.Date.render_single_date)
+    for _ in range(3):
+        assert run("--library", seed, "--offline", "refs", article, "--style", "vancouver").exit_code == 0
+    assert (model.FormatNumber._format_last_page, model.Date.render_single_date) == fixed
