@@ -104,13 +104,11 @@ def list_styles(word: str = "") -> list[Style]:
 
 @functools.cache
 def _patch_citeproc() -> None:
-    """citeproc-py's two defects fixed in its own classes, once per process. Its model classes are made by its
-    style parser, so no subclass of ours can stand in for them; the fix is marked so a second call (every
-    ``render``) does not wrap the first one again. To go when pandoc's citeproc becomes the engine (issue 20)."""
+    """citeproc-py's two defects fixed in its own classes, once per process (cached: every ``render`` calls it).
+    Its model classes are made by its style parser, so no subclass of ours can stand in for them. To go when
+    pandoc's citeproc becomes the engine (issue 20)."""
     from citeproc import model
 
-    if getattr(model.FormatNumber._format_last_page, "evidence_fix", False):
-        return
     original_last_page = model.FormatNumber._format_last_page
 
     def _format_last_page(self, first, last):
@@ -118,7 +116,6 @@ def _patch_citeproc() -> None:
             return last
         return original_last_page(self, first, last)
 
-    _format_last_page.evidence_fix = True
     model.FormatNumber._format_last_page = _format_last_page
 
     def render_single_date(self, date, show_parts=None, context=None):
