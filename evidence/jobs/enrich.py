@@ -42,7 +42,7 @@ def _ask(service: str, client, idents: list[str]) -> list[Found]:
 
 
 def _answers(
-    store: LibraryStore, service: str, client, idents: list[str], notify: Notify, progress: Progress
+    store: LibraryStore, service: str, client, idents: list[str], progress: Progress
 ) -> tuple[dict[str, Found | None], str]:
     """{ident: the service's record or None} for every ident answered (stored, or asked now); a problem sentence
     when the service could not be asked about some of them."""
@@ -110,7 +110,7 @@ def enrich_works(
         if not wanted:
             continue
         client = clients.get(service) if clients is not None else None
-        answers, problem = _answers(store, service, client, list(wanted), notify, progress)
+        answers, problem = _answers(store, service, client, list(wanted), progress)
         if problem:
             notify(problem)
             problems.append(problem)
