@@ -6,14 +6,11 @@ On ``http.PoliteClient`` rather than habanero because the tool must tell a 429 f
 
 from __future__ import annotations
 
-import time
 from urllib.parse import quote, unquote
-
-import requests
 
 from evidence.errors import NetworkError, RemoteDataError
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL
-from evidence.sources.http import MAX_ANSWER_BYTES, Pacer, PoliteClient
+from evidence.sources.http import Pacer, PoliteClient
 
 # Crossref's limits from December 2025: (single requests per second, list requests per second, concurrent).
 PUBLIC_POOL = (5.0, 1.0, 1)
@@ -27,22 +24,11 @@ class CrossrefClient(PoliteClient):
     service = "Crossref"
 
     def __init__(
-        self,
-        base_url: str = DEFAULT_CROSSREF_URL,
-        doi_url: str = DEFAULT_DOI_URL,
-        mailto: str | None = None,
-        session: requests.Session | None = None,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        max_attempts: int = 5,
-        backoff: float = 0.5,
-        sleep=time.sleep,
-        deadline: float = 60.0,
-        max_bytes: int = MAX_ANSWER_BYTES,
+        self, base_url: str = DEFAULT_CROSSREF_URL, doi_url: str = DEFAULT_DOI_URL, mailto: str | None = None, **options
     ):
+        """``options``: ``PoliteClient``'s (session, timeout, retries, deadline, size limit)."""
         single, listing, concurrency = POLITE_POOL if mailto else PUBLIC_POOL
-        super().__init__(
-            base_url, mailto, session, timeout, max_attempts, backoff, sleep, deadline, max_bytes, concurrency
-        )
+        super().__init__(base_url, mailto, concurrency=concurrency, **options)
         self.doi_url = doi_url.rstrip("/")
         self.single_pacer = Pacer(single)
         self.list_pacer = Pacer(listing)

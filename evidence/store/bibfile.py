@@ -73,29 +73,16 @@ class BibFile:
     def add_alias(self, work: Work, alias: str) -> Work:
         """Keep ``alias`` as another key of ``work`` (its ``ids`` field), changing only that entry's text: the
         field is added before the closing brace, or its value extended, so the rest of the entry stays as written."""
-        for block in self.blocks:
-            if block.work is None or block.work.key != work.key:
-                continue
-            aliases = ", ".join(dict.fromkeys([*work.aliases, alias]))
-            body = block.raw.rstrip()
-            trailing = block.raw[len(body) :] or "\n"
-            if "ids" in work.fields:
-                value = "{" + aliases + "}"
-                body = re.sub(
-                    r"(?im)^(\s*ids\s*=\s*)(\{[^{}\n]*\}|\"[^\"\n]*\")",
-                    lambda m, value=value: m.group(1) + value,
-                    body,
-                    count=1,
-                )
-            else:
-                inside = body[:-1].rstrip()
-                body = inside + ("" if inside.endswith(",") else ",") + f"\n  ids = {{{aliases}}},\n}}"
-            reread = parse_bibtex(body + "\n", strings=self.strings).works
-            if len(reread) != 1 or reread[0].key != work.key:
-                raise LibraryError(f"The alias {alias} could not be added to the entry {work.key}.")
-            block.raw, block.work = body + trailing, reread[0]
-            return reread[0]
-        raise LibraryError(f"The entry {work.key} is not in references.bib.")
+        aliases = ", ".join(dict.fromkeys([*work.aliases, alias]))
+        if "ids" not in work.fields:
+            return self._edit_entry(
+                work, lambda body: _with_fields(body, {"ids": "{" + aliases + "}"}), f"The alias {alias}"
+            )
+        value = "{" + aliases + "}"
+        pattern = r"(?im)^(\s*ids\s*=\s*)(\{[^{}\n]*\}|\"[^\"\n]*\")"
+        return self._edit_entry(
+            work, lambda body: re.sub(pattern, lambda m: m.group(1) + value, body, count=1), f"The alias {alias}"
+        )
 
     def add_fields(self, work: Work, raw_fields: dict[str, str]) -> Work:
         """Add fields the entry does not have (BibTeX-encoded values), before its closing brace, changing nothing
@@ -103,17 +90,20 @@ class BibFile:
         new = {name: value for name, value in raw_fields.items() if name.lower() not in work.fields}
         if not new:
             return work
+        return self._edit_entry(work, lambda body: _with_fields(body, new), "Fields")
+
+    def _edit_entry(self, work: Work, edit, what: str) -> Work:
+        """Rewrite one entry's text with ``edit`` (its text without trailing space in, the new text out) and keep the
+        result only if it reads back as one entry with the same key."""
         for block in self.blocks:
             if block.work is None or block.work.key != work.key:
                 continue
             body = block.raw.rstrip()
             trailing = block.raw[len(body) :] or "\n"
-            inside = body[:-1].rstrip()
-            added = "".join(f"\n  {name} = {value}," for name, value in new.items())
-            body = inside + ("" if inside.endswith(",") else ",") + added + "\n}"
+            body = edit(body)
             reread = parse_bibtex(body + "\n", strings=self.strings).works
             if len(reread) != 1 or reread[0].key != work.key:
-                raise LibraryError(f"Fields could not be added to the entry {work.key}.")
+                raise LibraryError(f"{what} could not be added to the entry {work.key}.")
             block.raw, block.work = body + trailing, reread[0]
             return reread[0]
         raise LibraryError(f"The entry {work.key} is not in references.bib.")
@@ -153,6 +143,13 @@ class BibFile:
     def render(self) -> str:
         text = self.head + "".join(block.raw for block in self.blocks)
         return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _with_fields(body: str, raw_fields: dict[str, str]) -> str:
+    """An entry's text with ``raw_fields`` added, one a line, before its closing brace."""
+    inside = body[:-1].rstrip()
+    added = "".join(f"\n  {name} = {value}," for name, value in raw_fields.items())
+    return inside + ("" if inside.endswith(",") else ",") + added + "\n}"
 
 
 def make_work(key: str, entry_type: str, raw_fields: dict[str, str], strings: dict[str, str] | None = None) -> Work:
