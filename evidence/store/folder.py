@@ -202,23 +202,11 @@ class Store:
 
     def read_record(self, doi: str) -> dict | None:
         """The stored Crossref envelope ({doi, fetched, source, message}) for a DOI, or None."""
-        path = self.record_path(doi)
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return None  # a damaged record is treated as absent and fetched again
+        return _read_envelope(self.record_path(doi))
 
     def write_record(self, doi: str, message: dict, source: str, fetched: datetime | None = None) -> None:
-        self.records_dir.mkdir(exist_ok=True)
-        envelope = {
-            "doi": doi,
-            "fetched": (fetched or datetime.now(UTC)).isoformat(timespec="seconds"),
-            "source": source,
-            "message": message,
-        }
-        write_atomic(self.record_path(doi), json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
+        envelope = {"doi": doi, "fetched": _stamp(fetched), "source": source, "message": message}
+        _write_envelope(self.record_path(doi), envelope)
 
     # records/<service>/: what PubMed, Europe PMC and OpenAlex answered, one file a work --------------------------
     def answer_path(self, service: str, ident: str) -> Path:
@@ -228,19 +216,26 @@ class Store:
     def read_answer(self, service: str, ident: str) -> dict | None:
         """The stored answer ({ident, service, fetched, raw}; raw None: the service knew no such work), or None
         when the service was never asked about ``ident`` (a DOI, or 'pmid:N')."""
-        try:
-            envelope = json.loads(self.answer_path(service, ident).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # never asked, or damaged: asked again
+        envelope = _read_envelope(self.answer_path(service, ident))
         return envelope if isinstance(envelope, dict) and "raw" in envelope else None
 
     def write_answer(self, service: str, ident: str, raw: str | None, fetched: datetime | None = None) -> None:
-        path = self.answer_path(service, ident)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        envelope = {
-            "ident": ident,
-            "service": service,
-            "fetched": (fetched or datetime.now(UTC)).isoformat(timespec="seconds"),
-            "raw": raw,
-        }
-        write_atomic(path, json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
+        envelope = {"ident": ident, "service": service, "fetched": _stamp(fetched), "raw": raw}
+        _write_envelope(self.answer_path(service, ident), envelope)
+
+
+def _stamp(fetched: datetime | None) -> str:
+    return (fetched or datetime.now(UTC)).isoformat(timespec="seconds")
+
+
+def _read_envelope(path: Path):
+    """A stored answer, or None when there is none or it is damaged (then it is fetched again)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_envelope(path: Path, envelope: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode())
