@@ -48,6 +48,7 @@ class Style:
     title: str
     path: Path
     numeric: bool
+    number_apart: bool = False  # second-field-align: the entry's number is a field of its own
 
 
 def styles_dir() -> Path:
@@ -79,7 +80,8 @@ def resolve_style(name: str) -> Style:
             raise UsageError(f"There is no citation style called '{name}'.{hint}")
     text = path.read_text(encoding="utf-8", errors="replace")
     numeric = 'citation-format="numeric"' in text
-    return Style(name=path.stem, title=_style_title(path), path=path, numeric=numeric)
+    number_apart = "second-field-align" in text
+    return Style(name=path.stem, title=_style_title(path), path=path, numeric=numeric, number_apart=number_apart)
 
 
 def list_styles(word: str = "") -> list[Style]:
@@ -169,6 +171,5 @@ def render(style: Style, items: list[dict], order: list[str], fmt: str = "text")
             bibliography.register(Citation([CitationItem(key.lower())]))
         bibliography.sort()  # author-date styles sort as they say; numeric ones keep the order of citation
         entries = [str(entry) for entry in bibliography.bibliography()]
-    aligned = "second-field-align" in style.path.read_text(encoding="utf-8", errors="replace")
     entries = [_LABEL.sub(r"\1 ", " ".join(entry.split())) for entry in entries]
-    return [_BARE_NUMBER.sub(r"\1 ", entry) for entry in entries] if aligned else entries
+    return [_BARE_NUMBER.sub(r"\1 ", entry) for entry in entries] if style.number_apart else entries
