@@ -161,20 +161,10 @@ RETRACTED_MARK = "[Retracted]"
 
 
 def retracted_keys(store, works: list[Work]) -> set[str]:
-    """The works Crossref's stored record (``updated-by``), or PubMed / Europe PMC (the entry's ``retraction``),
-    says are retracted, withdrawn or removed: a list must never cite them as if they stood."""
-    from evidence.sources.crossref_map import retraction_status
+    """The works that no longer stand (``jobs.common.withdrawal_of``): a list must never cite them as if they did."""
+    from evidence.jobs.common import withdrawal_of
 
-    keys = set()
-    for work in works:
-        if work.get("retraction"):
-            keys.add(work.key)
-            continue
-        record = store.read_record(work.doi) if work.doi else None
-        status = retraction_status(record.get("message", {})) if record else None
-        if status and status[0] != "under an expression of concern":
-            keys.add(work.key)
-    return keys
+    return {work.key for work in works if withdrawal_of(store, work)}
 
 
 def _marked(entry: str, fmt: str) -> str:

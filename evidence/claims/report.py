@@ -14,9 +14,9 @@ from evidence.claims.design import WEAK_DESIGNS, design_of
 from evidence.claims.ledger import Claim, find_passage, parse_ledger, passage_field
 from evidence.doi import normalize_doi
 from evidence.errors import InvalidDOIError
+from evidence.jobs.common import withdrawal_of
 from evidence.model import Work
 from evidence.results import ClaimsReport, ClaimView, Problem, SupportView
-from evidence.sources.crossref_map import retraction_status
 
 LEDGER = "claims.toml"
 _PLURAL = {
@@ -51,14 +51,7 @@ def support_view(store, support, work: Work | None) -> SupportView:
             in_library=False,
         )
     design = support.design or design_of(work).name
-    retracted = ""
-    if work.doi:
-        record = store.read_record(work.doi)
-        status = retraction_status(record.get("message", {})) if record else None
-        if status and status[0] != "under an expression of concern":
-            retracted = status[0]
-    if not retracted and work.get("retraction"):
-        retracted = "retracted"  # as PubMed, Europe PMC or OpenAlex record it (the entry's retraction-source says)
+    retracted = withdrawal_of(store, work)
     return SupportView(
         support.key,
         support.stance,

@@ -65,3 +65,16 @@ class RecordsReadOnce:
 
     def __getattr__(self, name: str):
         return getattr(self._store, name)
+
+
+def withdrawal_of(store, work: Work) -> str:
+    """What takes a library work out of the evidence: 'retracted', 'withdrawn' or 'removed' as Crossref's stored
+    record says (``updated-by``; an expression of concern does not), else 'retracted' when PubMed, Europe PMC or
+    OpenAlex recorded a retraction (the entry's ``retraction``); '' when it stands."""
+    from evidence.sources.crossref_map import retraction_status
+
+    record = store.read_record(work.doi) if work.doi else None
+    status = retraction_status(record.get("message", {})) if record else None
+    if status and status[0] != "under an expression of concern":
+        return status[0]
+    return "retracted" if work.get("retraction") else ""
