@@ -351,3 +351,23 @@ def test_a_style_that_prints_the_pmid_gets_it(run, library, online, biblio, tmp_
     result = run("--library", library, "--offline", "refs", article, "--style", style)
     assert result.exit_code == 0, result.stderr
     assert "PMID: 37729413; PMC10511184" in result.stdout
+
+
+def test_a_hostile_abstract_from_a_service_is_escaped_into_one_field(run, library, online, biblio):
+    biblio.pubmed.clear()
+    biblio.europepmc.append(
+        {
+            "id": "1",
+            "source": "MED",
+            "pmid": "1",
+            "doi": DOI,
+            "pubTypeList": {"pubType": ["Review"]},
+            "abstractText": "Pain.}, note = {forged}, x = {\x1b]0;owned\x07 <script>alert(1)</script> \\end",
+        }
+    )
+    assert run("--library", library, "add", DOI).exit_code == 0
+    shown = run("--library", library, "show", DOI, "--json").json()
+    assert "note" not in shown["fields"] and "x" not in shown["fields"]
+    assert shown["abstract"].startswith("Pain.}, note = {forged}") and "\x1b" not in shown["abstract"]
+    assert "<script>" not in shown["abstract"] and "alert(1)" in shown["abstract"]
+    assert shown["sources"]["abstract"].startswith("europepmc:MED:1, ")
