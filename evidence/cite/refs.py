@@ -6,7 +6,6 @@ Works cited by DOI that the library lacks are fetched the way ``add`` fetches th
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable
@@ -16,7 +15,6 @@ from evidence.cite.article import BEGIN_MARK, END_MARK, Article, parse_article
 from evidence.cite.csl_map import work_to_csl
 from evidence.config import parse_config
 from evidence.jobs import add
-from evidence.links import doi_link
 from evidence.model import Work
 from evidence.results import Problem, RefsResult
 
@@ -145,11 +143,14 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
         entries = [json.dumps(item, ensure_ascii=False) for item in items]
         output = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
     else:
-        rendered = csl.render(style, items, order, "html" if fmt in ("html", "markdown") else "text") if items else []
-        entries = [html_to_markdown(e) for e in rendered] if fmt == "markdown" else rendered
-        if fmt == "html":
-            entries = [link_dois(e) for e in entries]
-        order = _rendered_order(works, rendered, style.numeric) if rendered else order
+        formatted, _citations = csl.format_list(style, items, order)
+        order = [entry.key for entry in formatted]
+        if fmt == "text":
+            entries = [entry.text for entry in formatted]
+        elif fmt == "html":
+            entries = [entry.html for entry in formatted]
+        else:
+            entries = [html_to_markdown(entry.html) for entry in formatted]
         if parse_config(store.read_config_text()).mark_retracted:
             retracted = retracted_keys(store, works)
             entries = [_marked(e, fmt) if key in retracted else e for key, e in zip(order, entries, strict=True)]
@@ -173,50 +174,15 @@ def _marked(entry: str, fmt: str) -> str:
     return f"{entry} {RETRACTED_MARK}"
 
 
-def _rendered_order(works: list[Work], rendered: list[str], numeric: bool) -> list[str]:
-    """Keys in the order the style put the entries (author-date styles sort; numeric ones keep citation order)."""
-    if numeric:
-        return [work.key for work in works]
-    remaining = list(works)
-    ordered = []
-    for entry in rendered:
-        plain = html.unescape(re.sub(r"<[^>]+>", "", entry))
-        best = max(remaining, key=lambda w: _match_score(w, plain))
-        remaining.remove(best)
-        ordered.append(best.key)
-    return ordered
-
-
-def _match_score(work: Work, entry: str) -> int:
-    score = 0
-    if work.title and work.title[:40] in entry:
-        score += 2
-    if work.doi and work.doi in entry.lower():
-        score += 4
-    if work.first_author and work.first_author in entry:
-        score += 1
-    return score
-
-
 def html_to_markdown(fragment: str) -> str:
-    """citeproc's HTML fragment as Markdown: italics and bold kept, angle brackets left escaped (never raw HTML)."""
-    text = re.sub(r"</?i>", "*", fragment)
-    text = re.sub(r"</?b>", "**", text)
-    text = re.sub(r"<(?!/?(?:i|b)>)[^>]+>", "", text)
-    text = text.replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'").replace("&#39;", "'")
-    return text
-
-
-def link_dois(fragment: str) -> str:
-    """DOI links in an HTML entry become anchors. The text was escaped before (quotes included), and the address is
-    rebuilt from the DOI it names, so only a real DOI is linked and nothing in it can leave the attribute."""
-
-    def anchor(match: re.Match) -> str:
-        shown = match.group(1)
-        href = doi_link(html.unescape(shown).removeprefix("https://doi.org/"))
-        return f'<a href="{html.escape(href)}">{shown}</a>' if href else shown
-
-    return re.sub(r"(https://doi\.org/[^\s<]+?)(?=[.,;]?(?:\s|$|<))", anchor, fragment)
+    """pandoc's HTML entry as Markdown: emphasis, bold, super- and subscripts kept (pandoc's ``^x^`` and ``~x~``),
+    links as their text, the entry number's cell joined to the entry; ``<`` stays escaped, so no raw HTML."""
+    text = re.sub(r"</?em>", "*", fragment)
+    text = re.sub(r"</?strong>", "**", text)
+    text = re.sub(r"</?sup>", "^", text)
+    text = re.sub(r"</?sub>", "~", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return text.replace("&amp;", "&").replace("&quot;", '"').replace("&#39;", "'")
 
 
 def assemble(entries: list[str], fmt: str, numeric: bool) -> str:
