@@ -156,8 +156,36 @@ def main() -> None:
             print(f"- {name}: {same}/{count} entries identical")
             for a, b in examples:
                 print(f"  - CSL-JSON: {a[:160]}\n    BibTeX:   {b[:160]}")
+        biber(bib, library / "references.bib")
     if not options.no_suite:
         suite()
+
+
+def biber(exported: Path, stored: Path) -> None:
+    """biber --validate-datamodel on the export and on the library's own file, warnings counted by kind."""
+    import re
+    import shutil
+    from collections import Counter
+
+    if not shutil.which("biber"):
+        print("\nbiber is not installed: no data-model check (Debian: apt-get install biber).")
+        return
+    print("\nbiber --tool --validate-datamodel, warnings by kind:\n")
+    for label, path in (("export", exported), ("library file as stored", stored)):
+        done = subprocess.run(
+            ["biber", "--tool", "--validate-datamodel", "--output-file", str(path.with_suffix(".out")), str(path)],
+            capture_output=True,
+            text=True,
+            cwd=path.parent,
+        )
+        kinds = Counter(
+            re.sub(r"Entry '[^']*' \([^)]*\): |'[^']*' in entry '[^']*'", "", line.split("WARN - ", 1)[1])
+            for line in (done.stdout + done.stderr).splitlines()
+            if "WARN - " in line
+        )
+        print(f"- {label}: {sum(kinds.values())} warnings")
+        for kind, n in kinds.most_common():
+            print(f"  - {n} {kind}")
 
 
 def pandoc_version() -> str:

@@ -135,9 +135,9 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
         problems.extend(gaps(work, item))
     order = [work.key for work in works]
     if fmt == "bibtex":
-        bib = store.load_bib()
-        raw = {b.work.key: b.raw.strip() for b in bib.blocks if b.work is not None}
-        entries = [raw[key] for key in order]
+        from evidence.store.bibtex_export import export_entry
+
+        entries = [export_entry(work) for work in works]
         output = "\n\n".join(entries) + ("\n" if entries else "")
     elif fmt == "csl-json":
         entries = [json.dumps(item, ensure_ascii=False) for item in items]

@@ -117,10 +117,12 @@ def describe_work(work: Work) -> WorkView:
 
 
 def export(store: LibraryStore, fmt: str) -> str:
-    """The whole library as BibTeX (entries exactly as stored) or as CSL-JSON."""
+    """The whole library as BibTeX (written for other programs: ``store.bibtex_export``) or as CSL-JSON."""
+    from evidence.store.bibtex_export import export_entry
+
     bib = store.load_bib()
     if fmt == "bibtex":
-        return "\n\n".join(b.raw.strip() for b in bib.blocks if b.work is not None) + ("\n" if bib.works else "")
+        return "\n\n".join(export_entry(work) for work in bib.works) + ("\n" if bib.works else "")
     if fmt == "csl-json":
         return json.dumps([work_to_csl(work) for work in bib.works], ensure_ascii=False, indent=2) + "\n"
     raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")
