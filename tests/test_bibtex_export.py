@@ -91,3 +91,20 @@ def test_pandoc_reads_the_bibtex_export_as_it_reads_the_csl_json(run, works_libr
     }
     assert set(differ) == explained, [k for k in differ if k not in explained]
     assert len(differ) <= 8
+
+
+def test_a_crossref_title_keeps_its_italics_in_the_library_the_csl_json_the_bibtex_and_the_list(run, library, tmp_path):
+    record = DATA / "crossref" / "10.1136_jclinpath-2020-206745.json"
+    assert run("--library", library, "--offline", "import", record).exit_code == 0
+    stored = (library / "references.bib").read_text()
+    assert "detecting \\textit{KRAS} / \\textit{NRAS}" in stored
+    (item,) = __import__("json").loads(run("--library", library, "export", "--format", "csl-json").stdout)
+    assert "detecting <i>KRAS</i> / <i>NRAS</i>" in item["title"]
+    assert "\\textit{KRAS}" in run("--library", library, "export").stdout
+    article = tmp_path / "a.md"
+    article.write_text(f"A panel [@{item['id']}].\n")
+    assert "<em>KRAS</em>" in run("--library", library, "refs", article, "--format", "html").stdout
+    plain = run("--library", library, "refs", article, "--style", "vancouver").stdout
+    assert "detecting KRAS / NRAS" in plain
+    hit = run("--library", library, "search", "KRAS", "--json").json()["hits"][0]
+    assert "KRAS / NRAS" in hit["title"]  # search and show see the text, not the markup

@@ -49,9 +49,23 @@ def test_the_article_number_stands_in_for_pages():
     assert fields["pages"] == "16696"
 
 
-def test_markup_in_titles_is_removed():
+def test_inline_markup_in_titles_is_kept_as_marks_and_other_tags_are_dropped():
+    from evidence import markup
+
     _, fields = crossref_to_fields(record("10.1107/s2414314617004448"))
-    assert fields["title"] == "5,7-Dimethyl-1H-indole-2,3-dione"
+    assert markup.strip_marks(fields["title"]) == "5,7-Dimethyl-1H-indole-2,3-dione"
+    assert markup.to_csl(fields["title"]) == "5,7-Dimethyl-1<i>H</i>-indole-2,3-dione"
+    message = {"type": "journal-article", "title": ["<script>x</script> <b>Bold</b> <mml:math>m</mml:math> \ue010odd"]}
+    _, fields = crossref_to_fields(message)
+    assert markup.to_csl(fields["title"]) == "x <b>Bold</b> m odd"  # a mark in the source is no markup
+
+
+def test_marks_without_their_partner_are_dropped():
+    from evidence import markup
+
+    italic = markup.opening("i") + "E. coli" + markup.closing("i")
+    assert markup.to_latex(italic + markup.opening("b") + " and") == "\\textit{E. coli} and"
+    assert markup.to_csl(markup.closing("sub") + italic) == "<i>E. coli</i>"
 
 
 def test_the_print_date_wins_over_online_and_issued():

@@ -11,6 +11,7 @@ import re
 
 from evidence.cite.types import BIBTEX_TO_CSL, csl_pages
 from evidence.links import doi_link, web_link
+from evidence.markup import to_csl
 from evidence.model import Person, Work, parse_names
 
 _PARTICLES = (
@@ -84,8 +85,10 @@ def full_title(title: str, subtitle: str) -> str:
     return f"{title} {subtitle}" if title.rstrip().endswith(("?", "!", ":", ".")) else f"{title}: {subtitle}"
 
 
-def work_to_csl(work: Work) -> dict:
-    """The CSL-JSON item for one work; ``id`` is the citation key."""
+def work_to_csl(work: Work, marked: dict[str, str] | None = None) -> dict:
+    """The CSL-JSON item for one work; ``id`` is the citation key. ``marked``: the title and subtitle with their
+    inline markup as ``evidence.markup`` marks (``store.latex.marked_fields``), written as CSL's tags."""
+    marked = marked or {}
     item: dict = {"id": work.key, "type": BIBTEX_TO_CSL.get(work.entry_type, "document")}
     if work.entry_type == "misc" and work.get("howpublished") and "preprint" in work.get("howpublished").lower():
         item["type"] = "article"
@@ -96,7 +99,9 @@ def work_to_csl(work: Work) -> dict:
     if editors:
         item["editor"] = editors
     if work.title:
-        item["title"] = full_title(work.title, work.get("subtitle"))
+        title = to_csl(marked["title"]) if marked.get("title") else work.title
+        subtitle = to_csl(marked["subtitle"]) if marked.get("subtitle") else work.get("subtitle")
+        item["title"] = full_title(title, subtitle)
     container = work.get("journal") or work.get("booktitle") or work.get("howpublished")
     if container:
         item["container-title"] = container

@@ -17,6 +17,7 @@ from evidence.config import parse_config
 from evidence.jobs import add
 from evidence.model import Work
 from evidence.results import Problem, RefsResult
+from evidence.store.latex import marked_fields
 
 FORMATS = ("text", "markdown", "html", "bibtex", "csl-json")
 # What a reader needs to find each kind of work; a style prints what it has, so gaps are reported, not guessed.
@@ -130,7 +131,7 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
     """The list of ``works`` (cited, in order) in ``style`` and ``fmt``: the rendering half of ``references``, for
     a caller that has resolved the citations already (``report`` renders text and HTML from one resolution)."""
     problems = list(problems)
-    items = [work_to_csl(work) for work in works]
+    items = [work_to_csl(work, marked_fields(work)) for work in works]
     for work, item in zip(works, items, strict=True):
         problems.extend(gaps(work, item))
     order = [work.key for work in works]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from evidence.keys import base_key, unique_key
+from evidence.markup import strip_marks
 from evidence.model import Work, parse_names
 from evidence.sources.crossref_map import crossref_to_fields
 from evidence.store import bibtex
@@ -35,7 +36,8 @@ def new_work(store, entry_type: str, fields: dict[str, str], taken: set[str], wa
     else:
         people = parse_names(fields.get("author", "") or fields.get("editor", ""))
         first = (people[0].literal or people[0].family) if people else ""
-        key = unique_key(base_key(first, fields.get("year", ""), fields.get("title", "")), taken)
+        title = strip_marks(fields.get("title", ""))
+        key = unique_key(base_key(first, fields.get("year", ""), title), taken)
     taken.add(key.lower())
     return store.make_work(key, entry_type, bibtex.encode_fields(fields))
 

@@ -12,6 +12,7 @@ from evidence.index.snippets import best_passage
 from evidence.model import Work
 from evidence.results import SearchHit, WorkView
 from evidence.sources.found import normal_pmid
+from evidence.store.latex import marked_fields
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, WorkIndex
@@ -124,5 +125,8 @@ def export(store: LibraryStore, fmt: str) -> str:
     if fmt == "bibtex":
         return "\n\n".join(export_entry(work) for work in bib.works) + ("\n" if bib.works else "")
     if fmt == "csl-json":
-        return json.dumps([work_to_csl(work) for work in bib.works], ensure_ascii=False, indent=2) + "\n"
+        return (
+            json.dumps([work_to_csl(work, marked_fields(work)) for work in bib.works], ensure_ascii=False, indent=2)
+            + "\n"
+        )
     raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from evidence.cite.types import CROSSREF_TO_BIBTEX, bibtex_pages
 from evidence.doi import doi_url
+from evidence.markup import strip_marks
 from evidence.model import MONTHS, Person, format_names
-from evidence.sources.jats import html_to_text, jats_to_text
+from evidence.sources.jats import html_to_marked, html_to_text, jats_to_text
 
 # Where each entry type keeps the title of what contains the work.
 _CONTAINER_FIELD = {"article": "journal", "incollection": "booktitle", "inproceedings": "booktitle"}
 
 
-def _first(values) -> str:
+def _first(values, read=html_to_text) -> str:
     if isinstance(values, list):
         for value in values:
             if isinstance(value, str) and value.strip():
-                return html_to_text(value)
+                return read(value)
         return ""
-    return html_to_text(values) if isinstance(values, str) else ""
+    return read(values) if isinstance(values, str) else ""
 
 
 def _date_parts(message: dict) -> tuple[int | None, int | None, int | None]:
@@ -68,10 +69,10 @@ def crossref_to_fields(message: dict) -> tuple[str, dict[str, str]]:
         fields["editor"] = names(message.get("editor"))
     elif entry_type in ("incollection", "inproceedings"):
         fields["editor"] = names(message.get("editor"))
-    title = _first(message.get("title"))
+    title = _first(message.get("title"), html_to_marked)  # italic species names and the like are kept
     fields["title"] = title
-    subtitle = _first(message.get("subtitle"))
-    if subtitle and subtitle.lower() not in title.lower():
+    subtitle = _first(message.get("subtitle"), html_to_marked)
+    if subtitle and strip_marks(subtitle).lower() not in strip_marks(title).lower():
         fields["subtitle"] = subtitle  # biblatex's field; styles decide whether to print it
     container = _first(message.get("container-title"))
     container_field = _CONTAINER_FIELD.get(entry_type)

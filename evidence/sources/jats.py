@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
+from evidence import markup
 from evidence.controls import strip_controls
 
 _BLOCK_TAGS = frozenset({"p", "sec", "title", "list-item", "def-item", "br"})
@@ -71,6 +72,21 @@ def _tokens(markup: str) -> Iterator[tuple[str, str]]:
         else:
             yield "text", "<"
             position = start + 1
+
+
+def html_to_marked(value: str) -> str:
+    """``html_to_text``, but with the title's inline markup (italic, bold, sub- and superscript, small caps) kept as
+    ``evidence.markup``'s marks, so the library can store it and styles can print it."""
+    if "<" not in value:
+        return html_to_text(value)
+    pieces = []
+    for kind, piece in _tokens(value):
+        if kind in ("text", "cdata"):
+            pieces.append(markup.strip_marks(strip_controls(html.unescape(piece) if kind == "text" else piece)))
+        elif piece in markup.HTML_TAGS:
+            mark = markup.HTML_TAGS[piece]
+            pieces.append(markup.opening(mark) if kind == "open" else markup.closing(mark))
+    return " ".join("".join(pieces).split())
 
 
 def jats_to_text(jats: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from evidence import markup
 from evidence.controls import strip_controls
 from evidence.model import MONTHS
 
@@ -46,7 +47,8 @@ def encode_text(value: str) -> str:
         value = value.replace("\x00{", opening).replace("\x00}", closing)
     value = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], value)
     # A bare ~ is LaTeX's non-breaking space: '~50 patients' would read back as ' 50 patients'.
-    return value.replace("~", r"\textasciitilde{}") if "~" in value else value
+    value = value.replace("~", r"\textasciitilde{}") if "~" in value else value
+    return markup.to_latex(value) if markup.has_marks(value) else value  # '\textit{Streptomyces}'
 
 
 def encode_names(value: str) -> str:

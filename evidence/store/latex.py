@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
+from evidence import markup
 from evidence.model import MONTHS, split_names
 from evidence.store import bibtex
 
@@ -94,6 +95,47 @@ def _name_to_text(name: str) -> str:
         pieces.append("{" + inner + "}" if "," in inner or " and " in f" {inner.lower()} " else inner)
         position = end + 1
     return " ".join("".join(pieces).split())
+
+
+_MARKUP_COMMAND = re.compile(r"\\(" + "|".join(markup.LATEX_COMMANDS) + r")\s*\{")
+
+
+def latex_to_marked(value: str) -> str:
+    """``latex_to_text``, but with ``\\textit{...}`` and the other inline markup commands kept as
+    ``evidence.markup``'s marks (for CSL-JSON, where styles can print them); '' when the value has none."""
+    if "\\" not in value or not _MARKUP_COMMAND.search(value):
+        return ""
+    pieces, position = [], 0
+    for found in _MARKUP_COMMAND.finditer(value):
+        if found.start() < position:
+            continue  # inside a group already taken: handled with it
+        end = _outer_group_end(value, found.end() - 1)
+        mark = markup.LATEX_COMMANDS[found.group(1)]
+        inner = latex_to_marked(value[found.end() : end]) or _decoded(value[found.end() : end])
+        pieces.append(_decoded(value[position : found.start()]))
+        pieces.append(f"{markup.opening(mark)}{inner}{markup.closing(mark)}")
+        position = end + 1
+    pieces.append(_decoded(value[position:]))
+    return " ".join("".join(pieces).split())
+
+
+def marked_fields(work) -> dict[str, str]:
+    """A work's title and subtitle with their inline markup as marks, for those that have any."""
+    found = {}
+    for name in ("title", "subtitle"):
+        raw = work.fields.get(name, "")
+        marked = latex_to_marked(bibtex.strip_delimiters(raw.strip())) if raw else ""
+        if marked:
+            found[name] = marked
+    return found
+
+
+def _decoded(piece: str) -> str:
+    """One piece decoded, with the spaces at its edges that decoding trims (they part it from the next piece)."""
+    text = latex_to_text(piece)
+    if not text:
+        return " " if piece[:1].isspace() else ""
+    return (" " if piece[:1].isspace() else "") + text + (" " if piece[-1:].isspace() else "")
 
 
 def _outer_group_end(text: str, start: int) -> int:
