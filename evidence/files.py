@@ -85,6 +85,12 @@ def read_text(path: Path, what: str = "file", max_bytes: int | None = None) -> s
 
 def read_bytes_and_text(path: Path, what: str = "file", max_bytes: int | None = None) -> tuple[bytes, str]:
     """``read_text``, with the bytes the text was decoded from (to fingerprint exactly what was read)."""
+    data = read_bytes(path, what, max_bytes)
+    return data, decode_bytes(data, path, what)
+
+
+def read_bytes(path: Path, what: str = "file", max_bytes: int | None = None) -> bytes:
+    """The bytes of a file, refused with a sentence when missing, a folder, unreadable or over ``max_bytes``."""
     path = Path(path)
     try:
         size = path.stat().st_size if max_bytes is not None and path.is_file() else 0
@@ -93,14 +99,13 @@ def read_bytes_and_text(path: Path, what: str = "file", max_bytes: int | None = 
                 f"The {what} {path} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
                 f"evidence reads as one {what}; split it into parts."
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise BadInputError(f"The {what} {path} does not exist.") from None
     except IsADirectoryError:
         raise BadInputError(f"The {what} {path} is a folder, not a file.") from None
     except PermissionError:
         raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
-    return data, decode_bytes(data, path, what)
 
 
 def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:

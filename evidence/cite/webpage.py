@@ -9,9 +9,13 @@ character a bounded number of times: an unclosed ``<script`` or ``<!--`` ends th
 from __future__ import annotations
 
 import html
+import re
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _HIDDEN = ("script", "style", "template", "noscript")
+_ATTRIBUTE_CLASS = re.compile(r"""\sclass\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_ATTRIBUTE_ID = re.compile(r"""\sid\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_CLAIM_ID = re.compile(r"[\w:.\-]+")
 
 
 def is_web_page(text: str, name: str = "") -> bool:
@@ -23,10 +27,22 @@ def _blank(piece: str) -> str:
     return "\n" * piece.count("\n")
 
 
+def _claim_of(tag: str) -> str:
+    """The claim id of a ``<span class="claim" id="x">`` (how pandoc writes ``[...]{.claim #x}``), or ''."""
+    classes = _ATTRIBUTE_CLASS.search(tag)
+    ident = _ATTRIBUTE_ID.search(tag)
+    if classes and ident and "claim" in html.unescape(classes.group(2)).split():
+        claim = html.unescape(ident.group(2))
+        return claim if _CLAIM_ID.fullmatch(claim) else ""
+    return ""
+
+
 def visible_text(page: str) -> str:
-    """The text of ``page`` outside markup, entities decoded, with the page's line breaks where they were."""
+    """The text of ``page`` outside markup, entities decoded, with the page's line breaks where they were; a claim's
+    span is written as evidence's Markdown claim, ``[the words]{.claim #id}``."""
     lower = page.lower()
     out: list[str] = []
+    spans: list[str] = []  # the claim id of each open span ('' for the others)
     position, end = 0, len(page)
     while position < end:
         start = page.find("<", position)
@@ -46,6 +62,13 @@ def visible_text(page: str) -> str:
             else:
                 close = page.find(">", start)
                 stop = end if close < 0 else close + 1
+                tag = lower[start : start + 6]
+                if tag.startswith("<span") and not tag[5:6].isalnum():
+                    spans.append(_claim_of(page[start:stop]))
+                    out.append("[" if spans[-1] else "")
+                elif tag.startswith("</span"):
+                    claim = spans.pop() if spans else ""
+                    out.append(f"]{{.claim #{claim}}}" if claim else "")
         out.append(_blank(page[start:stop]))
         position = stop
     return "".join(out)

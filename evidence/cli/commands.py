@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from evidence.cli.progress import Progress, ProgressOnceKnown
-from evidence.cli.settings import ARTICLE_LIMIT, ENV_LIBRARY, ENV_MAILTO, ENV_OFFLINE, Settings, json_option, note
+from evidence.cli.settings import (
+    ARTICLE_LIMIT,
+    ENV_LIBRARY,
+    ENV_MAILTO,
+    ENV_OFFLINE,
+    WORD_LIMIT,
+    Settings,
+    json_option,
+    note,
+)
 from evidence.controls import terminal_safe
 from evidence.errors import BadInputError, NetworkError, UsageError
 from evidence.render import text as render
@@ -53,11 +62,19 @@ def init(settings: Settings, directory, as_json) -> None:
 
 
 def _read_article(path, what: str = "article") -> str:
-    """An article file as evidence reads it: Markdown and text as written, a saved web page as its visible text."""
+    """An article file as evidence reads it: Markdown and text as written, a saved web page as its visible text,
+    a Word document as one line per paragraph (``cite.word``)."""
     from evidence.cite.webpage import readable_article
-    from evidence.files import read_text
+    from evidence.cite.word import is_word_file, word_text
+    from evidence.files import decode_bytes, read_bytes
 
-    return readable_article(read_text(Path(path), what, ARTICLE_LIMIT), Path(path).name)
+    path = Path(path)
+    data = read_bytes(path, what, WORD_LIMIT if path.suffix.lower() == ".docx" else ARTICLE_LIMIT)
+    if is_word_file(path.name, data[:4096]):
+        return word_text(data, path.name)
+    if len(data) > ARTICLE_LIMIT:
+        raise BadInputError(f"The {what} {path} is {len(data) / 1e6:.1f} MB, more than evidence reads as one {what}.")
+    return readable_article(decode_bytes(data, path, what), path.name)
 
 
 def _read_from(source: str) -> str:
@@ -342,13 +359,18 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         raise UsageError("--insert writes a text or Markdown list into the article; choose --format text or markdown.")
     if insert and fmt == "text" and article.suffix.lower() in (".md", ".markdown"):
         fmt = "markdown"
-    from evidence.cite.webpage import is_web_page, visible_text
+    from evidence.cite.webpage import is_web_page
+    from evidence.cite.word import WORD_SUFFIXES
 
-    text = read_text(article, "article", ARTICLE_LIMIT)
-    if is_web_page(text, article.name):
-        if insert:
-            raise UsageError(f"--insert writes into Markdown or text articles; {article.name} is a web page.")
-        text = visible_text(text)
+    if insert and (article.suffix.lower() in WORD_SUFFIXES or article.suffix.lower() in (".html", ".htm", ".xhtml")):
+        kind = "a Word document" if article.suffix.lower() in WORD_SUFFIXES else "a web page"
+        raise UsageError(
+            f"--insert writes into Markdown or text articles; {article.name} is {kind}: "
+            "'evidence publish' writes it with its list."
+        )
+    text = _read_article(article)
+    if insert and is_web_page(read_text(article, "article", ARTICLE_LIMIT), article.name):
+        raise UsageError(f"--insert writes into Markdown or text articles; {article.name} is a web page.")
     result = library.references(text, style=style, fmt=fmt)
     for problem in result.problems:
         where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
