@@ -201,6 +201,25 @@ class Library:
 
         return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
 
+    def publish(self, source: Path, target: str, output: Path | None = None, style: str | None = None):
+        """Write ``source`` (Markdown, text, Word or HTML) as ``target`` (docx, html, md, pdf) with its citations
+        and reference list formatted by ``style``, to ``output`` (default: beside it, with the target's suffix).
+        The source is never overwritten."""
+        import dataclasses
+
+        from evidence.files import read_bytes, write_atomic
+        from evidence.jobs import publish
+
+        source = Path(source)
+        output = Path(output) if output else source.with_suffix(publish.SUFFIXES.get(target, f".{target}"))
+        if output.resolve() == source.resolve():
+            raise UsageError(f"The published article would overwrite {source}; choose another name with --output.")
+        data = read_bytes(source, "article", 50_000_000)
+        markdown = publish.source_markdown(data, source.name)
+        out, result = publish.publish(self.store, self.client, markdown, target, style, notify=self.notify)
+        write_atomic(output, out)
+        return dataclasses.replace(result, output=str(output))
+
     def insert_references(self, article: Path, result: RefsResult, max_bytes: int | None = None) -> bool:
         """Write ``result``'s list into the article file under its References heading (replacing the list evidence
         generated before, or a hand-typed one, kept in a comment above), reading the article again under the

@@ -101,6 +101,21 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class PublishResult:
+    style: str
+    style_title: str
+    format: str  # docx, html, md or pdf
+    keys: tuple[str, ...]  # the works cited, in order of first citation
+    replaced_list: bool  # a hand-typed list stood under the References heading (kept in a comment)
+    problems: tuple[Problem, ...] = ()
+    output: str = ""  # the file written
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "problem" for p in self.problems)
+
+
+@dataclass(frozen=True)
 class RefsResult:
     style: str
     style_title: str

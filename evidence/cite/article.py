@@ -19,10 +19,10 @@ END_MARK = "<!-- /evidence:references -->"
 
 # A Pandoc key starts with a letter, digit or _, and may hold internal punctuation. @doi: keys may also hold
 # brackets and slashes (DOIs do), so they get their own pattern.
-_DOI_KEY = r"doi:10\.\d{4,9}(?:\.\d+)*/[^\s;\]\[,]+(?:\[[^\s\]]*\][^\s;\]\[,]*)*"
+DOI_KEY = r"doi:10\.\d{4,9}(?:\.\d+)*/[^\s;\]\[,]+(?:\[[^\s\]]*\][^\s;\]\[,]*)*"
 _PLAIN_KEY = r"[\w][\w:.#$%&\-+?<>~/]*"
 # A braced key ('@{Smith 2020}') holds no brace or '@': otherwise '@{@{@{...' is rescanned from every '@'.
-_CITE = re.compile(rf"(?<![\w@])(-?)@(?:\{{([^{{}}@\n]+)\}}|({_DOI_KEY})|({_PLAIN_KEY}))")
+_CITE = re.compile(rf"(?<![\w@])(-?)@(?:\{{([^{{}}@\n]+)\}}|({DOI_KEY})|({_PLAIN_KEY}))")
 _BRACKETED = re.compile(r"\[([^\[\]]*@[^\[\]]*)\](?!\()")
 # Attributes hold no brace or bracket, so an unclosed '{' is not rescanned from every later '[x]{'.
 _CLAIM = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\{([^{}\[\]]*\.claim[^{}\[\]]*)\}")

@@ -394,6 +394,37 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
 
 
 @cli.command()
+@click.argument("article", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--style", "-s", metavar="NAME|FILE.csl", help="Citation style (default: the library's, else apa).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["docx", "html", "md", "pdf"]),
+    default="docx",
+    show_default=True,
+    help="What to write: Word, a web page, Markdown, or PDF (needs a PDF engine).",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where (default: beside it).")
+@json_option
+@click.pass_obj
+def publish(settings: Settings, article: Path, style, target, output, as_json) -> None:
+    """Write an ARTICLE (Markdown, text, Word or HTML) with its citations and reference list in a CSL style."""
+    library = settings.open()
+    result = library.publish(article, target, output, style)
+    for problem in result.problems:
+        where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
+        note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
+    if result.replaced_list:
+        note("The hand-typed list under the References heading was replaced by the formatted one (kept in a comment).")
+    if as_json:
+        render.print_json(result)
+    else:
+        note(f"Wrote {result.output}: {len(result.keys)} works cited, {result.style_title}.")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("word", nargs=-1)
 @json_option
 def styles(word, as_json) -> None:
