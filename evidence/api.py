@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence.errors import UsageError
-from evidence.index.search_index import SearchIndex
+
+if TYPE_CHECKING:
+    from evidence.index.search_index import SearchIndex
 from evidence.model import Work
 from evidence.results import (
     AddReport,
@@ -88,6 +91,8 @@ class Library:
     def index(self) -> SearchIndex:
         """One index object per Library, so its open searcher serves every query this object runs."""
         if self._index is None:
+            from evidence.index.search_index import SearchIndex
+
             self._index = SearchIndex(self.store.index_dir, notify=self.notify)
         return self._index
 

@@ -14,7 +14,6 @@ from evidence.cite import csl
 from evidence.cite.article import BEGIN_MARK, END_MARK, Article, parse_article
 from evidence.cite.csl_map import work_to_csl
 from evidence.config import parse_config
-from evidence.jobs import add
 from evidence.model import Work
 from evidence.results import Problem, RefsResult
 from evidence.store.latex import marked_fields
@@ -46,9 +45,12 @@ def resolve_cited(store, client, article: Article, notify: Callable[[str], None]
         if doi and doi not in dois:
             wanted.append(doi)
     if wanted:
+        from evidence.jobs import add  # only when DOIs must be fetched: it brings the service clients
+
         add.add_dois(store, client, wanted, notify=notify)
         bib = store.load_bib()
         dois = bib.doi_map()
+    keys = bib.key_map()  # one map for the article: looking each key up in the file would cost a pass per key
     first_line = {}
     for cite in article.cites:
         first_line.setdefault(cite.key, cite.line)
@@ -67,7 +69,7 @@ def resolve_cited(store, client, article: Article, notify: Callable[[str], None]
                 problems.append(Problem(f"the DOI {key[4:]} {why}", line, key))
                 continue
         else:
-            work = bib.by_key(key)
+            work = keys.get(key.lower())
             if work is None:
                 problems.append(Problem(f"no work with the key '{key}' is in the library", line, key))
                 continue

@@ -133,18 +133,19 @@ def _bib_from_saved(data: dict, text: str) -> BibFile:
 
 @functools.cache
 def _parser_version() -> str:
-    """Changes with the code that turns BibTeX into works (``bibfile``, ``latex``, ``bibtex``, ``model``, this
-    module, bibtexparser and pylatexenc), so a saved parse is never reused by code that would parse differently."""
-    from importlib import metadata
+    """Changes with the code that turns BibTeX into works (``bibfile``, ``latex``, ``bibtex``, ``model``,
+    ``markup``, this module, bibtexparser and pylatexenc), so a saved parse is never reused by code that would parse
+    differently."""
+    import bibtexparser
+    from pylatexenc.version import version_str as pylatexenc_version
 
-    from evidence import model
+    from evidence import markup, model
     from evidence.store import bibfile, latex
 
     digest = hashlib.blake2b(digest_size=10)
-    for module in (bibfile, latex, bibtex, model):
+    for module in (bibfile, latex, bibtex, model, markup):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
-    for package in ("bibtexparser", "pylatexenc"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            digest.update(metadata.version(package).encode())
+    # the versions as the packages state them (importlib.metadata would cost every command 20 ms to import)
+    digest.update(f"{getattr(bibtexparser, '__version__', '')} {pylatexenc_version}".encode())
     return digest.hexdigest()
