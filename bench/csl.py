@@ -6,7 +6,8 @@ issue 20 measured). They are imported into a fresh library through `evidence imp
 --format csl-json`, and cited once each, in DOI order, by one Markdown article.
 
 For each style, in one run, side by side:
-- `evidence refs ARTICLE --style S` as a whole command in a fresh process (start-up, library, pandoc), and
+- `evidence refs ARTICLE --style S` as a whole command in a fresh process (start-up, library, pandoc),
+- the engine alone (``cite.csl.format_list`` in this process: the CSL-JSON handed to pandoc and read back), and
 - `pandoc ARTICLE --citeproc --bibliography export.json --csl S.csl --to plain` (the same .csl file);
 the share of the 300 entries that are identical after whitespace, Unicode-form and dash normalisation (and
 byte-identical without it), and the median of three timings of each, with their ratio.
@@ -20,6 +21,7 @@ Usage: python bench/csl.py [--styles apa,vancouver,ieee,chicago] [--suite/--no-s
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
 import json
 import os
@@ -94,6 +96,9 @@ def main() -> None:
     parser.add_argument("--styles", default=",".join(STYLES))
     parser.add_argument("--no-suite", action="store_true")
     options = parser.parse_args()
+    # As an installed package runs: compiled once (this machine sets PYTHONDONTWRITEBYTECODE, so an editable
+    # checkout would otherwise compile every module on every command).
+    compileall.compile_dir(str(ROOT / "evidence"), quiet=1)
     chosen = works()
     kinds = {k: sum(1 for w in chosen if ("book" if w.get("type") in BOOKS else w.get("type")) == k) for k in WANTED}
     with tempfile.TemporaryDirectory(prefix="evidence-csl-bench-") as folder:
@@ -114,8 +119,8 @@ def main() -> None:
         count = len(items)
         print(f"# bench/csl.py, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
         print(f"works: {count} ({', '.join(f'{n} {k}' for k, n in kinds.items())}); pandoc {pandoc_version()}\n")
-        print("| style | identical (normalised) | byte-identical | evidence refs s | pandoc s | ratio |")
-        print("|---|---|---|---|---|---|")
+        print("| style | identical (normalised) | byte-identical | evidence refs s | pandoc s | ratio | engine s | ratio |")
+        print("|---|---|---|---|---|---|---|---|")
         bib_rows = []
         for alias in options.styles.split(","):
             style = csl.resolve_style(STYLES.get(alias, alias))
@@ -135,6 +140,12 @@ def main() -> None:
             )
             base = [pandoc.executable(), "--citeproc", f"--csl={style.path}", "--to=plain", "--wrap=none"]
             theirs_time, theirs = timed([*base, f"--bibliography={exported}", str(article)])
+            engine_times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                csl.format_list(style, items, [item["id"] for item in items], ("text",))
+                engine_times.append(time.perf_counter() - start)
+            engine_time = statistics.median(engine_times)
             ours_entries = ours.strip().split("\n\n")
             their_entries = last_paragraphs(theirs, count)
             same = sum(normal(a) == normal(b) for a, b in zip(ours_entries, their_entries, strict=False))
@@ -143,7 +154,8 @@ def main() -> None:
                 print(f"<!-- {alias}: evidence printed {len(ours_entries)} entries for {count} -->")
             print(
                 f"| {style.name} | {same}/{count} ({100 * same / count:.1f}%) | {exact}/{count} | {ours_time:.2f} | "
-                f"{theirs_time:.2f} | {ours_time / theirs_time:.2f} |"
+                f"{theirs_time:.2f} | {ours_time / theirs_time:.2f} | {engine_time:.2f} | "
+                f"{engine_time / theirs_time:.2f} |"
             )
             from_bib = last_paragraphs(
                 subprocess.run([*base, f"--bibliography={bib}", str(article)], capture_output=True, text=True).stdout,

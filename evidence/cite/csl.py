@@ -105,8 +105,11 @@ def list_styles(word: str = "") -> list[Style]:
     return sorted(found, key=lambda s: (s.name not in aliased, s.name))
 
 
-def format_list(style: Style, items: list[dict], order: list[str]) -> list[Entry]:
-    """The bibliography of ``items`` cited in ``order`` (one citation each), in the order the style gives."""
+def format_list(
+    style: Style, items: list[dict], order: list[str], writers: tuple[str, ...] = ("text", "html")
+) -> list[Entry]:
+    """The bibliography of ``items`` cited in ``order`` (one citation each), in the order the style gives, written
+    as ``writers`` ask (plain text, HTML: the entries' other form is '')."""
     if not items:
         return []
     with tempfile.TemporaryDirectory(prefix="evidence-csl-") as folder:
@@ -121,6 +124,7 @@ def format_list(style: Style, items: list[dict], order: list[str]) -> list[Entry
                 f"--bibliography={bibliography}",
                 f"--csl={style.path}",
                 f"--lua-filter={_FILTER}",
+                f"--metadata=evidence-writers:{' '.join(writers)}",
             ],
             document.encode("utf-8"),
         )
@@ -135,14 +139,18 @@ def read_answer(out: bytes) -> list[Entry]:
     if not keys:
         return []
     separator = answer["separator"]
-    html_pieces = answer["entries"]["html"].split(f"<p>{separator}</p>")[1:]
-    text_pieces = answer["entries"]["text"].split(separator)[1:]
-    if len(html_pieces) != len(keys) or len(text_pieces) != len(keys):
-        raise pandoc.PandocError("pandoc's answer could not be read: an entry holds the filter's separator.")
-    return [
-        Entry(key, _one_line(text), _one_line(html))
-        for key, text, html in zip(keys, text_pieces, html_pieces, strict=True)
-    ]
+    written = answer["entries"]
+
+    def pieces(kind: str, split_at: str) -> list[str]:
+        if kind not in written:
+            return [""] * len(keys)
+        found = written[kind].split(split_at)[1:]
+        if len(found) != len(keys):
+            raise pandoc.PandocError("pandoc's answer could not be read: an entry holds the filter's separator.")
+        return [_one_line(piece) for piece in found]
+
+    texts, htmls = pieces("text", separator), pieces("html", f"<p>{separator}</p>")
+    return [Entry(key, text, html) for key, text, html in zip(keys, texts, htmls, strict=True)]
 
 
 def _one_line(text: str) -> str:

@@ -13,7 +13,7 @@ local function as_inline_blocks(blocks)
   return blocks
 end
 
-local function written(pieces)
+local function written(pieces, wanted)
   local blocks = {}
   for _, piece in ipairs(pieces) do
     table.insert(blocks, pandoc.Para({pandoc.Str(SEPARATOR)}))
@@ -22,10 +22,15 @@ local function written(pieces)
     end
   end
   local doc = pandoc.Pandoc(blocks)
-  return {html = pandoc.write(doc, 'html', options), text = pandoc.write(doc, 'plain', options)}
+  local out = {}
+  if wanted:find('html') then out.html = pandoc.write(doc, 'html', options) end
+  if wanted:find('text') then out.text = pandoc.write(doc, 'plain', options) end
+  return out
 end
 
 function Pandoc(doc)
+  -- which writers the caller needs ('text', 'html' or both): each costs a pass over the whole list
+  local wanted = doc.meta['evidence-writers'] and pandoc.utils.stringify(doc.meta['evidence-writers']) or 'text html'
   local entry_keys, entry_blocks = {}, {}
   doc.blocks:walk({
     Div = function(div)
@@ -38,7 +43,7 @@ function Pandoc(doc)
   local answer = {
     separator = SEPARATOR,
     entry_keys = entry_keys,
-    entries = written(entry_blocks),
+    entries = written(entry_blocks, wanted),
   }
   return pandoc.Pandoc({pandoc.RawBlock('plain', pandoc.json.encode(answer))})
 end

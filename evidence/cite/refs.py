@@ -6,6 +6,7 @@ Works cited by DOI that the library lacks are fetched the way ``add`` fetches th
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import re
 from collections.abc import Callable
@@ -134,30 +135,40 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
     a caller that has resolved the citations already (``report`` renders text and HTML from one resolution)."""
     problems = list(problems)
     items = [work_to_csl(work, marked_fields(work)) for work in works]
-    for work, item in zip(works, items, strict=True):
-        problems.extend(gaps(work, item))
     order = [work.key for work in works]
-    if fmt == "bibtex":
-        from evidence.store.bibtex_export import export_entry
+    listing = None
+    if fmt not in ("bibtex", "csl-json") and items:
+        # pandoc formats the list while this process does the rest (gaps, retractions): the two overlap
+        listing = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        writers = ("text",) if fmt == "text" else ("html",)
+        formatting = listing.submit(csl.format_list, style, items, order, writers)
+    try:
+        for work, item in zip(works, items, strict=True):
+            problems.extend(gaps(work, item))
+        if fmt == "bibtex":
+            from evidence.store.bibtex_export import export_entry
 
-        entries = [export_entry(work) for work in works]
-        output = "\n\n".join(entries) + ("\n" if entries else "")
-    elif fmt == "csl-json":
-        entries = [json.dumps(item, ensure_ascii=False) for item in items]
-        output = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
-    else:
-        formatted = csl.format_list(style, items, order)
-        order = [entry.key for entry in formatted]
-        if fmt == "text":
-            entries = [entry.text for entry in formatted]
-        elif fmt == "html":
-            entries = [entry.html for entry in formatted]
+            entries = [export_entry(work) for work in works]
+            output = "\n\n".join(entries) + ("\n" if entries else "")
+        elif fmt == "csl-json":
+            entries = [json.dumps(item, ensure_ascii=False) for item in items]
+            output = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
         else:
-            entries = [html_to_markdown(entry.html) for entry in formatted]
-        if parse_config(store.read_config_text()).mark_retracted:
-            retracted = retracted_keys(store, works)
+            marking = parse_config(store.read_config_text()).mark_retracted
+            retracted = retracted_keys(store, works) if marking else set()
+            formatted = formatting.result() if listing else []
+            order = [entry.key for entry in formatted]
+            if fmt == "text":
+                entries = [entry.text for entry in formatted]
+            elif fmt == "html":
+                entries = [entry.html for entry in formatted]
+            else:
+                entries = [html_to_markdown(entry.html) for entry in formatted]
             entries = [_marked(e, fmt) if key in retracted else e for key, e in zip(order, entries, strict=True)]
-        output = assemble(entries, fmt, style.numeric)
+            output = assemble(entries, fmt, style.numeric)
+    finally:
+        if listing:
+            listing.shutdown(wait=True)
     return RefsResult(style.name, style.title, fmt, tuple(order), tuple(entries), output, tuple(problems))
 
 
