@@ -119,7 +119,10 @@ def main() -> None:
         count = len(items)
         print(f"# bench/csl.py, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
         print(f"works: {count} ({', '.join(f'{n} {k}' for k, n in kinds.items())}); pandoc {pandoc_version()}\n")
-        print("| style | identical (normalised) | byte-identical | evidence refs s | pandoc s | ratio | engine s | ratio |")
+        print(
+            "| style | identical (normalised) | byte-identical | evidence refs s | pandoc s | ratio | engine s "
+            "| ratio |"
+        )
         print("|---|---|---|---|---|---|---|---|")
         bib_rows = []
         for alias in options.styles.split(","):
