@@ -7,15 +7,17 @@ Terminal output goes through one rich Console so colours switch off by themselve
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
-
-from rich.console import Console
-from rich.markup import escape as _escape_markup
+from typing import TYPE_CHECKING
 
 from evidence.controls import TERMINAL_UNSAFE, terminal_safe
 from evidence.results import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
+
+if TYPE_CHECKING:  # rich is imported when something is printed with it: a command that prints none starts faster
+    from rich.console import Console
 
 _STATUS_STYLE = {
     "added": "green",
@@ -33,19 +35,26 @@ _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in TERMINAL_UNSAFE}
 
 def escape(text) -> str:
     """Metadata as rich markup that prints exactly as written: no markup, no control characters."""
-    return _escape_markup(terminal_safe(str(text)))
+    from rich.markup import escape as escape_markup
 
-
-class _Console(Console):
-    """rich's console, leaving a closed pipe (``evidence report ... | head``) to the CLI, which ends quietly with
-    exit 0, instead of rich's own exit 1."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
+    return escape_markup(terminal_safe(str(text)))
 
 
 def console(stderr: bool = False) -> Console:
-    return _Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+    return _console_class()(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console_class() -> type:
+    """rich's console, leaving a closed pipe (``evidence report ... | head``) to the CLI, which ends quietly with
+    exit 0, instead of rich's own exit 1."""
+    from rich.console import Console
+
+    class QuietOnBrokenPipe(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return QuietOnBrokenPipe
 
 
 def to_jsonable(value):  # noqa: D103 - dataclasses, tuples and dicts become plain JSON types
