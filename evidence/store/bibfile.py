@@ -12,16 +12,19 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import bibtexparser
-from bibtexparser import model as bibmodel
-
 from evidence.errors import LibraryError
 from evidence.model import Work
 from evidence.store import bibtex
 from evidence.store.latex import decode_fields
 
-# bibtexparser logs every unreadable block itself; we report them as sentences with line numbers instead.
-logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+def _bibtexparser():
+    """bibtexparser, imported when a file is parsed (a command served by the saved parse never needs it), with its
+    logging silenced: it logs every unreadable block itself, and we report them as sentences with line numbers."""
+    import bibtexparser
+
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+    return bibtexparser
 
 
 @dataclass
@@ -193,7 +196,8 @@ def parse_bibtex(
     ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed). ``importing``
     words the problems for a file being imported, whose unreadable blocks do not reach the library."""
     fate = "was not imported (fix it and import the file again)" if importing else "was kept as it is"
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = _bibtexparser().parse_string(text, parse_stack=[])
+    bibmodel = _bibtexparser().model
     bib = BibFile(source_text=text, strings=dict(strings or {}))
     lines = text.splitlines(keepends=True)
     starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
@@ -263,6 +267,8 @@ def verbatim_blocks(text: str) -> list[tuple[int, str]]:
     (a LaTeX user's macros) and @comment. Taken from bibtexparser's own raw text, so blocks that share a line are
     not lost. Unreadable blocks are not among them: copied in, they would make the library unreadable to BibTeX."""
     found = []
+    bibtexparser = _bibtexparser()
+    bibmodel = bibtexparser.model
     for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
         if isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
             found.append(((block.start_line or 0) + 1, block.raw))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
@@ -131,14 +132,22 @@ def _bib_from_saved(data: dict, text: str) -> BibFile:
     return bib
 
 
+def _installed_version(package: str) -> str:
+    """The package's version as its install records it (the dist-info folder's name), found without importing the
+    package or importlib.metadata, which a command served by the saved parse would otherwise pay for."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return ""
+    site = Path(spec.origin).parent.parent
+    found = sorted(p.name for p in site.glob(f"{package}-*.dist-info"))
+    return found[-1] if found else ""
+
+
 @functools.cache
 def _parser_version() -> str:
     """Changes with the code that turns BibTeX into works (``bibfile``, ``latex``, ``bibtex``, ``model``,
     ``markup``, this module, bibtexparser and pylatexenc), so a saved parse is never reused by code that would parse
     differently."""
-    import bibtexparser
-    from pylatexenc.version import version_str as pylatexenc_version
-
     from evidence import markup, model
     from evidence.store import bibfile, latex
 
@@ -146,6 +155,6 @@ def _parser_version() -> str:
     for module in (bibfile, latex, bibtex, model, markup):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
-    # the versions as the packages state them (importlib.metadata would cost every command 20 ms to import)
-    digest.update(f"{getattr(bibtexparser, '__version__', '')} {pylatexenc_version}".encode())
+    for package in ("bibtexparser", "pylatexenc"):
+        digest.update(_installed_version(package).encode())
     return digest.hexdigest()
