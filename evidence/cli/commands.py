@@ -333,7 +333,14 @@ def check(settings: Settings, sources, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# refs, styles
+# refs, publish, styles
+
+
+def _note_problems(article: Path, problems) -> None:
+    """Each problem (and note) on stderr as 'FILE:LINE: message.'."""
+    for problem in problems:
+        where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
+        note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
 
 
 @cli.command()
@@ -372,9 +379,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
     if insert and is_web_page(read_text(article, "article", ARTICLE_LIMIT), article.name):
         raise UsageError(f"--insert writes into Markdown or text articles; {article.name} is a web page.")
     result = library.references(text, style=style, fmt=fmt)
-    for problem in result.problems:
-        where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
-        note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
+    _note_problems(article, result.problems)
     if insert:
         replaced = library.insert_references(article, result, ARTICLE_LIMIT)
         note(f"Wrote the {result.style_title} list of {len(result.keys)} works into {article}.")
@@ -411,9 +416,7 @@ def publish(settings: Settings, article: Path, style, target, output, as_json) -
     """Write an ARTICLE (Markdown, text, Word or HTML) with its citations and reference list in a CSL style."""
     library = settings.open()
     result = library.publish(article, target, output, style)
-    for problem in result.problems:
-        where = f"{article.name}:{problem.line}: " if problem.line else f"{article.name}: "
-        note(("note: " if problem.severity == "note" else "problem: ") + where + problem.message + ".")
+    _note_problems(article, result.problems)
     if result.replaced_list:
         note("The hand-typed list under the References heading was replaced by the formatted one (kept in a comment).")
     if as_json:

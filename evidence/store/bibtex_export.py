@@ -26,67 +26,14 @@ from evidence.store.bibtex import encode_value, format_entry, strip_delimiters
 # Fields every entry type has in biber's default data model (blx-dm.def: the global fields that matter here).
 _EVERYWHERE = {"abstract", "annotation", "keywords", "language", "doi", "url", "shortjournal", "month", "year"}
 _EVERYWHERE |= {"note", "date", "eprint", "eprinttype", "subtitle", "eid", "urldate", "options", "langid"}
+# A book and a part of one: who, what, which edition and volume of which series, whose, where, which pages.
+_BOOK = {"author", "editor", "title", "edition", "volume", "series", "number", "publisher", "address", "isbn", "pages"}
 # Per type, the fields beyond those (BibTeX spellings; biber maps journal/address/school/key to its own).
 _TYPE_FIELDS = {
     "article": {"author", "editor", "title", "journal", "volume", "number", "pages", "issn", "series"},
-    "book": {
-        "author",
-        "editor",
-        "title",
-        "edition",
-        "volume",
-        "series",
-        "number",
-        "publisher",
-        "address",
-        "isbn",
-        "pages",
-        "chapter",
-    },
-    "incollection": {
-        "author",
-        "editor",
-        "title",
-        "booktitle",
-        "edition",
-        "volume",
-        "series",
-        "number",
-        "publisher",
-        "address",
-        "isbn",
-        "pages",
-        "chapter",
-    },
-    "inbook": {
-        "author",
-        "editor",
-        "title",
-        "booktitle",
-        "edition",
-        "volume",
-        "series",
-        "number",
-        "publisher",
-        "address",
-        "isbn",
-        "pages",
-        "chapter",
-    },
-    "inproceedings": {
-        "author",
-        "editor",
-        "title",
-        "booktitle",
-        "volume",
-        "series",
-        "number",
-        "publisher",
-        "address",
-        "organization",
-        "isbn",
-        "pages",
-    },
+    "book": _BOOK | {"chapter"},
+    "incollection": _BOOK | {"booktitle", "chapter"},
+    "inproceedings": (_BOOK - {"edition"}) | {"booktitle", "organization"},
     "proceedings": {"editor", "title", "volume", "series", "number", "publisher", "address", "organization", "isbn"},
     "techreport": {"author", "title", "institution", "type", "number", "address", "pages", "isbn"},
     "phdthesis": {"author", "title", "school", "type", "address", "pages", "isbn"},
@@ -97,6 +44,7 @@ _TYPE_FIELDS = {
     "booklet": {"author", "editor", "title", "howpublished", "address", "publisher"},
     "online": {"author", "editor", "title", "organization"},
 }
+_TYPE_FIELDS["inbook"] = _TYPE_FIELDS["incollection"]
 _PROTECTED = ("title", "booktitle", "subtitle")
 # biblatex reads these as lists of names or literals joined by 'and': 'Chapman and Hall/CRC' is one publisher.
 _LITERAL_LISTS = ("publisher", "address", "institution", "organization", "school")
