@@ -350,3 +350,36 @@ def test_insert_replaces_a_hand_typed_list_keeps_it_in_a_comment_and_check_reads
     assert "Wrong" not in json.dumps(checked) and "Another" not in json.dumps(checked)
     again = run("--library", seed, "--offline", "refs", article, "--style", "vancouver", "--insert")
     assert "hand-typed" not in again.stderr and article.read_text().count("Wrong A.") == 1
+
+
+def test_a_journals_dependent_style_formats_with_its_parent_and_its_own_locale(run, seed, tmp_path):
+    nature_medicine = csl.resolve_style("Nature Medicine")  # the journal's name, as a practitioner types it
+    assert (nature_medicine.name, nature_medicine.path.name, nature_medicine.locale) == (
+        "nature-medicine",
+        "nature.csl",
+        "en-GB",
+    )
+    article = seed / "articles" / "nerve-pain.md"
+    exported = tmp_path / "library.json"
+    exported.write_text(run("--library", seed, "export", "--format", "csl-json").stdout)
+    ours = run("--library", seed, "refs", article, "--style", "nature-medicine").stdout
+    from evidence.cite import pandoc
+
+    theirs = pandoc.run(
+        [
+            "--citeproc",
+            f"--bibliography={exported}",
+            f"--csl={nature_medicine.path}",
+            "--metadata=lang:en-GB",
+            "--to=plain",
+            "--wrap=none",
+            str(article),
+        ]
+    ).decode()
+    assert ours == "\n\n".join(theirs.strip().split("\n\n")[-5:]) + "\n"
+    dependent_file = csl.styles_dir() / "dependent" / "journal-of-clinical-pathology.csl"
+    copied = tmp_path / "jcp.csl"
+    copied.write_bytes(dependent_file.read_bytes())  # a dependent .csl handed in as a file resolves to its parent too
+    assert csl.resolve_style(str(copied)).path == csl.resolve_style("journal of clinical pathology").path
+    listed = run("styles", "clinical", "pathology", "--json").json()["styles"]
+    assert "journal-of-clinical-pathology" in [s["name"] for s in listed]

