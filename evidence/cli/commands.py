@@ -415,7 +415,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
 def publish(settings: Settings, article: Path, style, target, output, as_json) -> None:
     """Write an ARTICLE (Markdown, text, Word or HTML) with its citations and reference list in a CSL style."""
     library = settings.open()
-    result = library.publish(article, target, output, style)
+    result = library.publish(article, target, output, style, max_bytes=WORD_LIMIT)
     _note_problems(article, result.problems)
     if result.replaced_list:
         note("The hand-typed list under the References heading was replaced by the formatted one (kept in a comment).")

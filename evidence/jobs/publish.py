@@ -28,6 +28,7 @@ from evidence.cite.csl_map import work_to_csl
 from evidence.cite.refs import RETRACTED_MARK, default_style, insert_list, resolve_cited, retracted_keys
 from evidence.config import parse_config
 from evidence.errors import UsageError
+from evidence.files import decode_bytes
 from evidence.results import PublishResult
 from evidence.store.latex import marked_fields
 
@@ -48,7 +49,7 @@ def source_markdown(data: bytes, name: str) -> str:
         reader = "docx" if lower.endswith(".docx") else "html"
         text = pandoc.run([f"--from={reader}", "--to=markdown-smart", "--wrap=none"], data).decode("utf-8")
         return _ESCAPED_CITATION.sub(lambda m: "[" + m.group(1).replace("\\@", "@").replace("\\_", "_") + "]", text)
-    return data.decode("utf-8-sig")
+    return decode_bytes(data, name, "article")  # a sentence, not a traceback, for a file that is not UTF-8
 
 
 def publish(
