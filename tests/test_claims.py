@@ -168,3 +168,28 @@ def test_suggest_from_python_gives_the_same_ranking(seed):
 
     hits = Library.open(seed).suggest("nerve growth factor regeneration", limit=3)
     assert hits[0].key == "yang2023application"
+
+
+def test_linking_a_work_whose_passage_appears_to_contradict_asks_instead_of_recording_support(run, seed, monkeypatch):
+    import evidence.cli.commands as commands
+
+    args = ["--library", seed, "suggest", "acupuncture lowers vagal activity", "--claim", "vagal-low"]
+    shown = run(*args, "--json")
+    hamvas = next(hit for hit in shown.json()["hits"] if hit["key"] == "hamvas2023acupuncture")
+    assert hamvas["stance_hint"] == "contradicts" and "passage: " in hamvas["stance_cue"]
+    refused = run(*args, "--link", "hamvas2023acupuncture")  # no terminal to ask on: told to choose
+    assert refused.exit_code == 2 and "appears to contradict" in refused.stderr and "--stance" in refused.stderr
+    assert "vagal-low" not in (seed / "claims.toml").read_text()
+    monkeypatch.setattr(commands, "interactive", lambda: True)
+    asked = run(*args, "--link", "hamvas2023acupuncture", stdin=b"contradicts\n")
+    assert asked.exit_code == 0, asked.stderr
+    assert "Record it as" in asked.stderr
+    ledger = (seed / "claims.toml").read_text()
+    assert "vagal-low" in ledger and 'stance = "contradicts"' in ledger
+
+
+def test_an_explicit_stance_is_recorded_without_asking(run, seed):
+    args = ["--library", seed, "suggest", "acupuncture lowers vagal activity", "--claim", "vagal-low"]
+    result = run(*args, "--link", "hamvas2023acupuncture", "--stance", "background")
+    assert result.exit_code == 0, result.stderr
+    assert 'stance = "background"' in (seed / "claims.toml").read_text()

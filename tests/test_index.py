@@ -3,12 +3,19 @@ build shortcuts that answer exactly like plain Whoosh."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import StemmingAnalyzer as WhooshStemmingAnalyzer
+from whoosh.lang.porter import stem as porter
 
 from evidence.index._whoosh.schema import EvidenceAnalyzer, FastText
 from evidence.index.search_index import SearchIndex
+from evidence.index.spelling import american
 from evidence.store import bibtex
 from evidence.store.bibfile import make_work
+
+
+def StemmingAnalyzer():  # noqa: N802 (Whoosh's analyzer, with the index's one-spelling step before its stemmer)
+    return WhooshStemmingAnalyzer(stemfn=lambda word: porter(american(word)))
+
 
 WORDS = "nerve repair acupuncture endorphin release parasympathetic tone pain trial rats sciatic growth".split()
 
@@ -23,7 +30,7 @@ def works(count: int):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("abcXYZ éü19.-_'  the and of running")), max_size=60))
+@given(st.text(alphabet=st.sampled_from(list("abcXYZ éü19.-_'  the and of running raised foetal")), max_size=60))
 def test_our_analyzer_gives_the_stemming_analyzers_terms_and_positions(text):
     theirs = [(t.text, t.pos) for t in StemmingAnalyzer()(text, positions=True)]
     ours = [(t.text, t.pos) for t in EvidenceAnalyzer()(text, positions=True)]

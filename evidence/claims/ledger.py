@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 from evidence.claims.design import DESIGNS
 from evidence.errors import BadInputError
-
-STANCES = ("supports", "contradicts", "background")
+from evidence.model import STANCES
 
 
 @dataclass(frozen=True)

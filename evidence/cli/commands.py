@@ -20,6 +20,7 @@ from evidence.cli.settings import (
 )
 from evidence.controls import terminal_safe
 from evidence.errors import BadInputError, NetworkError, UsageError
+from evidence.model import STANCES
 from evidence.render import text as render
 from evidence.version import __version__
 
@@ -247,10 +248,10 @@ def claims(settings: Settings, article: Path | None, as_json) -> None:
 @click.option("--link", "link_keys", multiple=True, metavar="KEY", help="Record KEY as support for --claim.")
 @click.option(
     "--stance",
-    type=click.Choice(["supports", "contradicts", "background"]),
-    default="supports",
-    show_default=True,
-    help="The stance recorded with --link.",
+    type=click.Choice(STANCES),
+    default=None,
+    help="The stance recorded with --link (default: supports, unless a passage appears to contradict the claim: "
+    "then you are asked).",
 )
 @json_option
 @click.pass_obj
@@ -274,12 +275,44 @@ def suggest(settings: Settings, text, claim_id, limit, link_keys, stance, as_jso
         hits = library.suggest(words, limit=limit, progress=progress)
     linked: list[str] = []
     if link_keys:
-        linked = library.link(claim_id, list(link_keys), stance, hits, words)
+        for chosen, keys in _stances_for(list(link_keys), stance, hits).items():
+            linked += library.link(claim_id, keys, chosen, hits, words)
         note(f"Linked {', '.join(linked) or 'nothing new'} to #{claim_id} in claims.toml.")
     if as_json:
         render.print_json({"claim": words, "hits": hits, "linked": linked})
     else:
         render.suggestions(hits, words, render.console())
+
+
+def _stances_for(keys: list[str], stance: str | None, hits) -> dict[str, list[str]]:
+    """The stance to record for each key: the one given; else supports, except where the work's passage appears to
+    contradict the claim: then the user is asked, or (without a terminal to ask on) told to choose."""
+    if stance:
+        return {stance: keys}
+    hinted = {hit.key.lower(): hit for hit in hits if hit.stance_hint == "contradicts"}
+    chosen: dict[str, list[str]] = {}
+    for key in keys:
+        hit = hinted.get(key.lower())
+        answer = "supports"
+        if hit is not None:
+            if not interactive():
+                raise UsageError(
+                    f"The passage of {key} appears to contradict the claim ({hit.stance_cue}): "
+                    "say which with --stance supports, contradicts or background."
+                )
+            answer = click.prompt(
+                f"The passage of {key} appears to contradict the claim ({hit.stance_cue}). Record it as",
+                type=click.Choice(STANCES),
+                default="contradicts",
+                err=True,
+            )
+        chosen.setdefault(answer, []).append(key)
+    return chosen
+
+
+def interactive() -> bool:
+    """Whether there is a person at a terminal to ask."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Ranking works for a claim: BM25F finds the candidates, the best-matching sentences and (when the optional model is
+"""Ranking works for a claim: BM25F finds the candidates, the best-matching sentences and (when the model is
 installed) the meaning of the whole abstract decide the order.
 
 A work supports a claim when one or two of its sentences say what the claim says, not when its words are scattered
@@ -20,6 +20,7 @@ from evidence.index.snippets import sentences
 SENTENCE_WEIGHT = 0.5  # tuned on SciFact training claims; see bench/RESULTS.md
 SECOND_SENTENCE = 0.3  # a second good sentence adds a little: findings often span two
 MEANING_WEIGHT = 0.7  # share of the cosine similarity when embeddings are used; tuned on SciFact training claims
+PASSAGE_MEANING_WEIGHT = 0.3  # share of the cosine in choosing a work's passage; tuned on SciFact training claims
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,26 @@ def fuse(words: list[Ranked], meaning: dict[str, float], weight: float = MEANING
     ]
     fused.sort(key=lambda r: -r.score)
     return fused
+
+
+def choose_passage(
+    word_scores: list[float], cosines: list[float] | None = None, weight: float = PASSAGE_MEANING_WEIGHT
+) -> tuple[list[int], str]:
+    """The two sentences a suggestion shows, in text order, and how the first choice was made.
+
+    ``word_scores``: each sentence's share of the claim's word weight; ``cosines``: each sentence's closeness in
+    meaning to the claim (None without the model). Without meaning, the two best by words (the first two when no
+    word matches). With it, the two best by a blend of both, so a sentence saying "parasympathetic tone" can lead
+    for "vagal activity", which shares no word with it; "meaning" says the lead is not the best by words alone."""
+    count = len(word_scores)
+    by_words = sorted(range(count), key=lambda n: (-word_scores[n], n))
+    if cosines is None:
+        return sorted(by_words[:2]), "words"
+    blended = [(1 - weight) * word_scores[n] + weight * cosines[n] for n in range(count)]
+    by_both = sorted(range(count), key=lambda n: (-blended[n], n))
+    matched = bool(by_words) and word_scores[by_words[0]] > 0
+    how = "words and meaning" if matched and by_both[0] == by_words[0] else "meaning"
+    return sorted(by_both[:2]), how
 
 
 def split_sentences(*texts: str) -> list[str]:

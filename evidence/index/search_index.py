@@ -30,7 +30,7 @@ from evidence.index.query import (
 )
 from evidence.model import Work
 
-SCHEMA_VERSION = 5  # 4: the schema's classes moved to evidence.index._whoosh; 5: works searchable by pmid:
+SCHEMA_VERSION = 6  # 4: classes moved to evidence.index._whoosh; 5: works searchable by pmid:; 6: one spelling
 MANIFEST = "evidence-manifest.json"
 # From this many documents, queries Whoosh's matchers would walk a posting at a time are scored with numpy arrays
 # (``_whoosh.arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)

@@ -1,10 +1,11 @@
-"""`evidence suggest`: the works that best support a claim, by words and (with the optional model) meaning; and
+"""`evidence suggest`: the works that best support a claim, by words and meaning; and
 `--link`, which records the chosen works in claims.toml."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from evidence.errors import BadInputError, UsageError
@@ -16,29 +17,35 @@ if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, WorkIndex
 
 
-def suggest(
+@dataclass(frozen=True)
+class Ranking:
+    """A claim's works in order, with what presenting them needs: their texts, the claim's terms and vector."""
+
+    ranked: list
+    texts: dict
+    by_key: dict[str, Work]
+    terms: list[str]
+    idf: dict[str, float]
+    vector: object = None  # the claim's vector, when meaning was used
+
+
+def rank(
     store: LibraryStore,
     index: WorkIndex,
     text: str,
-    limit: int = 10,
     works: list[Work] | None = None,
     pool: int = 100,
     weight: float | None = None,
     embeddings=None,
     meaning_weight: float | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Suggestion]:
+) -> Ranking:
     """Works ranked by how well they support ``text``: BM25F candidates re-ranked by their best sentences, blended
-    with the meaning of the whole work when ``embeddings`` (the optional model's vectors) are given."""
-    from evidence.claims.design import design_of
-    from evidence.index.rank import MEANING_WEIGHT, SENTENCE_WEIGHT, analysed, fuse, rerank, scored_sentences
-    from evidence.index.snippets import mark
+    with the meaning of the whole work when ``embeddings`` (the works' vectors) are given."""
+    from evidence.index.rank import MEANING_WEIGHT, SENTENCE_WEIGHT, analysed, fuse, rerank
 
-    if limit < 1:
-        raise UsageError("--limit must be at least 1.")
     if not text.strip():
         raise BadInputError("There is no claim text to find support for.")
-    pool = max(pool, limit)
     with ThreadPoolExecutor(max_workers=1) as helper:
         # The claim's vector is computed beside the word search: the model's arithmetic runs outside the GIL, so on
         # two cores the two overlap (a suggest call took the sum of both, 100 ms on SciFact, before).
@@ -47,7 +54,8 @@ def suggest(
         meaning: dict[str, float] = {}
         if vector is not None:
             _bring_up_to_date(store, embeddings, works, progress)
-            meaning = embeddings.nearest(vector.result(), pool, also=[hit.key for hit in raw])
+            vector = vector.result()
+            meaning = embeddings.nearest(vector, pool, also=[hit.key for hit in raw])
             missing = [key for key in meaning if key not in by_key]
             if missing:
                 by_key.update(_works_by_key(store, missing, works))
@@ -67,17 +75,44 @@ def suggest(
     if embeddings is not None:
         meaning = {key: score for key, score in meaning.items() if key in texts}
         ranked = fuse(ranked, meaning, MEANING_WEIGHT if meaning_weight is None else meaning_weight)
+    return Ranking(ranked, texts, by_key, terms, idf, vector)
+
+
+def suggest(
+    store: LibraryStore, index: WorkIndex, text: str, limit: int = 10, pool: int = 100, **ranking
+) -> list[Suggestion]:
+    """The ``limit`` best works for ``text`` (``ranking``: the options of ``rank``), each with its passage (the two
+    sentences that best match the claim by words and meaning), where the passage comes from, and a hint when the
+    passage appears to contradict the claim."""
+    from evidence.claims.design import design_of
+    from evidence.claims.stance import contradiction_cue
+    from evidence.index.rank import choose_passage, scored_sentences
+    from evidence.index.snippets import mark
+
+    if limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    found = rank(store, index, text, pool=max(pool, limit), **ranking)
+    embeddings = ranking.get("embeddings")
+    ranked, texts, by_key, terms, idf = found.ranked, found.texts, found.by_key, found.terms, found.idf
+    shown = ranked[:limit]
+    cosines = {}
+    if found.vector is not None:
+        cosines = _sentence_cosines(embeddings, found.vector, [texts[item.key] for item in shown])
     found = []
-    for item in ranked[:limit]:
+    for number, item in enumerate(shown):
         work = by_key[item.key]
         sentences_of = texts[item.key]
-        chosen = sorted(item.best[:2] or [n for _s, n in scored_sentences(sentences_of, terms, idf)[:2]])
+        word_scores = [0.0] * len(sentences_of.sentences)
+        for score, sentence_number in scored_sentences(sentences_of, terms, idf):
+            word_scores[sentence_number] = score
+        chosen, by = choose_passage(word_scores, cosines.get(number))
         marked, matched = [], set()
-        for number in chosen:
-            sentence, hit_terms = mark(sentences_of.sentences[number], set(terms), index.stem)
+        for sentence_number in chosen:
+            sentence, hit_terms = mark(sentences_of.sentences[sentence_number], set(terms), index.stem)
             marked.append(sentence)
             matched |= hit_terms
-        design = design_of(work).name
+        plain = " ".join(sentences_of.sentences[n] for n in chosen)
+        cue = contradiction_cue(text, plain)
         found.append(
             Suggestion(
                 item.key,
@@ -88,10 +123,36 @@ def suggest(
                 work.doi,
                 " ".join(marked),
                 tuple(sorted(matched)),
-                design,
+                design_of(work).name,
+                passage_source=", ".join(dict.fromkeys(_source_of(work, sentences_of, n) for n in chosen)),
+                passage_by=by,
+                stance_hint="contradicts" if cue else "",
+                stance_cue=cue,
             )
         )
     return found
+
+
+def _sentence_cosines(embeddings, claim_vector, texts: list) -> dict[int, list[float]]:
+    """For each shown work (by its place in ``texts``), how close each of its sentences is in meaning to the claim."""
+    everything = [sentence for text in texts for sentence in text.sentences]
+    if not everything:
+        return {}
+    scores = (embeddings.sentences.vectors(everything) @ claim_vector).tolist()
+    cosines, start = {}, 0
+    for number, text in enumerate(texts):
+        cosines[number] = scores[start : start + len(text.sentences)]
+        start += len(text.sentences)
+    return cosines
+
+
+def _source_of(work: Work, text, number: int) -> str:
+    """Where sentence ``number`` of a work's analysed text comes from: its abstract, the user's note, or the title."""
+    from evidence.index.rank import split_sentences
+
+    if not (work.get("abstract") or work.get("annotation")):
+        return "title"
+    return "abstract" if number < len(split_sentences(work.get("abstract"))) else "note"
 
 
 def _bring_up_to_date(store: LibraryStore, embeddings, works: list[Work] | None, progress) -> None:

@@ -1,1 +1,1 @@
-"""The optional meaning-based ranking: the embedding model and the works' vectors."""
+"""Meaning-based ranking: the embedding model, the works' vectors and the shown sentences' vectors."""

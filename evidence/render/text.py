@@ -228,7 +228,11 @@ def suggestions(hits, claim: str, out: Console) -> None:
         out.print(f"[bold]{rank}. {escape(hit.key)}[/]  {escape(who)} · {escape(hit.design)}  [dim]{hit.score:.2f}[/]")
         out.print(f"   {escape(hit.title)}")
         if hit.passage:
-            out.print(f"   [italic]{_highlight(hit.passage, out)}[/]")
+            how = ", closest in meaning" if hit.passage_by == "meaning" else ""
+            where = f"  [dim]({escape(hit.passage_source)}{how})[/]" if hit.passage_source else ""
+            out.print(f"   [italic]{_highlight(hit.passage, out)}[/]{where}")
+        if hit.stance_hint == "contradicts":
+            out.print(f"   [yellow]may contradict the claim[/] [dim]({escape(hit.stance_cue)})[/]")
 
 
 _CHECK_STYLE = {

@@ -23,7 +23,7 @@ from evidence.store.bibfile import BibFile, make_work, parse_bibtex
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
 INDEX_DIR = ".index"
-EMBEDDINGS_DIR = ".embeddings"  # the optional model's vectors (evidence.meaning.embeddings): derived, never committed
+EMBEDDINGS_DIR = ".embeddings"  # the model's vectors (evidence.meaning): derived, never committed
 CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
 CONFIG_NAME = "evidence.toml"

@@ -21,13 +21,16 @@ from whoosh.analysis import STOP_WORDS, Analyzer, Token
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem as porter
 
+from evidence.index.spelling import american
+
 TOKEN = re.compile(r"\w+(?:\.?\w+)*")
 STOP = frozenset(STOP_WORDS)
 
 
 @functools.lru_cache(maxsize=200_000)
 def stemmed(word: str) -> str:
-    return porter(word)
+    """A lower-case word's index term: its American spelling (so randomised finds randomized), Porter-stemmed."""
+    return porter(american(word))
 
 
 def terms_with_spans(text: str) -> tuple[int, list[tuple[str, int, int]]]:
