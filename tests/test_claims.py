@@ -193,3 +193,13 @@ def test_an_explicit_stance_is_recorded_without_asking(run, seed):
     result = run(*args, "--link", "hamvas2023acupuncture", "--stance", "background")
     assert result.exit_code == 0, result.stderr
     assert 'stance = "background"' in (seed / "claims.toml").read_text()
+
+
+def test_claims_warns_when_a_supporting_passage_appears_to_contradict_the_claim(run, seed):
+    args = ["--library", seed, "suggest", "acupuncture lowers vagal activity", "--claim", "vagal-low"]
+    assert run(*args, "--link", "hamvas2023acupuncture", "--stance", "supports").exit_code == 0
+    result = run("--library", seed, "claims", "--json")
+    claim = next(c for c in result.json()["claims"] if c["id"] == "vagal-low")
+    assert any("hamvas2023acupuncture appears to contradict the claim" in w for w in claim["warnings"])
+    others = [w for c in result.json()["claims"] if c["id"] != "vagal-low" for w in c["warnings"]]
+    assert not any("appears to contradict" in w for w in others)  # the seed's own passages raise no hint

@@ -230,3 +230,17 @@ def test_the_default_install_ranks_the_hrv_review_first_for_the_seeds_vagal_clai
     assert first["key"] == "hamvas2023acupuncture"
     assert first["passage_source"] == "note" and first["stance_hint"] == ""
     assert "parasympathetic" in first["passage"]  # the sentence that answers, though it shares no word but one
+
+
+def test_a_work_with_neither_abstract_nor_note_shows_its_title_labelled_as_such(tmp_path):
+    library = Library.create(tmp_path / "lib")
+    works = [
+        make_work("bare", "article", bibtex.encode_fields({"title": "Vagal tone after needling", "year": "2020"})),
+        work("full", "Bone density", "Runners ran far."),
+    ]
+    library.index.sync(works)
+    vectors = EmbeddingIndex(tmp_path / "vectors", StandInEncoder())
+    hits = suggest.suggest(library.store, library.index, "vagal tone", limit=2, works=works, embeddings=vectors)
+    bare = next(hit for hit in hits if hit.key == "bare")
+    assert bare.passage_source == "title" and bare.passage == "**Vagal** **tone** after needling"
+    assert next(hit for hit in hits if hit.key == "full").passage_source == "abstract"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from evidence.cite.article import parse_article
 from evidence.claims.design import WEAK_DESIGNS, design_of
 from evidence.claims.ledger import Claim, find_passage, parse_ledger, passage_field
+from evidence.claims.stance import contradiction_cue
 from evidence.doi import normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.jobs.common import withdrawal_of
@@ -119,6 +120,12 @@ def judge(claim: Claim, views: list[SupportView], where: int | None, file: str) 
         if view.passage_found == "not found":
             where = (passage_field(view.locator) or ("", "work"))[1]
             warnings.append(f"the passage given for {view.key} is not found in its {where}; shown as a paraphrase")
+    for view in supporting:
+        cue = contradiction_cue(claim.text, view.passage) if view.passage else ""
+        if cue:
+            warnings.append(
+                f"the passage given for {view.key} appears to contradict the claim ({cue}); it is recorded as supports"
+            )
     for view in supporting:
         if view.retracted and standing:
             warnings.append(f"{view.key} is {view.retracted}; the claim still has other support")
