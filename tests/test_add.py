@@ -190,3 +190,22 @@ def test_keys_get_suffixes_when_first_author_year_and_word_clash(run, library, c
     crossref.records["10.1002/jor.twin"] = twin
     run("--library", library, "add", GOOD, "10.1002/jor.twin")
     assert {"lieber1997growth", "lieber1997growtha"} <= set(Store(library).load_bib().keys())
+
+
+def test_a_hand_edit_made_while_add_is_fetching_is_not_lost(run, seed, crossref):
+    import threading
+    import time
+
+    crossref.latency = 1.0  # every answer takes a second: time to edit the file meanwhile
+    outcome = {}
+    adding = threading.Thread(target=lambda: outcome.update(result=run("--library", seed, "add", GOOD)))
+    adding.start()
+    time.sleep(0.4)
+    bib = seed / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n@misc{hand2026,\n  title = {Typed meanwhile}\n}\n")
+    adding.join(timeout=30)
+    assert outcome["result"].exit_code == 0, outcome["result"].stderr
+    text = bib.read_text(encoding="utf-8")
+    assert "hand2026" in text and "Typed meanwhile" in text and "lieber1997growth" in text
+    again = run("--library", seed, "search", "Typed meanwhile", "--json")
+    assert "hand2026" in again.stdout  # and the index holds it

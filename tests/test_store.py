@@ -327,3 +327,61 @@ def test_an_atomic_write_whose_chunks_fail_leaves_the_old_file_and_no_temporary_
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["file.json"]
     write_atomic(target, iter([b"new", b" file"]))
     assert target.read_bytes() == b"new file"
+
+
+HAND = "@article{hand2020,\n  title = {Written by hand},\n  year = {2020}\n}\n"
+
+
+def _library_with_two(tmp_path):
+    store = Store.init(tmp_path / "lib")
+    store.bib_path.write_text(
+        "@article{a2020,\n  title = {First},\n  year = {2020}\n}\n\n@article{b2021,\n  title = {Second},\n"
+        "  year = {2021}\n}\n",
+        encoding="utf-8",
+    )
+    return store
+
+
+def _tool_work(key, title):
+    from evidence.store.bibfile import make_work
+
+    return make_work(key, "article", bibtex.encode_fields({"title": title, "year": "2024"}))
+
+
+def test_an_edit_made_by_hand_while_the_tool_worked_survives_its_write(tmp_path):
+    store = _library_with_two(tmp_path)
+    bib = store.load_bib()
+    bib.append(_tool_work("new2024", "Added by the tool"))
+    bib.replace(_tool_work("b2021", "Second, corrected by the tool"))
+    edited = store.bib_path.read_text().replace("{First}", "{First, edited by hand}") + "\n" + HAND
+    store.bib_path.write_text(edited, encoding="utf-8")  # meanwhile, in an editor
+    notes = []
+    assert store.save_bib(bib, notes.append) and notes == []
+    text = store.bib_path.read_text()
+    assert "{First, edited by hand}" in text and "hand2020" in text  # the hand's edits
+    assert "new2024" in text and "Second, corrected by the tool" in text  # the tool's
+    assert {work.key for work in bib.works} == {"a2020", "b2021", "hand2020", "new2024"}
+    assert store.load_bib().render() == text
+
+
+def test_an_entry_changed_by_both_keeps_the_hands_version_and_says_so(tmp_path):
+    store = _library_with_two(tmp_path)
+    bib = store.load_bib()
+    bib.replace(_tool_work("a2020", "First, by the tool"))
+    store.bib_path.write_text(store.bib_path.read_text().replace("{First}", "{First, by hand}"), encoding="utf-8")
+    notes = []
+    store.save_bib(bib, notes.append)
+    assert "{First, by hand}" in store.bib_path.read_text() and "by the tool" not in store.bib_path.read_text()
+    assert notes == ["a2020 was edited in references.bib while this command changed it; your edit was kept."]
+
+
+def test_a_new_work_whose_key_the_hand_took_meanwhile_is_added_under_another_key(tmp_path):
+    store = _library_with_two(tmp_path)
+    bib = store.load_bib()
+    bib.append(_tool_work("hand2020", "The tool's work"))
+    store.bib_path.write_text(store.bib_path.read_text() + "\n" + HAND, encoding="utf-8")
+    notes = []
+    store.save_bib(bib, notes.append)
+    works = {work.key: work.title for work in store.load_bib().works}
+    assert works["hand2020"] == "Written by hand" and works["hand2020a"] == "The tool's work"
+    assert notes and "added as hand2020a" in notes[0]

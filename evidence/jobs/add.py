@@ -150,7 +150,7 @@ def add_dois(
             wanted,
             refresh=refresh,
             on_resolved=settle_and_count,
-            save=lambda: store.save_bib(bib),
+            save=lambda: store.save_bib(bib, notify),
             notify=notify,
         )
         touched = {results[d].key for d in dois if d in results and results[d].status in ("added", "updated")}
@@ -161,7 +161,7 @@ def add_dois(
         if enrich_services and touched:
             chosen = [work for work in bib.works if work.key in touched]
             enriched = enrich_works(store, enrich_clients, bib, chosen, enrich_services, notify)
-        store.save_bib(bib)
+        store.save_bib(bib, notify)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
     return AddReport(

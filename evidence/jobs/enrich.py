@@ -158,7 +158,7 @@ def enrich_library(
             works = bib.works
         report = enrich_works(store, clients, bib, works, services, notify, progress)
         if report.filled:
-            store.save_bib(bib)
+            store.save_bib(bib, notify)
             if index is not None:
                 sync_index(store, index, bib, store.bib_signature())
     return report

@@ -116,7 +116,7 @@ def import_file(
                 if doi and doi not in dois:
                     dois[doi] = work
                 added.append(work.key)
-        store.save_bib(bib)
+        store.save_bib(bib, notify)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
     return ImportReport(tuple(added), tuple(present), tuple(skipped), tuple(problems))

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from evidence.errors import LibraryError
+from evidence.keys import unique_key
 from evidence.model import Work
 from evidence.store import bibtex
 from evidence.store.latex import decode_fields
@@ -273,3 +274,56 @@ def verbatim_blocks(text: str) -> list[tuple[int, str]]:
         if isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
             found.append(((block.start_line or 0) + 1, block.raw))
     return found
+
+
+_ENTRY_KEY = re.compile(r"^(\s*@\s*\w+\s*[{(]\s*)([^,\s]+)")
+
+
+def merge_edits(original: BibFile, ours: BibFile, theirs: BibFile) -> tuple[str, list[str]]:
+    """The text of ``theirs`` (the file as it is now, edited by hand since ``original`` was read) with the changes
+    this command made (``ours`` is ``original`` plus those changes) applied to it, and a sentence for each change
+    that could not be applied as made.
+
+    Entries are matched by key. An entry the command changed replaces the file's one if the hand left that one as
+    it was; if the hand changed it too, the hand's version stays. An entry the command added is appended, under
+    another key when the hand added one with the same key meanwhile. Blocks that are not entries and that the
+    command added are appended. Nothing the hand wrote is dropped."""
+    before = {block.work.key.lower(): block.raw.strip() for block in original.blocks if block.work is not None}
+    before_blocks = {block.raw.strip() for block in original.blocks}
+    raws = [block.raw for block in theirs.blocks]
+    where = {block.work.key.lower(): n for n, block in enumerate(theirs.blocks) if block.work is not None}
+    present = {block.raw.strip() for block in theirs.blocks}
+    taken = {key.lower() for key in theirs.keys()}
+    added: list[str] = []
+    notes: list[str] = []
+    for block in ours.blocks:
+        raw = block.raw.strip()
+        if block.work is None:
+            if raw and raw not in before_blocks and raw not in present:
+                added.append(raw)
+            continue
+        key = block.work.key
+        if key.lower() in before:
+            if before[key.lower()] == raw:
+                continue  # this command left it as it was
+            number = where.get(key.lower())
+            if number is None:
+                notes.append(f"{key} was deleted from references.bib while this command changed it; it stays deleted.")
+            elif raws[number].strip() == before[key.lower()]:
+                raws[number] = raw + (raws[number][len(raws[number].rstrip()) :] or "\n")
+            else:
+                notes.append(f"{key} was edited in references.bib while this command changed it; your edit was kept.")
+            continue
+        if raw in present:
+            continue  # the same entry, added by hand too
+        if key.lower() in taken:
+            other = unique_key(key, taken)
+            notes.append(f"references.bib gained another entry {key} meanwhile; the new work was added as {other}.")
+            raw = _ENTRY_KEY.sub(lambda match, other=other: match.group(1) + other, raw, count=1)
+            key = other
+        taken.add(key.lower())
+        added.append(raw)
+    text = theirs.head + "".join(raws)
+    for raw in added:
+        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + raw + "\n"
+    return (text if not text or text.endswith("\n") else text + "\n"), notes

@@ -18,7 +18,7 @@ from evidence.errors import LibraryError
 from evidence.files import read_bytes_and_text, read_text, write_atomic
 from evidence.model import Work
 from evidence.store import derived, ledger
-from evidence.store.bibfile import BibFile, make_work, parse_bibtex
+from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex
 
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
@@ -170,14 +170,32 @@ class Store:
             derived.save_parse(self.index_dir, bib, fingerprint)
         return bib
 
-    def save_bib(self, bib: BibFile) -> bool:
-        """Write the file if its text changed; True when something was written."""
+    def save_bib(self, bib: BibFile, notify=None) -> bool:
+        """Write the file if its text changed; True when something was written.
+
+        The file is read again just before it is replaced: if it was edited (by hand, in an editor that knows
+        nothing of the lock) since ``bib`` was read, this command's changes are merged into the file as it is now,
+        so the edit survives, and ``bib`` becomes the merged file. ``notify`` hears of changes that could not be
+        applied as made."""
         text = bib.render()
         try:
-            if self.bib_path.read_text(encoding="utf-8") == text:
-                return False
+            current = self.bib_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            pass
+            current = None
+        if current == text:
+            return False
+        if current is not None and current != bib.source_text:
+            original = parse_bibtex(bib.source_text, BIB_NAME)
+            text, notes = merge_edits(original, bib, parse_bibtex(current, BIB_NAME))
+            for sentence in notes:
+                (notify or (lambda _message: None))(sentence)
+            merged = parse_bibtex(text, BIB_NAME)
+            bib.blocks, bib.strings, bib.problems, bib.head = (
+                merged.blocks,
+                merged.strings,
+                merged.problems,
+                merged.head,
+            )
         write_atomic(self.bib_path, text.encode("utf-8"))
         bib.source_text = text
         return True
