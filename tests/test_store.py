@@ -385,3 +385,22 @@ def test_a_new_work_whose_key_the_hand_took_meanwhile_is_added_under_another_key
     works = {work.key: work.title for work in store.load_bib().works}
     assert works["hand2020"] == "Written by hand" and works["hand2020a"] == "The tool's work"
     assert notes and "added as hand2020a" in notes[0]
+
+
+def test_after_the_tools_own_write_the_next_read_parses_nothing(tmp_path, monkeypatch):
+    import evidence.store.folder as folder
+
+    store = _library_with_two(tmp_path)
+    bib = store.load_bib()
+    bib.append(_tool_work("new2024", "Added by the tool"))
+    assert store.save_bib(bib)
+    fresh_parse = parse_bibtex(store.bib_path.read_text(), "references.bib")
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("references.bib was parsed again")
+
+    monkeypatch.setattr(folder, "parse_bibtex", refuse)
+    again = Store(store.root).load_bib()
+    assert [(b.raw, b.line, b.work and b.work.key) for b in again.blocks] == [
+        (b.raw, b.line, b.work and b.work.key) for b in fresh_parse.blocks
+    ]

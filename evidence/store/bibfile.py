@@ -144,6 +144,14 @@ class BibFile:
                 return
         self.append(work)
 
+    def number_new_blocks(self) -> None:
+        """Give the blocks added since the file was read (line 0) the line they start on in the rendered file."""
+        line = self.head.count("\n") + 1
+        for block in self.blocks:
+            if block.line == 0:
+                block.line = line
+            line += block.raw.count("\n")
+
     def render(self) -> str:
         text = self.head + "".join(block.raw for block in self.blocks)
         return text if not text or text.endswith("\n") else text + "\n"

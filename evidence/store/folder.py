@@ -196,8 +196,12 @@ class Store:
                 merged.problems,
                 merged.head,
             )
-        write_atomic(self.bib_path, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        write_atomic(self.bib_path, data)
         bib.source_text = text
+        # What was just written is already parsed: keep that parse, so the next command need not parse it again.
+        bib.number_new_blocks()
+        derived.save_parse(self.index_dir, bib, hashlib.blake2b(data, digest_size=16).hexdigest())
         return True
 
     # Reading a few entries without parsing the whole file ---------------------------------------------------------

@@ -1,0 +1,112 @@
+"""What a write costs as the library grows: whole commands in fresh processes, beside a cold search in the same run.
+
+Builds a library of SciFact's abstracts (copied until it holds ``--works`` works), then, in each round and
+alternating: a cold `search`; `import` of one new work; `suggest --claim --link` (words only, so the figure is the
+write's and not the model's); the first `search` after a hand edit of one entry (a title changed in place, as an
+editor would). Medians, and their ratios to the cold search, as a Markdown table for bench/RESULTS.md.
+
+Usage: python bench/writes.py [--works 10000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scifact import load_corpus  # noqa: E402
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # search exits 0; suggest --link may exit 0
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--works", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    docs = list(load_corpus().items())
+    items = []
+    while len(items) < args.works:
+        copy = len(items) // len(docs)
+        for doc_id, doc in docs[: args.works - len(items)]:
+            text = " ".join(doc["sentences"])
+            items.append(
+                {"id": f"w{copy}x{doc_id}", "type": "article-journal", "title": doc["title"], "abstract": text}
+            )
+    env = {**os.environ, "EVIDENCE_SEMANTIC": "off"}
+    evidence = [sys.executable, "-m", "evidence"]
+    times: dict[str, list[float]] = {
+        "cold search": [],
+        "import one work": [],
+        "suggest --link": [],
+        "search after a hand edit": [],
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        library = Path(scratch) / "lib"
+        source = Path(scratch) / "all.json"
+        source.write_text(json.dumps(items), encoding="utf-8")
+        started = time.perf_counter()
+        subprocess.run([*evidence, "init", str(library)], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*evidence, "--library", str(library), "import", str(source)], env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [*evidence, "--library", str(library), "search", "warmup"], env=env, check=True, capture_output=True
+        )
+        built = time.perf_counter() - started
+        first_key = items[0]["id"]
+        on = [*evidence, "--library", str(library)]
+        for number in range(args.rounds):
+            times["cold search"].append(timed([*on, "search", "vagal tone"], env))
+            one = Path(scratch) / f"one{number}.json"
+            one.write_text(
+                json.dumps([{"id": f"new{number}", "type": "article-journal", "title": f"New work {number}"}])
+            )
+            times["import one work"].append(timed([*on, "import", str(one)], env))
+            link = [
+                *on,
+                "suggest",
+                "nerve growth factor",
+                "--claim",
+                f"c{number}",
+                "--link",
+                first_key,
+                "--stance",
+                "supports",
+            ]
+            times["suggest --link"].append(timed(link, env))
+            bib = library / "references.bib"
+            text = bib.read_text(encoding="utf-8")
+            bib.write_text(text.replace("title = {", f"title = {{Edited {number} ", 1), encoding="utf-8")
+            times["search after a hand edit"].append(timed([*on, "search", "vagal tone"], env))
+    search = statistics.median(times["cold search"])
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}; {args.works} works (built and indexed in {built:.0f} s), {args.rounds} rounds\n"
+    )
+    print("| command (new process) | median | ratio to cold search |")
+    print("|---|---:|---:|")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median:.2f} s | {median / search:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
