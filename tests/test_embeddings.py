@@ -244,3 +244,10 @@ def test_a_work_with_neither_abstract_nor_note_shows_its_title_labelled_as_such(
     bare = next(hit for hit in hits if hit.key == "bare")
     assert bare.passage_source == "title" and bare.passage == "**Vagal** **tone** after needling"
     assert next(hit for hit in hits if hit.key == "full").passage_source == "abstract"
+
+
+def test_another_models_vectors_are_removed_when_these_are_saved(tmp_path):
+    old = tmp_path / "all-MiniLM-L6-v2.npz"  # what the PyTorch extra wrote
+    old.write_bytes(b"old vectors")
+    EmbeddingIndex(tmp_path, StandInEncoder()).sync([work("a", "nerve repair", "text")], signature=[1, 1, 1])
+    assert not old.exists() and (tmp_path / FILE_NAME).is_file()

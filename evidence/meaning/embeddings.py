@@ -184,6 +184,9 @@ class EmbeddingIndex:
         except OSError as error:
             raise LibraryError(f"Cannot create {self.path.parent}: {error.strerror}.") from None
         write_atomic(self.path, buffer.getvalue())
+        for stale in self.path.parent.glob("*.npz"):  # another model's vectors (PyTorch's, before): never read again
+            if stale.name != FILE_NAME:
+                stale.unlink(missing_ok=True)
 
     # Scoring ------------------------------------------------------------------------------------------------------
     def vector(self, text: str):
