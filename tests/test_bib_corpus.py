@@ -2,6 +2,7 @@
 and others' test files) imports without a traceback, and its entries imported plus the blocks reported as unreadable
 account for every entry-like block in the file."""
 
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -119,3 +120,60 @@ def test_importing_the_whole_corpus_loses_no_key_and_no_preamble(tmp_path):
     assert files > 300
     assert not lost_keys, "\n".join(lost_keys[:20])
     assert not lost_preambles, "\n".join(lost_preambles)
+
+
+def _edits(text: str, rng):
+    """Hand edits of one stretch, as an editor makes them: a word changed, an entry deleted, one added in the
+    middle, a comment at the top, an entry broken."""
+    starts = [m.start() for m in re.finditer(r"(?m)^@", text)]
+    if len(starts) < 3:
+        return []
+    at = starts[rng.randrange(1, len(starts) - 1)]
+    after = starts[starts.index(at) + 1]
+    title = text.find("title", at, after)
+    return [
+        text[: title + 6] + " edited" + text[title + 6 :] if title > 0 else text[:at] + "\n" + text[at:],
+        text[:at] + text[after:],
+        text[:at] + "@article{handadded2026,\n  title = {Added by hand},\n  year = {2026}\n}\n\n" + text[at:],
+        "% a note at the top\n" + text,
+        text[:at] + "@article{broken, title = {no end\n\n" + text[at:],
+    ]
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
+def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(tmp_path):
+    import random
+
+    from evidence.store.bibfile import parse_bibtex
+    from evidence.store.folder import Store
+
+    rng = random.Random(11)
+    reused = 0
+    for path in rng.sample(FILES, 60):
+        try:
+            original = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        for number, edited in enumerate(_edits(original, rng)):
+            store = Store.init(tmp_path / f"{path.stem}-{number}")
+            store.bib_path.write_text(original, encoding="utf-8")
+            store.load_bib()  # the saved parse of the file before the edit
+            store.bib_path.write_text(edited, encoding="utf-8")
+            from evidence.store import derived
+
+            incremental = derived.reparse_changed(store.index_dir, edited, "references.bib")
+            full = parse_bibtex(edited, "references.bib")
+            if incremental is None:
+                continue
+            reused += 1
+            assert (incremental.head, incremental.strings, incremental.problems) == (
+                full.head,
+                full.strings,
+                full.problems,
+            )
+            assert [(b.raw, b.line, b.failed, b.work) for b in incremental.blocks] == [
+                (b.raw, b.line, b.failed, b.work) for b in full.blocks
+            ], f"{path.name}, edit {number}"
+            again = store.load_bib()
+            assert again.head + "".join(block.raw for block in again.blocks) == edited
+    assert reused > 60  # the cheap path is taken for most edits, not only trusted when it is

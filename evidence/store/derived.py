@@ -49,6 +49,89 @@ def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | 
         return None
 
 
+def _block_hash(raw: str) -> str:
+    return hashlib.blake2b(raw.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
+    """``text`` parsed by reusing the saved parse of an earlier state of the file for the blocks that did not change.
+
+    A hand edit changes one stretch of the file: the saved blocks that still match the text from its start (by
+    length and hash) and from its end are taken as they are, and only the stretch between them is parsed. The
+    result must be what a full parse gives; wherever that could differ the answer is None and the caller parses
+    the whole file: the earlier file had problems or @string macros near the stretch, the stretch holds a problem,
+    an unreadable block or an @string, a key now appears twice, or the stretch does not start and end between
+    entries."""
+    try:
+        with open(index_dir / PARSED_BIB, "rb") as handle:
+            header = json.loads(handle.readline())
+            if header.get("parser") != _parser_version():
+                return None
+            data = json.loads(handle.read())
+        rows, head = data["blocks"], int(data["head"])
+        if data["problems"] or not rows:
+            return None
+        return _stitch(rows, head, data["strings"], text, source)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):  # damaged: parse it all
+        return None
+
+
+def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> BibFile | None:
+    first, position = 0, head  # the saved blocks that still stand at the start of the file...
+    while first < len(rows) and _block_hash(text[position : position + rows[first][0]]) == rows[first][4]:
+        position += rows[first][0]
+        first += 1
+    last, end = len(rows), len(text)  # ...and at its end
+    while last > first and end - rows[last - 1][0] >= position:
+        if _block_hash(text[end - rows[last - 1][0] : end]) != rows[last - 1][4]:
+            break
+        end -= rows[last - 1][0]
+        last -= 1
+    if first == len(rows) and position == len(text):
+        return None  # only the head changed: parse it all
+    # Widen the stretch until entries stand on both sides of it: comment blocks next to it could merge.
+    while first > 0 and rows[first - 1][3] is None:
+        first -= 1
+        position -= rows[first][0]
+    while last < len(rows) and rows[last][3] is None:
+        end += rows[last][0]
+        last += 1
+    if first == 0:
+        position = 0  # the head may have changed too: the stretch starts at the file's start
+    if strings and any(row[3] is None for row in rows[first:last]):
+        return None  # a removed or changed @string would change every entry using it
+    middle = parse_bibtex(text[position:end], source, strings=strings)
+    if middle.problems or any(block.failed for block in middle.blocks) or middle.strings != strings:
+        return None
+    bib = BibFile(source_text=text, strings=dict(strings), head=text[:head] if first else middle.head)
+    cursor = head
+    for size, _line, failed, saved, _hash in rows[:first]:
+        bib.blocks.append(Block(raw=text[cursor : cursor + size], line=0, work=_work(saved), failed=failed))
+        cursor += size
+    if first and middle.head:
+        bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
+    bib.blocks.extend(middle.blocks)
+    cursor = end
+    for size, _line, failed, saved, _hash in rows[last:]:
+        bib.blocks.append(Block(raw=text[cursor : cursor + size], line=0, work=_work(saved), failed=failed))
+        cursor += size
+    if bib.head + "".join(block.raw for block in bib.blocks) != text:
+        return None
+    line, seen = bib.head.count("\n") + 1, set()
+    for block in bib.blocks:
+        block.line = line
+        line += block.raw.count("\n")
+        if block.work is not None:
+            if block.work.key.lower() in seen:
+                return None  # a key used twice: the full parse words that problem
+            seen.add(block.work.key.lower())
+    return bib
+
+
+def _work(saved) -> Work | None:
+    return None if saved is None else Work(key=saved[0], entry_type=saved[1], fields=saved[2], text=saved[3])
+
+
 def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
     """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
     if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
@@ -107,7 +190,7 @@ def _saved_parse_chunks(about: dict, blocks: list[Block], per_chunk: int = 2000)
     yield json.dumps(about, ensure_ascii=False)[:-1].encode("utf-8") + b', "blocks": ['
     for start in range(0, len(blocks), per_chunk):
         rows = [
-            [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work)]
+            [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work), _block_hash(b.raw)]
             for b in blocks[start : start + per_chunk]
         ]
         yield (b", " if start else b"") + json.dumps(rows, ensure_ascii=False)[1:-1].encode("utf-8")
@@ -123,7 +206,7 @@ def _bib_from_saved(data: dict, text: str) -> BibFile:
     cut from ``text`` again by its length."""
     bib = BibFile(source_text=text, strings=data["strings"], problems=data["problems"], head=text[: data["head"]])
     position = data["head"]
-    for size, line, failed, saved in data["blocks"]:
+    for size, line, failed, saved, _hash in data["blocks"]:
         work = None if saved is None else Work(key=saved[0], entry_type=saved[1], fields=saved[2], text=saved[3])
         bib.blocks.append(Block(raw=text[position : position + size], line=line, work=work, failed=failed))
         position += size

@@ -166,7 +166,8 @@ class Store:
         fingerprint = hashlib.blake2b(data, digest_size=16).hexdigest()
         bib = derived.read_saved_parse(self.index_dir, fingerprint, text)
         if bib is None:
-            bib = parse_bibtex(text, BIB_NAME)
+            # Edited since: parse only what changed where that gives what a full parse would, else all of it.
+            bib = derived.reparse_changed(self.index_dir, text, BIB_NAME) or parse_bibtex(text, BIB_NAME)
             derived.save_parse(self.index_dir, bib, fingerprint)
         return bib
 
