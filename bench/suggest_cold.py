@@ -13,26 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from commands import print_table, timed  # noqa: E402
+
 CLAIM = "acupuncture raises vagal activity"
-
-
-def timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.strip()}")
-    return elapsed
 
 
 def main() -> None:
@@ -55,16 +46,7 @@ def main() -> None:
             times["suggest"].append(timed([*evidence, "--library", str(library), "suggest", CLAIM], env))
             times["first suggest"].append(timed([*evidence, "--library", str(fresh), "suggest", CLAIM], env))
             times["suggest, words only"].append(timed([*evidence, "--library", str(library), "suggest", CLAIM], off))
-    search = statistics.median(times["search"])
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}; {args.rounds} rounds, claim {CLAIM!r}\n"
-    )
-    print("| command (new process, embedded library) | median | min | ratio to search |")
-    print("|---|---:|---:|---:|")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median * 1000:.0f} ms | {min(values) * 1000:.0f} ms | {median / search:.2f}x |")
+    print_table(times, "search", f"{args.rounds} rounds, claim {CLAIM!r}", "command (new process, embedded library)")
 
 
 if __name__ == "__main__":
