@@ -91,13 +91,12 @@ def suggest(
 
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
-    found = rank(store, index, text, pool=max(pool, limit), **ranking)
-    embeddings = ranking.get("embeddings")
-    ranked, texts, by_key, terms, idf = found.ranked, found.texts, found.by_key, found.terms, found.idf
-    shown = ranked[:limit]
+    ordered = rank(store, index, text, pool=max(pool, limit), **ranking)
+    texts, by_key, terms, idf = ordered.texts, ordered.by_key, ordered.terms, ordered.idf
+    shown = ordered.ranked[:limit]
     cosines = {}
-    if found.vector is not None:
-        cosines = _sentence_cosines(embeddings, found.vector, [texts[item.key] for item in shown])
+    if ordered.vector is not None:
+        cosines = _sentence_cosines(ranking["embeddings"], ordered.vector, [texts[item.key] for item in shown])
     found = []
     for number, item in enumerate(shown):
         work = by_key[item.key]
@@ -124,7 +123,7 @@ def suggest(
                 " ".join(marked),
                 tuple(sorted(matched)),
                 design_of(work).name,
-                passage_source=", ".join(dict.fromkeys(_source_of(work, sentences_of, n) for n in chosen)),
+                passage_source=", ".join(dict.fromkeys(_sources_of(work)(n) for n in chosen)),
                 passage_by=by,
                 stance_hint="contradicts" if cue else "",
                 stance_cue=cue,
@@ -146,13 +145,15 @@ def _sentence_cosines(embeddings, claim_vector, texts: list) -> dict[int, list[f
     return cosines
 
 
-def _source_of(work: Work, text, number: int) -> str:
-    """Where sentence ``number`` of a work's analysed text comes from: its abstract, the user's note, or the title."""
+def _sources_of(work: Work) -> Callable[[int], str]:
+    """Where each sentence of a work's analysed text comes from, by its number: the abstract, the user's note (the
+    note's sentences follow the abstract's), or the title when the work has neither."""
     from evidence.index.rank import split_sentences
 
     if not (work.get("abstract") or work.get("annotation")):
-        return "title"
-    return "abstract" if number < len(split_sentences(work.get("abstract"))) else "note"
+        return lambda _number: "title"
+    in_abstract = len(split_sentences(work.get("abstract")))
+    return lambda number: "abstract" if number < in_abstract else "note"
 
 
 def _bring_up_to_date(store: LibraryStore, embeddings, works: list[Work] | None, progress) -> None:

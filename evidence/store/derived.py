@@ -207,8 +207,7 @@ def _bib_from_saved(data: dict, text: str) -> BibFile:
     bib = BibFile(source_text=text, strings=data["strings"], problems=data["problems"], head=text[: data["head"]])
     position = data["head"]
     for size, line, failed, saved, _hash in data["blocks"]:
-        work = None if saved is None else Work(key=saved[0], entry_type=saved[1], fields=saved[2], text=saved[3])
-        bib.blocks.append(Block(raw=text[position : position + size], line=line, work=work, failed=failed))
+        bib.blocks.append(Block(raw=text[position : position + size], line=line, work=_work(saved), failed=failed))
         position += size
     if position != len(text):
         raise ValueError("the saved blocks do not cover the file")

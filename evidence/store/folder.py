@@ -188,8 +188,8 @@ class Store:
         if current is not None and current != bib.source_text:
             original = parse_bibtex(bib.source_text, BIB_NAME)
             text, notes = merge_edits(original, bib, parse_bibtex(current, BIB_NAME))
-            for sentence in notes:
-                (notify or (lambda _message: None))(sentence)
+            for sentence in notes if notify else ():
+                notify(sentence)
             merged = parse_bibtex(text, BIB_NAME)
             bib.blocks, bib.strings, bib.problems, bib.head = (
                 merged.blocks,
