@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidence.errors import UsageError
-
-if TYPE_CHECKING:
-    from evidence.index.search_index import SearchIndex
 from evidence.model import Work
-from evidence.results import (
-    AddReport,
-    CheckReport,
-    ClaimsReport,
-    EnrichReport,
-    ImportReport,
-    RefsResult,
-    Report,
-    SearchHit,
-    Suggestion,
-    WorkView,
-)
+
+if TYPE_CHECKING:  # the results name types here; each job's module imports its own
+    from evidence.index.search_index import SearchIndex
+    from evidence.results import (
+        AddReport,
+        CheckReport,
+        ClaimsReport,
+        EnrichReport,
+        ImportReport,
+        RefsResult,
+        Report,
+        SearchHit,
+        Suggestion,
+        WorkView,
+    )
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, EnrichEndpoints
 from evidence.store.folder import Store
 

@@ -14,10 +14,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from evidence.controls import TERMINAL_UNSAFE, terminal_safe
-from evidence.results import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
 
-if TYPE_CHECKING:  # rich is imported when something is printed with it: a command that prints none starts faster
+if TYPE_CHECKING:  # rich and the results are imported where used: a command that prints none starts faster
     from rich.console import Console
+
+    from evidence.results import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
 
 _STATUS_STYLE = {
     "added": "green",
