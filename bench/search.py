@@ -214,7 +214,7 @@ def latencies(run, queries: dict[str, list[str]]) -> dict[str, dict]:
 
 def whoosh_build(library: Path) -> dict:
     from evidence.index.search_index import SearchIndex
-    from evidence.store.derived import PARSED_BIB
+    from evidence.store.derived import DERIVED_DB
     from evidence.store.folder import Store
 
     started = time.perf_counter()
@@ -224,7 +224,7 @@ def whoosh_build(library: Path) -> dict:
     started = time.perf_counter()
     index.sync(works)
     seconds = time.perf_counter() - started
-    saved_parse = library / ".index" / PARSED_BIB  # the store's, not the index's: reported apart
+    saved_parse = library / ".index" / DERIVED_DB  # the store's, not the index's: reported apart
     saved_mb = saved_parse.stat().st_size / 1e6 if saved_parse.is_file() else 0.0
     return {
         "seconds": seconds,

@@ -65,18 +65,18 @@ def test_every_corpus_file_imports_and_every_block_is_accounted_for(tmp_path):
 def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(tmp_path):
     from evidence.files import decode_bytes
     from evidence.store.bibfile import parse_bibtex
-    from evidence.store.derived import PARSED_BIB
+    from evidence.store.derived import DERIVED_DB
 
     store = Store.init(tmp_path / "lib")
     saved_and_reused = 0
     for path in FILES:
         store.bib_path.write_bytes(path.read_bytes())
-        (store.index_dir / PARSED_BIB).unlink(missing_ok=True)
+        (store.index_dir / DERIVED_DB).unlink(missing_ok=True)
         try:
             first = store.load_bib()
         except EvidenceError:  # not text: refused with a sentence, nothing saved
             continue
-        saved = (store.index_dir / PARSED_BIB).is_file()
+        saved = (store.index_dir / DERIVED_DB).is_file()
         expected = parse_bibtex(decode_bytes(path.read_bytes(), path), "references.bib")
         assert store.load_bib() == first == expected, path
         saved_and_reused += saved

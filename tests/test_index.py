@@ -494,21 +494,20 @@ def test_a_rebuild_replaces_whooshs_files_and_keeps_the_librarys_other_derived_f
     index = SearchIndex(tmp_path / "ix")
     index.sync(works(20))
     index.close()
-    (tmp_path / "ix" / "entries.json").write_text("{}")
-    (tmp_path / "ix" / "parsed-bib.json").write_text("{}")
+    (tmp_path / "ix" / "library.sqlite").write_text("")
     old_segments = {path.name for path in (tmp_path / "ix").glob("MAIN_*.seg")}
     (tmp_path / "ix" / "evidence-manifest.json").write_text("not json")  # a damaged manifest: rebuild
     index = SearchIndex(tmp_path / "ix")
     assert index.sync(works(20)) == 20
     names = {path.name for path in (tmp_path / "ix").iterdir()}
-    assert {"entries.json", "parsed-bib.json"} <= names
+    assert "library.sqlite" in names
     assert not old_segments & names and any(name.endswith(".seg") for name in names)
     assert [hit.key for hit in index.search("nerve", limit=50)[0]]
 
 
 def test_a_first_build_beside_the_librarys_other_derived_files_reports_nothing_stale(tmp_path):
     (tmp_path / "ix").mkdir()
-    (tmp_path / "ix" / "parsed-bib.json").write_text("{}")  # the store saved its parse before any search
+    (tmp_path / "ix" / "library.sqlite").write_text("")  # the store saved its parse before any search
     notes = []
     SearchIndex(tmp_path / "ix", notify=notes.append).sync(works(5))
     assert notes == []

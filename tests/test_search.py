@@ -149,7 +149,7 @@ def test_an_edit_that_moves_every_entry_is_noticed_and_the_shown_work_is_the_rig
 
 def test_a_damaged_entry_map_is_ignored(run, filled):
     run("--library", filled, "search", "beagles", "--json")
-    (filled / ".index" / "entries.json").write_text("{not json")
+    (filled / ".index" / "library.sqlite").write_text("{not a database")
     assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
 
 

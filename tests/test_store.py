@@ -287,27 +287,63 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
 
 
 def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
-    from evidence.store.derived import PARSED_BIB
+    import sqlite3
+
+    from evidence.store.derived import DERIVED_DB
 
     store = _library_with(tmp_path, USER_FILE)
     expected = store.load_bib()
-    saved = store.index_dir / PARSED_BIB
-    for damage in (b"\x00garbage", b"[]", saved.read_bytes().replace(b'"blocks": [[', b'"blocks": [[7')):
-        saved.write_bytes(damage)
+    saved = store.index_dir / DERIVED_DB
+    damages = [
+        lambda: saved.write_bytes(b"\x00garbage"),
+        lambda: saved.write_bytes(b""),
+        lambda: _in(saved, "UPDATE blocks SET size = size + 7 WHERE seq = 0"),
+        lambda: _in(saved, "DELETE FROM blocks WHERE seq = 0"),
+        lambda: _in(saved, "UPDATE meta SET value = '{not json' WHERE name = 'strings'"),
+        lambda: _in(saved, "UPDATE blocks SET work = '[1]' WHERE seq = 1"),
+        lambda: _in(saved, "DROP TABLE blocks"),
+    ]
+    for damage in damages:
+        damage()
         assert store.load_bib() == expected
         assert store.load_bib() == expected  # written again, and read back
+    assert sqlite3.connect(saved).execute("SELECT COUNT(*) FROM blocks").fetchone()[0] == len(expected.blocks)
 
 
-def test_the_saved_parse_written_in_chunks_is_one_json_document():
-    import json
+def _in(database, statement: str) -> None:
+    import sqlite3
 
-    from evidence.store.derived import _saved_parse_chunks
+    connection = sqlite3.connect(database)
+    connection.execute(statement)
+    connection.commit()
+    connection.close()
 
-    bib = parse_bibtex(USER_FILE + "@article{third, title = {Three}}\n@article{fourth, title = {Four}}\n")
-    for per_chunk in (1, 2, 3, 100):
-        data = json.loads(b"".join(_saved_parse_chunks({"head": 0, "problems": ["é"]}, bib.blocks, per_chunk)))
-        assert data["problems"] == ["é"] and len(data["blocks"]) == len(bib.blocks)
-        assert [row[0] for row in data["blocks"]] == [len(block.raw) for block in bib.blocks]
+
+def test_adding_one_work_to_a_saved_parse_writes_its_rows_and_not_the_others(tmp_path, monkeypatch):
+    from evidence.store import derived
+
+    store = _library_with(tmp_path, USER_FILE + "".join(f"@article{{w{n}, title = {{T{n}}}}}\n\n" for n in range(50)))
+    bib = store.load_bib()
+    bib = store.load_bib()  # from the rows
+    written = []
+    real = derived._saved_work
+    monkeypatch.setattr(derived, "_saved_work", lambda work: written.append(work) or real(work))
+    bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+    with store.locked():
+        store.save_bib(bib)
+    assert [work.key for work in written if work is not None] == ["added"]
+    monkeypatch.undo()
+    assert store.load_bib() == parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+
+
+def test_an_entry_that_grows_moves_the_lines_of_the_entries_after_it(tmp_path):
+    store = _library_with(tmp_path, USER_FILE + "@article{last, title = {Last}}\n")
+    bib = store.load_bib()
+    bib.add_fields(bib.by_key(bib.works[0].key), {"note": "{one}", "doi": "{10.1/x}"})
+    with store.locked():
+        store.save_bib(bib)
+    expected = parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+    assert [b.line for b in store.load_bib().blocks] == [b.line for b in expected.blocks]
 
 
 def test_an_atomic_write_whose_chunks_fail_leaves_the_old_file_and_no_temporary_file(tmp_path):

@@ -36,6 +36,8 @@ class Block:
     line: int
     work: Work | None = None
     failed: bool = False
+    # (row, text, line) as the derived store holds this block: a write skips the blocks still as stored
+    saved: tuple | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class BibFile:
     problems: list[str] = field(default_factory=list)
     source_text: str = ""
     head: str = ""  # whatever precedes the first block (blank lines)
+    saved_as: str = field(default="", compare=False, repr=False)  # the file whose parse the blocks' rows hold
 
     @property
     def works(self) -> list[Work]:
@@ -144,12 +147,12 @@ class BibFile:
                 return
         self.append(work)
 
-    def number_new_blocks(self) -> None:
-        """Give the blocks added since the file was read (line 0) the line they start on in the rendered file."""
+    def number_blocks(self) -> None:
+        """Give every block the line it starts on in the rendered file: added blocks have none yet, and an entry
+        that grew (fields added) moves the ones after it."""
         line = self.head.count("\n") + 1
         for block in self.blocks:
-            if block.line == 0:
-                block.line = line
+            block.line = line
             line += block.raw.count("\n")
 
     def render(self) -> str:

@@ -1,9 +1,15 @@
-"""Files derived from references.bib, under one freshness rule each, so commands skip parsing an unchanged file.
+"""What is derived from references.bib, one row per block in SQLite, so commands skip parsing an unchanged file and a
+write costs the blocks it changed.
 
-``.index/parsed-bib.json`` is the file as parsed, keyed by a hash of its bytes and of the parsing code;
-``.index/entries.json`` is where each entry sits in the file, keyed by the file's size, modification time and inode,
-so a read-only command can read the few entries it shows. Both are derived data: written atomically, ignored when
-absent, stale or damaged (the next full read writes them again).
+``.index/library.sqlite`` holds the file as parsed (each block's length, line, work and hash, in file order) under
+one freshness rule: the hash of the file's bytes and of the parsing code it was parsed from, in ``meta``. The same
+rows are the entry map: each block's byte offset and size, so a read-only command can read the few entries it shows from
+the file, while the file's size, modification time and inode (recorded once the index is in line with it) still
+match. Derived data: ignored when absent, stale or damaged (the next full read writes it again), written in one
+SQLite transaction, so a crash leaves the rows before or after the change.
+
+A block read from the rows remembers which row it is and the text it had (``Block.saved``); a write compares by
+identity, so adding one work to a 10,000-entry file inserts one row instead of writing the whole parse again.
 """
 
 from __future__ import annotations
@@ -12,19 +18,24 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
-import itertools
 import json
 import os
+import sqlite3
 from pathlib import Path
 
-from evidence.errors import LibraryError
-from evidence.files import write_atomic
 from evidence.model import Work
 from evidence.store import bibtex
 from evidence.store.bibfile import BibFile, Block, parse_bibtex
 
-ENTRY_MAP = "entries.json"  # where each entry sits in references.bib, for reading a few without parsing
-PARSED_BIB = "parsed-bib.json"  # references.bib as parsed, reused while neither it nor the parser changes
+DERIVED_DB = "library.sqlite"  # the parse of references.bib and where each entry sits in it
+SCHEMA = 1
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS blocks (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, line INTEGER NOT NULL, "
+    "failed INTEGER NOT NULL, key TEXT, work TEXT, hash TEXT NOT NULL, start INTEGER NOT NULL, bytes INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS blocks_by_key ON blocks (key)",
+)
+_ROWS = "SELECT seq, size, line, failed, work, hash, start, bytes FROM blocks ORDER BY seq"
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -36,17 +47,92 @@ def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
     return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
-def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | None:
-    """The saved parse if it is of these bytes by this code; its first line says which, so a stale one is known
-    without reading the rest (300 MB at 100,000 entries)."""
-    wanted = {"file": fingerprint, "parser": _parser_version(), "length": len(text)}
-    try:
-        with open(index_dir / PARSED_BIB, "rb") as handle:
-            if json.loads(handle.readline()) != wanted:
-                return None
-            return _bib_from_saved(json.loads(handle.read()), text)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):  # absent, stale or damaged: parse again
+def _open(index_dir: Path, create: bool = False) -> sqlite3.Connection | None:
+    """The derived database; None when it is absent (and not to be made) or of another schema. One made for
+    ``create`` replaces a file of another schema or a damaged one (``sqlite3.DatabaseError`` on the way)."""
+    path = index_dir / DERIVED_DB
+    if not create and not path.is_file():
         return None
+    if create:
+        index_dir.mkdir(exist_ok=True)
+    try:
+        connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA:
+            return connection
+        connection.close()
+    except sqlite3.DatabaseError:
+        if not create:
+            return None
+    if not create:
+        return None
+    path.unlink(missing_ok=True)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    for statement in _TABLES:
+        connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {SCHEMA}")
+    return connection
+
+
+def _meta(connection: sqlite3.Connection) -> dict:
+    """The meta values that read as JSON: a damaged one is as good as absent, so what needs it is made again."""
+    found = {}
+    for name, value in connection.execute("SELECT name, value FROM meta"):
+        with contextlib.suppress(ValueError, TypeError):
+            found[name] = json.loads(value)
+    return found
+
+
+def _set_meta(connection: sqlite3.Connection, **values) -> None:
+    connection.executemany(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+        [(name, json.dumps(value, ensure_ascii=False)) for name, value in values.items()],
+    )
+
+
+def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
+    """The meta values and the block rows (seq, size, line, failed, work, hash, start, bytes) in file order; None
+    when there are none to trust (absent, damaged, by other parsing code, or not of the file whose bytes hash to
+    ``fingerprint`` when one is given: known before any row is read)."""
+    try:
+        connection = _open(index_dir)
+        if connection is None:
+            return None
+        try:
+            meta = _meta(connection)
+            if meta.get("parser") != _parser_version() or fingerprint not in (None, meta.get("file")):
+                return None
+            rows = connection.execute(_ROWS).fetchall()
+        finally:
+            connection.close()
+    except (sqlite3.DatabaseError, ValueError):
+        return None
+    if any(row[0] != number for number, row in enumerate(rows)):
+        return None  # rows missing: not a parse of any file
+    return meta, rows
+
+
+def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | None:
+    """The saved parse if it is of these bytes by this code."""
+    saved = _saved_rows(index_dir, fingerprint)
+    if saved is None:
+        return None
+    meta, rows = saved
+    if meta.get("file") != fingerprint or meta.get("length") != len(text):
+        return None
+    try:
+        bib = BibFile(source_text=text, strings=meta["strings"], problems=meta["problems"], head=text[: meta["head"]])
+        position = meta["head"]
+        for seq, size, line, failed, work, _hash, start, length in rows:
+            raw = text[position : position + size]
+            saved = (seq, raw, line, start, length)
+            bib.blocks.append(Block(raw=raw, line=line, work=_work(work), failed=bool(failed), saved=saved))
+            position += size
+    except (KeyError, TypeError, ValueError):
+        return None
+    if position != len(text):
+        return None
+    bib.saved_as = fingerprint
+    return bib
 
 
 def _block_hash(raw: str) -> str:
@@ -62,18 +148,19 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
     the whole file: the earlier file had problems or @string macros near the stretch, the stretch holds a problem,
     an unreadable block or an @string, a key now appears twice, or the stretch does not start and end between
     entries."""
-    try:
-        with open(index_dir / PARSED_BIB, "rb") as handle:
-            header = json.loads(handle.readline())
-            if header.get("parser") != _parser_version():
-                return None
-            data = json.loads(handle.read())
-        rows, head = data["blocks"], int(data["head"])
-        if data["problems"] or not rows:
-            return None
-        return _stitch(rows, head, data["strings"], text, source)
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):  # damaged: parse it all
+    saved = _saved_rows(index_dir)
+    if saved is None:
         return None
+    meta, rows = saved
+    try:
+        if meta["problems"] or not rows:
+            return None
+        bib = _stitch([row[1:] for row in rows], int(meta["head"]), meta["strings"], text, source)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # damaged: parse it all
+        return None
+    if bib is not None:
+        bib.saved_as = meta.get("file", "")
+    return bib
 
 
 def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> BibFile | None:
@@ -105,15 +192,19 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
         return None
     bib = BibFile(source_text=text, strings=dict(strings), head=text[:head] if first else middle.head)
     cursor = head
-    for size, _line, failed, saved, _hash in rows[:first]:
-        bib.blocks.append(Block(raw=text[cursor : cursor + size], line=0, work=_work(saved), failed=failed))
+    for seq, (size, line, failed, saved, _hash, start, length) in enumerate(rows[:first]):
+        raw = text[cursor : cursor + size]
+        row = (seq, raw, line, start, length)
+        bib.blocks.append(Block(raw=raw, line=0, work=_work(saved), failed=bool(failed), saved=row))
         cursor += size
     if first and middle.head:
         bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
     bib.blocks.extend(middle.blocks)
     cursor = end
-    for size, _line, failed, saved, _hash in rows[last:]:
-        bib.blocks.append(Block(raw=text[cursor : cursor + size], line=0, work=_work(saved), failed=failed))
+    for seq, (size, line, failed, saved, _hash, start, length) in enumerate(rows[last:], start=last):
+        raw = text[cursor : cursor + size]
+        row = (seq, raw, line, start, length)
+        bib.blocks.append(Block(raw=raw, line=0, work=_work(saved), failed=bool(failed), saved=row))
         cursor += size
     if bib.head + "".join(block.raw for block in bib.blocks) != text:
         return None
@@ -128,90 +219,150 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     return bib
 
 
-def _work(saved) -> Work | None:
-    return None if saved is None else Work(key=saved[0], entry_type=saved[1], fields=saved[2], text=saved[3])
+def _work(saved: str | None) -> Work | None:
+    if saved is None:
+        return None
+    key, entry_type, fields, text = json.loads(saved)
+    return Work(key=key, entry_type=entry_type, fields=fields, text=text)
+
+
+def _saved_work(work: Work | None) -> str | None:
+    return None if work is None else json.dumps([work.key, work.entry_type, work.fields, work.text], ensure_ascii=False)
 
 
 def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
-    """Derived data like the index: written atomically, failures ignored (the next read parses again)."""
+    """Keep ``bib`` (the parse of the file whose bytes hash to ``fingerprint``) as rows: only the blocks that are not
+    already stored as they are, where the rows describe the state ``bib`` was read from; all of them otherwise.
+    Derived data like the index: failures are ignored (the next read parses again)."""
     if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
         return  # the blocks do not tile the text, so they could not be cut from it again
-    of = {"file": fingerprint, "parser": _parser_version(), "length": len(bib.source_text)}
-    about = {"head": len(bib.head), "strings": bib.strings, "problems": bib.problems}
-    chunks = itertools.chain([json.dumps(of).encode() + b"\n"], _saved_parse_chunks(about, bib.blocks))
-    with contextlib.suppress(OSError, LibraryError):
-        index_dir.mkdir(exist_ok=True)
-        write_atomic(index_dir / PARSED_BIB, chunks)
+    for attempt in range(2):
+        try:
+            rows = _write_rows(index_dir, bib, fingerprint)
+            break
+        except sqlite3.DatabaseError:  # damaged in a way reading did not show (a table gone): made again, once
+            if attempt:
+                return
+            with contextlib.suppress(OSError):
+                (index_dir / DERIVED_DB).unlink()
+        except OSError:
+            return
+    for block, row in zip(bib.blocks, rows, strict=True):
+        block.saved = row
+    bib.saved_as = fingerprint
+
+
+def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
+    """One transaction: a crash, or another command saving at the same time, leaves whole states only."""
+    connection = _open(index_dir, create=True)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        meta = _meta(connection)
+        whole = not bib.saved_as or meta.get("file") != bib.saved_as or meta.get("parser") != _parser_version()
+        if whole:
+            connection.execute("DELETE FROM blocks")
+        # A block still in its row as stored is not written again; one that only moved (an entry before it grew)
+        # has its line and byte offset updated; any other is written whole.
+        rows, written, moved, start = [], [], [], len(bib.head.encode("utf-8"))
+        for number, block in enumerate(bib.blocks):
+            saved = None if whole else block.saved
+            if saved is not None and saved[0] == number and saved[1] == block.raw:
+                length = saved[4]
+                if (saved[2], saved[3]) != (block.line, start):
+                    shift = (block.line - saved[2], start - saved[3])
+                    if moved and moved[-1][:2] == shift and moved[-1][3] == number - 1:
+                        moved[-1] = (*shift, moved[-1][2], number)  # the rows after an edit move together
+                    else:
+                        moved.append((*shift, number, number))
+            else:
+                length = len(block.raw.encode("utf-8"))
+                key = None if block.work is None else block.work.key
+                row = (number, len(block.raw), block.line, int(block.failed), key, _saved_work(block.work))
+                written.append((*row, _block_hash(block.raw), start, length))
+            rows.append((number, block.raw, block.line, start, length))
+            start += length
+        connection.executemany(
+            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, work, hash, start, bytes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            written,
+        )
+        connection.executemany("UPDATE blocks SET line = line + ?, start = start + ? WHERE seq BETWEEN ? AND ?", moved)
+        connection.execute("DELETE FROM blocks WHERE seq >= ?", (len(bib.blocks),))
+        _set_meta(
+            connection,
+            file=fingerprint,
+            parser=_parser_version(),
+            length=len(bib.source_text),
+            head=len(bib.head),
+            head_bytes=len(bib.head.encode("utf-8")),
+            strings=bib.strings,
+            problems=bib.problems,
+            signature=None,  # the entry map is trusted again once the index is in line with this file
+        )
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return rows
 
 
 def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:
-    """Record the byte span of every entry of ``bib`` (as read under ``signature``), so that a read-only command
-    can fetch the few works it shows from the file instead of parsing all of it. Derived data: failures are
-    ignored and the next full read writes it again."""
-    text = bib.render()
-    if signature is None or text != bib.source_text or len(text.encode("utf-8")) != signature[0]:
-        return  # changed since read, or not plain UTF-8 on disk (a BOM, another encoding): spans would be wrong
-    spans, position = {}, len(bib.head.encode("utf-8"))
-    for block in bib.blocks:
-        size = len(block.raw.encode("utf-8"))
-        if block.work is not None:
-            spans[block.work.key] = [position, size]
-        position += size
-    data = {"signature": signature, "strings": bib.strings, "spans": spans}
-    with contextlib.suppress(OSError):
-        index_dir.mkdir(exist_ok=True)
-        write_atomic(index_dir / ENTRY_MAP, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    """Record that the rows describe references.bib as it is under ``signature`` (its size, time and inode), so
+    that a read-only command can fetch the few works it shows from the file instead of parsing all of it. Derived
+    data: failures are ignored and the next full read records it again."""
+    if signature is None or bib.render() != bib.source_text or not bib.saved_as:
+        return
+    with contextlib.suppress(OSError, sqlite3.DatabaseError):
+        connection = _open(index_dir)
+        if connection is None:
+            return
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            meta = _meta(connection)
+            last = connection.execute("SELECT start + bytes FROM blocks ORDER BY seq DESC LIMIT 1").fetchone()
+            end = last[0] if last else meta.get("head_bytes", 0)
+            # of this parse, and plain UTF-8 on disk (no BOM, no other encoding): else the spans would be wrong
+            if meta.get("file") == bib.saved_as and end == signature[0]:
+                _set_meta(connection, signature=signature)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+
+def has_entry_map(index_dir: Path) -> bool:
+    return (index_dir / DERIVED_DB).is_file()
 
 
 def works_by_key(index_dir: Path, bib_path: Path, keys: list[str]) -> dict[str, Work] | None:
-    """The works with these keys, read from their recorded spans; None unless the record still describes the
-    file (same signature) and every key is found where it says."""
+    """The works with these keys, read from where the rows say they sit; None unless the rows still describe the
+    file (the signature recorded with them) and every key is found where they say."""
     try:
-        data = json.loads((index_dir / ENTRY_MAP).read_text(encoding="utf-8"))
-        with open(bib_path, "rb") as handle:
-            if data.get("signature") != bib_signature(bib_path, handle):
+        connection = _open(index_dir)
+        if connection is None:
+            return None
+        try:
+            meta = _meta(connection)
+            wanted = list(dict.fromkeys(keys))
+            spans = {}
+            for offset in range(0, len(wanted), 500):  # SQLite's limit on parameters is 999 in older builds
+                part = wanted[offset : offset + 500]
+                query = f"SELECT key, start, bytes FROM blocks WHERE key IN ({', '.join('?' * len(part))})"
+                spans.update((key, (start, size)) for key, start, size in connection.execute(query, part))
+            if len(spans) != len(wanted):
                 return None
-            spans = data["spans"]
+        finally:
+            connection.close()
+        with open(bib_path, "rb") as handle:
+            if meta.get("signature") is None or meta["signature"] != bib_signature(bib_path, handle):
+                return None
             chunks = []
-            for key in keys:
-                start, size = spans[key]
+            for start, size in spans.values():
                 handle.seek(start)
                 chunks.append(handle.read(size))
         text = b"".join(chunks).decode("utf-8")
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, sqlite3.DatabaseError):
         return None
-    works = {work.key: work for work in parse_bibtex(text, strings=data.get("strings")).works}
+    works = {work.key: work for work in parse_bibtex(text, strings=meta.get("strings")).works}
     return works if all(key in works for key in keys) else None
-
-
-def _saved_parse_chunks(about: dict, blocks: list[Block], per_chunk: int = 2000):
-    """``about`` with its "blocks" as JSON, a few thousand blocks at a time: the whole text of a 100,000-entry parse
-    (300 MB), and its encoding, would be in memory at once."""
-    yield json.dumps(about, ensure_ascii=False)[:-1].encode("utf-8") + b', "blocks": ['
-    for start in range(0, len(blocks), per_chunk):
-        rows = [
-            [len(b.raw), b.line, b.failed, None if b.work is None else _saved_work(b.work), _block_hash(b.raw)]
-            for b in blocks[start : start + per_chunk]
-        ]
-        yield (b", " if start else b"") + json.dumps(rows, ensure_ascii=False)[1:-1].encode("utf-8")
-    yield b"]}"
-
-
-def _saved_work(work: Work) -> list:
-    return [work.key, work.entry_type, work.fields, work.text]
-
-
-def _bib_from_saved(data: dict, text: str) -> BibFile:
-    """The BibFile ``parse_bibtex`` gave for ``text``, from what ``save_parse`` kept: each block's raw text is
-    cut from ``text`` again by its length."""
-    bib = BibFile(source_text=text, strings=data["strings"], problems=data["problems"], head=text[: data["head"]])
-    position = data["head"]
-    for size, line, failed, saved, _hash in data["blocks"]:
-        bib.blocks.append(Block(raw=text[position : position + size], line=line, work=_work(saved), failed=failed))
-        position += size
-    if position != len(text):
-        raise ValueError("the saved blocks do not cover the file")
-    return bib
 
 
 def _installed_version(package: str) -> str:

@@ -201,7 +201,7 @@ class Store:
         write_atomic(self.bib_path, data)
         bib.source_text = text
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
-        bib.number_new_blocks()
+        bib.number_blocks()
         derived.save_parse(self.index_dir, bib, hashlib.blake2b(data, digest_size=16).hexdigest())
         return True
 
@@ -214,7 +214,7 @@ class Store:
         derived.remember_entries(self.index_dir, bib, signature)
 
     def has_entry_map(self) -> bool:
-        return (self.index_dir / derived.ENTRY_MAP).is_file()
+        return derived.has_entry_map(self.index_dir)
 
     def works_by_key(self, keys: list[str]) -> dict[str, Work] | None:
         return derived.works_by_key(self.index_dir, self.bib_path, keys)
