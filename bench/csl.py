@@ -6,11 +6,13 @@ issue 20 measured). They are imported into a fresh library through `evidence imp
 --format csl-json`, and cited once each, in DOI order, by one Markdown article.
 
 For each style, in one run, side by side:
-- `evidence refs ARTICLE --style S` as a whole command in a fresh process (start-up, library, pandoc),
+- `evidence refs ARTICLE --style S` as a whole command in a fresh process (start-up, library, pandoc), through the
+  `evidence` script installed beside this Python (run it with the venv's python after `pip install .`),
 - the engine alone (``cite.csl.format_list`` in this process: the CSL-JSON handed to pandoc and read back), and
 - `pandoc ARTICLE --citeproc --bibliography export.json --csl S.csl --to plain` (the same .csl file);
 the share of the 300 entries that are identical after whitespace, Unicode-form and dash normalisation (and
-byte-identical without it), and the median of three timings of each, with their ratio.
+byte-identical without it), and the median of seven timings of each (the two commands taking turns), with their
+ratio.
 
 Then the same list from `evidence export --format bibtex` read by pandoc's BibTeX reader against the CSL-JSON one
 (entries identical), and the CSL test suite's bibliography fixtures through evidence's engine (tests/csl_suite.py).
@@ -44,6 +46,10 @@ CORPUS = ROOT.parent / "shared" / "test-corpora" / "crossref-works"
 SOURCES = [CORPUS / "habanero" / "habanero_works.jsonl.gz", CORPUS / "rcrossref" / "rcrossref_works.jsonl.gz"]
 WANTED = {"journal-article": 201, "book-chapter": 88, "book": 11}
 BOOKS = {"book", "monograph", "edited-book", "reference-book"}
+ROUNDS = 7
+# The command as a user runs it: the console script pip installed beside this interpreter (else python -m evidence).
+_SCRIPT = Path(sys.executable).with_name("evidence")
+EVIDENCE = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "evidence"]
 STYLES = {"apa": "apa", "vancouver": "vancouver", "ieee": "ieee", "chicago": "chicago"}
 
 
@@ -70,16 +76,24 @@ def evidence(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "evidence", *args], capture_output=True, text=True, check=False)
 
 
-def timed(command: list[str], runs: int = 3) -> tuple[float, str]:
-    times, out = [], ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1) or not done.stdout:  # 1: refs printed the list and reported gaps
-            raise SystemExit(f"{command[:4]} failed: {done.stderr[-500:]}")
-        out = done.stdout
-    return statistics.median(times), out
+def run_checked(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1) or not done.stdout:  # 1: refs printed the list and reported gaps
+        raise SystemExit(f"{command[:4]} failed: {done.stderr[-500:]}")
+    return done.stdout
+
+
+def side_by_side(commands: list[list[str]], rounds: int = ROUNDS) -> list[tuple[float, str]]:
+    """(median seconds, output) of each command, run in turn round after round, so a busy spell of this noisy
+    machine falls on every command alike rather than on whichever ran during it."""
+    times: list[list[float]] = [[] for _ in commands]
+    outputs = [""] * len(commands)
+    for _ in range(rounds):
+        for index, command in enumerate(commands):
+            start = time.perf_counter()
+            outputs[index] = run_checked(command)
+            times[index].append(time.perf_counter() - start)
+    return [(statistics.median(t), out) for t, out in zip(times, outputs, strict=True)]
 
 
 def normal(entry: str) -> str:
@@ -127,22 +141,13 @@ def main() -> None:
         bib_rows = []
         for alias in options.styles.split(","):
             style = csl.resolve_style(STYLES.get(alias, alias))
-            ours_time, ours = timed(
+            base = [pandoc.executable(), "--citeproc", f"--csl={style.path}", "--to=plain", "--wrap=none"]
+            (ours_time, ours), (theirs_time, theirs) = side_by_side(
                 [
-                    sys.executable,
-                    "-m",
-                    "evidence",
-                    "--library",
-                    str(library),
-                    "--offline",
-                    "refs",
-                    str(article),
-                    "--style",
-                    style.name,
+                    [*EVIDENCE, "--library", str(library), "--offline", "refs", str(article), "--style", style.name],
+                    [*base, f"--bibliography={exported}", str(article)],
                 ]
             )
-            base = [pandoc.executable(), "--citeproc", f"--csl={style.path}", "--to=plain", "--wrap=none"]
-            theirs_time, theirs = timed([*base, f"--bibliography={exported}", str(article)])
             engine_times = []
             for _ in range(3):
                 start = time.perf_counter()

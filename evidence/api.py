@@ -16,18 +16,11 @@ from evidence.model import Work
 
 if TYPE_CHECKING:  # the results name types here; each job's module imports its own
     from evidence.index.search_index import SearchIndex
-    from evidence.results import (
-        AddReport,
-        CheckReport,
-        ClaimsReport,
-        EnrichReport,
-        ImportReport,
-        RefsResult,
-        Report,
-        SearchHit,
-        Suggestion,
-        WorkView,
-    )
+    from evidence.results.check import CheckReport
+    from evidence.results.claims import ClaimsReport, Suggestion
+    from evidence.results.refs import RefsResult
+    from evidence.results.report import Report
+    from evidence.results.works import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, EnrichEndpoints
 from evidence.store.folder import Store
 

@@ -21,7 +21,7 @@ from evidence.cite.article import parse_article
 from evidence.doi import find_dois, normalize_doi
 from evidence.errors import InvalidDOIError, RemoteDataError
 from evidence.model import Work
-from evidence.results import CheckItem, CheckReport, MismatchedField
+from evidence.results.check import CheckItem, CheckReport, MismatchedField
 from evidence.sources.found import Found
 from evidence.sources.resolve import resolve_records
 

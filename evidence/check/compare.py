@@ -16,7 +16,7 @@ from importlib.resources import files
 
 from evidence.check.refparse import ParsedRef
 from evidence.model import Person, Work, parse_names
-from evidence.results import MismatchedField
+from evidence.results.check import MismatchedField
 from evidence.sources.crossref_map import crossref_to_fields, retraction_status
 
 

@@ -16,7 +16,8 @@ from evidence.cite.article import BEGIN_MARK, END_MARK, Article, parse_article
 from evidence.cite.csl_map import work_to_csl
 from evidence.config import parse_config
 from evidence.model import Work
-from evidence.results import Problem, RefsResult
+from evidence.results.problems import Problem
+from evidence.results.refs import RefsResult
 from evidence.store.latex import marked_fields
 
 FORMATS = ("text", "markdown", "html", "bibtex", "csl-json")

@@ -17,7 +17,8 @@ from evidence.doi import normalize_doi
 from evidence.errors import InvalidDOIError
 from evidence.jobs.common import withdrawal_of
 from evidence.model import Work
-from evidence.results import ClaimsReport, ClaimView, Problem, SupportView
+from evidence.results.claims import ClaimsReport, ClaimView, SupportView
+from evidence.results.problems import Problem
 
 LEDGER = "claims.toml"
 _PLURAL = {

@@ -10,7 +10,7 @@ from evidence.errors import InvalidDOIError
 from evidence.jobs.common import Notify, Progress, load, new_work, quiet, work_from_crossref
 from evidence.jobs.pubmed_ids import UNREACHABLE, entry_type_of, look_up, split_pubmed_id
 from evidence.jobs.search import sync_index
-from evidence.results import AddOutcome, AddReport, Resolution
+from evidence.results.works import AddOutcome, AddReport, Resolution
 from evidence.sources.found import find_pubmed_ids
 from evidence.sources.resolve import resolve_records
 

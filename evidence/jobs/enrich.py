@@ -16,7 +16,7 @@ from evidence.config import ENRICH_SERVICES
 from evidence.errors import RemoteDataError, UsageError
 from evidence.jobs.common import Notify, Progress, load, quiet
 from evidence.jobs.search import sync_index
-from evidence.results import EnrichOutcome, EnrichReport
+from evidence.results.works import EnrichOutcome, EnrichReport
 from evidence.sources import enrichment
 from evidence.sources.found import Found
 from evidence.store import bibtex

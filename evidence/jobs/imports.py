@@ -10,7 +10,7 @@ from evidence.jobs.common import Notify, load, new_work, quiet
 from evidence.jobs.search import sync_index
 from evidence.keys import unique_key
 from evidence.model import Work
-from evidence.results import ImportReport
+from evidence.results.works import ImportReport
 from evidence.sources.formats import Incoming, parse_json_works
 from evidence.store import bibtex
 

@@ -29,7 +29,7 @@ from evidence.cite.refs import RETRACTED_MARK, default_style, insert_list, resol
 from evidence.config import parse_config
 from evidence.errors import UsageError
 from evidence.files import decode_bytes
-from evidence.results import PublishResult
+from evidence.results.refs import PublishResult
 from evidence.store.latex import marked_fields
 
 TARGETS = {"docx": "docx", "html": "html", "md": "markdown-citations-smart", "pdf": "pdf"}

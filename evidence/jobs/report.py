@@ -18,7 +18,8 @@ from evidence.cite.refs import default_style, format_references, resolve_cited
 from evidence.claims.report import claims_report
 from evidence.config import parse_config
 from evidence.jobs.common import RecordsReadOnce
-from evidence.results import CheckReport, Report
+from evidence.results.check import CheckReport
+from evidence.results.report import Report
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, RecordSource

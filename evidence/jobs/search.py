@@ -10,7 +10,7 @@ from evidence.doi import normalize_doi
 from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
 from evidence.index.snippets import best_passage
 from evidence.model import Work
-from evidence.results import SearchHit, WorkView
+from evidence.results.works import SearchHit, WorkView
 from evidence.sources.found import normal_pmid
 from evidence.store.latex import marked_fields
 

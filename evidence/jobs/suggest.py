@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from evidence.errors import BadInputError, UsageError
 from evidence.jobs.search import ranked_with_works
 from evidence.model import Work
-from evidence.results import Suggestion
+from evidence.results.claims import Suggestion
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, WorkIndex

@@ -18,7 +18,7 @@ from evidence.controls import TERMINAL_UNSAFE, terminal_safe
 if TYPE_CHECKING:  # rich and the results are imported where used: a command that prints none starts faster
     from rich.console import Console
 
-    from evidence.results import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
+    from evidence.results.works import AddReport, EnrichReport, ImportReport, SearchHit, WorkView
 
 _STATUS_STYLE = {
     "added": "green",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from evidence.errors import RemoteDataError
 from evidence.jobs.common import Notify, quiet
-from evidence.results import Resolution
+from evidence.results.works import Resolution
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
     from evidence.protocols import LibraryStore, RecordSource

@@ -8,7 +8,6 @@ edits use the canonical layout of ``bibtex.format_entry``.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 
@@ -22,6 +21,8 @@ from evidence.store.latex import decode_fields
 def _bibtexparser():
     """bibtexparser, imported when a file is parsed (a command served by the saved parse never needs it), with its
     logging silenced: it logs every unreadable block itself, and we report them as sentences with line numbers."""
+    import logging
+
     import bibtexparser
 
     logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)

@@ -206,7 +206,6 @@ class Store:
         return True
 
     # Reading a few entries without parsing the whole file ---------------------------------------------------------
-    # Reading a few entries without parsing the whole file ---------------------------------------------------------
     def bib_signature(self, handle=None) -> list[int] | None:
         return derived.bib_signature(self.bib_path, handle)
 
