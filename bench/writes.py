@@ -1,7 +1,8 @@
 """What a write costs as the library grows: whole commands in fresh processes, beside a cold search in the same run.
 
 Builds a library of SciFact's abstracts (copied until it holds ``--works`` works), then, in each round and
-alternating: a cold `search`; `import` of one new work; `suggest --claim --link` (words only, so the figure is the
+alternating: a cold `search`; `import` of one new work; `add` of one new DOI (from a fake Crossref on 127.0.0.1, the
+tests' own; PubMed, Europe PMC and OpenAlex not asked); `suggest --claim --link` (words only, so the figure is the
 write's and not the model's); the first `search` after a hand edit of one entry (a title changed in place, as an
 editor would). Medians, and their ratios to the cold search, as a Markdown table for bench/RESULTS.md.
 
@@ -21,9 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from commands import print_table, timed  # noqa: E402
+from fakeserver import FakeCrossref  # noqa: E402
 from scifact import load_corpus  # noqa: E402
+from test_fetch import synthetic_records  # noqa: E402
 
 
 def main() -> None:
@@ -40,11 +44,20 @@ def main() -> None:
             items.append(
                 {"id": f"w{copy}x{doc_id}", "type": "article-journal", "title": doc["title"], "abstract": text}
             )
-    env = {**os.environ, "EVIDENCE_SEMANTIC": "off"}
+    records = synthetic_records(args.rounds)
+    crossref = FakeCrossref(records=records).start()
+    env = {
+        **os.environ,
+        "EVIDENCE_SEMANTIC": "off",
+        "EVIDENCE_CROSSREF_URL": crossref.url,
+        "EVIDENCE_DOI_URL": crossref.url,
+        "EVIDENCE_MAILTO": "bench@example.org",
+    }
     evidence = [sys.executable, "-m", "evidence"]
     times: dict[str, list[float]] = {
         "cold search": [],
         "import one work": [],
+        "add one DOI": [],
         "suggest --link": [],
         "search after a hand edit": [],
     }
@@ -60,6 +73,7 @@ def main() -> None:
         subprocess.run(
             [*evidence, "--library", str(library), "search", "warmup"], env=env, check=True, capture_output=True
         )
+        (library / "evidence.toml").write_text("[sources]\nenrich = []\n")  # only the fake Crossref exists here
         built = time.perf_counter() - started
         first_key = items[0]["id"]
         on = [*evidence, "--library", str(library)]
@@ -70,6 +84,7 @@ def main() -> None:
                 json.dumps([{"id": f"new{number}", "type": "article-journal", "title": f"New work {number}"}])
             )
             times["import one work"].append(timed([*on, "import", str(one)], env))
+            times["add one DOI"].append(timed([*on, "add", sorted(records)[number]], env))
             link = [
                 *on,
                 "suggest",
@@ -87,6 +102,7 @@ def main() -> None:
             bib.write_text(text.replace("title = {", f"title = {{Edited {number} ", 1), encoding="utf-8")
             times["search after a hand edit"].append(timed([*on, "search", "vagal tone"], env))
     about = f"{args.works} works (built and indexed in {built:.0f} s), {args.rounds} rounds"
+    crossref.stop()
     print_table(times, "cold search", about, "command (new process)")
 
 

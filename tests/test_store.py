@@ -440,3 +440,110 @@ def test_after_the_tools_own_write_the_next_read_parses_nothing(tmp_path, monkey
     assert [(b.raw, b.line, b.work and b.work.key) for b in again.blocks] == [
         (b.raw, b.line, b.work and b.work.key) for b in fresh_parse.blocks
     ]
+
+
+# Appending: new entries at the end are added, not the whole file rewritten, and a crash leaves old or new -------------
+def test_a_new_work_at_the_end_is_appended_leaving_every_byte_before_it_in_place(tmp_path):
+    import os
+
+    store = _library_with(tmp_path, USER_FILE)
+    before = store.bib_path.read_bytes()
+    inode = os.stat(store.bib_path).st_ino
+    bib = store.load_bib()
+    bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+    with store.locked():
+        assert store.save_bib(bib)
+    after = store.bib_path.read_bytes()
+    assert os.stat(store.bib_path).st_ino == inode  # the same file, grown: not a rewritten copy
+    assert after.startswith(before) and b"@article{added," in after[len(before) :]
+    assert after.decode() == bib.render()
+    assert not (tmp_path / "lib" / ".references.bib.append").exists()
+    assert store.load_bib() == parse_bibtex(after.decode(), "references.bib")
+
+
+def test_a_changed_entry_is_not_appended_but_the_file_replaced(tmp_path):
+    import os
+
+    store = _library_with(tmp_path, USER_FILE)
+    inode = os.stat(store.bib_path).st_ino
+    bib = store.load_bib()
+    bib.add_fields(bib.by_key("ok2020"), {"note": "{changed}"})
+    with store.locked():
+        assert store.save_bib(bib)
+    assert os.stat(store.bib_path).st_ino != inode
+    assert "note = {changed}" in store.bib_path.read_text()
+
+
+def _crashed_append(store, tail: bytes, written: bytes) -> bytes:
+    """The state an append leaves when killed: its journal, and ``written`` (part or all of ``tail``) on disk."""
+    import hashlib
+    import json
+
+    from evidence.store import append
+
+    before = store.bib_path.read_bytes()
+    journal = {"size": len(before), "length": len(tail), "tail": hashlib.blake2b(tail, digest_size=16).hexdigest()}
+    append.journal_path(store.bib_path).write_text(json.dumps(journal))
+    with store.bib_path.open("ab") as handle:
+        handle.write(written)
+    return before
+
+
+def test_an_append_cut_short_reads_as_the_old_file_and_the_next_write_removes_its_half(tmp_path):
+    from evidence.store import append
+
+    store = _library_with(tmp_path, USER_FILE)
+    tail = b"\n@article{half, title = {Half written}}\n"
+    for written in (tail[:20], b"\0" * len(tail)):  # killed mid-write; the length on disk but not the bytes
+        before = _crashed_append(store, tail, written)
+        assert Store(store.root).load_bib().render() == before.decode()  # readers see the old file
+        with store.locked():  # the next writer settles it: the old file, byte for byte
+            assert store.bib_path.read_bytes() == before
+        assert not append.journal_path(store.bib_path).exists()
+
+
+def test_an_append_that_finished_before_the_crash_is_kept(tmp_path):
+    from evidence.store import append
+
+    store = _library_with(tmp_path, USER_FILE)
+    tail = b"\n@article{whole, title = {Written in full}}\n"
+    before = _crashed_append(store, tail, tail)
+    assert "whole" in [w.key for w in Store(store.root).load_bib().works]
+    with store.locked():
+        assert store.bib_path.read_bytes() == before + tail
+    assert not append.journal_path(store.bib_path).exists()
+
+
+def test_a_file_replaced_by_hand_after_a_crashed_append_is_left_as_the_hand_left_it(tmp_path):
+    from evidence.store import append
+
+    store = _library_with(tmp_path, USER_FILE)
+    _crashed_append(store, b"\n@article{lost, title = {Never finished}}\n", b"\n@art")
+    store.bib_path.write_text("@book{mine, title = {Rewritten by hand}}\n")
+    with store.locked():
+        assert store.bib_path.read_text() == "@book{mine, title = {Rewritten by hand}}\n"
+    assert not append.journal_path(store.bib_path).exists()
+    assert [w.key for w in store.load_bib().works] == ["mine"]
+
+
+def test_an_append_that_fails_gives_back_the_old_file_and_a_sentence(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    from evidence.errors import LibraryError
+    from evidence.store import append
+
+    store = _library_with(tmp_path, USER_FILE)
+    before = store.bib_path.read_bytes()
+    real_write = os.write
+
+    def disk_full_after_some(descriptor, data):
+        real_write(descriptor, bytes(data[:10]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(append.os, "write", disk_full_after_some)
+    with pytest.raises(LibraryError, match="No space left on device; the old file is unchanged"):
+        append.append(store.bib_path, b"\n@article{never, title = {Never}}\n")
+    assert store.bib_path.read_bytes() == before
+    assert not append.journal_path(store.bib_path).exists()

@@ -1,8 +1,10 @@
 """The library folder on disk: its paths, the lock, records/, and reading and writing references.bib.
 
 The only module that writes the library. Every write goes to a temporary file in the same folder, is fsynced, then
-renamed over the old file (``files.write_atomic``). Parsing is ``bibfile``'s job, decoding ``latex``'s, the files
-derived from references.bib ``derived``'s, and editing claims.toml ``ledger``'s.
+renamed over the old file (``files.write_atomic``), except new entries at the end of references.bib, which are
+appended under a journal (``append``): a crash leaves the old file or the new one either way. Parsing is
+``bibfile``'s job, decoding ``latex``'s, the files derived from references.bib ``derived``'s, and editing claims.toml
+``ledger``'s.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from evidence.errors import LibraryError
-from evidence.files import read_bytes_and_text, read_text, write_atomic
+from evidence.files import decode_bytes, read_bytes, read_text, write_atomic
 from evidence.model import Work
-from evidence.store import derived, ledger
+from evidence.store import append, derived, ledger
 from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex
 
 BIB_NAME = "references.bib"
@@ -151,6 +153,12 @@ class Store:
         except PermissionError:
             raise LibraryError(f"The library {self.root} is read-only, so it cannot be changed.") from None
         try:
+            try:
+                append.recover(self.bib_path)  # an append a crash cut short: the old file back
+            except OSError as error:
+                raise LibraryError(
+                    f"An unfinished addition to {self.bib_path} could not be undone: {error.strerror or error}."
+                ) from None
             yield self
         finally:
             lock.release()
@@ -162,7 +170,11 @@ class Store:
         The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
         would pass for no edit."""
         self.require()
-        data, text = read_bytes_and_text(self.bib_path, "library file")
+        data = read_bytes(self.bib_path, "library file")
+        length = append.readable_length(self.bib_path)  # after the read: an append begun since is journalled
+        if length is not None:
+            data = data[:length]  # an append is running or was cut short: the file as it was before it
+        text = decode_bytes(data, self.bib_path, "library file")
         fingerprint = hashlib.blake2b(data, digest_size=16).hexdigest()
         bib = derived.read_saved_parse(self.index_dir, fingerprint, text)
         if bib is None:
@@ -180,9 +192,10 @@ class Store:
         applied as made."""
         text = bib.render()
         try:
-            current = self.bib_path.read_text(encoding="utf-8")
+            current_bytes = self.bib_path.read_bytes()
+            current = current_bytes.decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            current = None
+            current_bytes, current = None, None
         if current == text:
             return False
         if current is not None and current != bib.source_text:
@@ -198,7 +211,11 @@ class Store:
                 merged.head,
             )
         data = text.encode("utf-8")
-        write_atomic(self.bib_path, data)
+        if current and current == bib.source_text and data.startswith(current_bytes):
+            # only new entries at the end: add their bytes instead of writing every entry again
+            append.append(self.bib_path, data[len(current_bytes) :])
+        else:
+            write_atomic(self.bib_path, data)
         bib.source_text = text
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
         bib.number_blocks()
