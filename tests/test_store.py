@@ -300,7 +300,10 @@ def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):
         lambda: _in(saved, "UPDATE blocks SET size = size + 7 WHERE seq = 0"),
         lambda: _in(saved, "DELETE FROM blocks WHERE seq = 0"),
         lambda: _in(saved, "UPDATE meta SET value = '{not json' WHERE name = 'strings'"),
-        lambda: _in(saved, "UPDATE blocks SET work = '[1]' WHERE seq = 1"),
+        lambda: _in(saved, "UPDATE works SET work = '[1]' WHERE rowid = 1"),
+        lambda: _in(saved, "DELETE FROM works WHERE rowid = 2"),
+        lambda: _in(saved, "UPDATE blocks SET work_id = 'elsewhere' WHERE key IS NOT NULL"),
+        lambda: _in(saved, "DROP TABLE works"),
         lambda: _in(saved, "DROP TABLE blocks"),
     ]
     for damage in damages:
@@ -334,6 +337,30 @@ def test_adding_one_work_to_a_saved_parse_writes_its_rows_and_not_the_others(tmp
     assert [work.key for work in written if work is not None] == ["added"]
     monkeypatch.undo()
     assert store.load_bib() == parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+
+
+def test_a_hand_edit_near_the_start_stores_one_work_again_and_only_moves_the_others(tmp_path, monkeypatch):
+    import sqlite3
+
+    from evidence.store import derived
+
+    store = _library_with(tmp_path, "".join(f"@article{{w{n}, title = {{T{n}}}}}\n\n" for n in range(50)))
+    store.load_bib()
+    text = store.bib_path.read_text(encoding="utf-8")
+    store.bib_path.write_text(text.replace("{T0}", "{A longer title, edited by hand}"), encoding="utf-8")
+    written = []
+    real = derived._saved_work
+    monkeypatch.setattr(derived, "_saved_work", lambda work: written.append(work) or real(work))
+    bib = store.load_bib()
+    assert [work.key for work in written if work is not None] == ["w0"]
+    monkeypatch.undo()
+    expected = parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+    assert store.load_bib() == bib == expected
+    database = sqlite3.connect(store.index_dir / derived.DERIVED_DB)
+    assert database.execute("SELECT COUNT(*) FROM works").fetchone()[0] == 50  # the old w0 is gone
+    data = store.bib_path.read_bytes()
+    for key, start, size in database.execute("SELECT key, start, bytes FROM blocks"):
+        assert data[start : start + size].decode().startswith(f"@article{{{key},")
 
 
 def test_an_entry_that_grows_moves_the_lines_of_the_entries_after_it(tmp_path):

@@ -1,15 +1,18 @@
 """What is derived from references.bib, one row per block in SQLite, so commands skip parsing an unchanged file and a
 write costs the blocks it changed.
 
-``.index/library.sqlite`` holds the file as parsed (each block's length, line, work and hash, in file order) under
-one freshness rule: the hash of the file's bytes and of the parsing code it was parsed from, in ``meta``. The same
-rows are the entry map: each block's byte offset and size, so a read-only command can read the few entries it shows from
-the file, while the file's size, modification time and inode (recorded once the index is in line with it) still
-match. Derived data: ignored when absent, stale or damaged (the next full read writes it again), written in one
-SQLite transaction, so a crash leaves the rows before or after the change.
+``.index/library.sqlite`` holds the file as parsed (each block's length, line, hash and byte offset, in file order,
+and apart from them each parsed work under the hash of itself) under one freshness rule: the hash of the
+file's bytes and of the parsing code it was parsed from, in ``meta``. The same rows are the entry map: each block's
+byte offset and size, so a read-only command can read the few entries it shows from the file, while the file's size,
+modification time and inode (recorded once the index is in line with it) still match. Derived data: ignored when
+absent, stale or damaged (the next full read writes it again), written in one SQLite transaction, so a crash leaves
+the rows before or after the change.
 
 A block read from the rows remembers which row it is and the text it had (``Block.saved``); a write compares by
-identity, so adding one work to a 10,000-entry file inserts one row instead of writing the whole parse again.
+identity, so adding one work to a 10,000-entry file inserts one row instead of writing the whole parse again. The
+works live in a table of their own, by their own hash, so that when an edit moves every block after it, only the
+small rows of positions are rewritten (one statement), never the works' pages.
 """
 
 from __future__ import annotations
@@ -28,14 +31,20 @@ from evidence.store import bibtex
 from evidence.store.bibfile import BibFile, Block, parse_bibtex
 
 DERIVED_DB = "library.sqlite"  # the parse of references.bib and where each entry sits in it
-SCHEMA = 1
+SCHEMA = 2
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS blocks (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, line INTEGER NOT NULL, "
-    "failed INTEGER NOT NULL, key TEXT, work TEXT, hash TEXT NOT NULL, start INTEGER NOT NULL, bytes INTEGER NOT NULL)",
+    "failed INTEGER NOT NULL, key TEXT, hash TEXT NOT NULL, work_id TEXT, start INTEGER NOT NULL, "
+    "bytes INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS blocks_by_key ON blocks (key)",
+    "CREATE INDEX IF NOT EXISTS blocks_by_work ON blocks (work_id)",
+    "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
 )
-_ROWS = "SELECT seq, size, line, failed, work, hash, start, bytes FROM blocks ORDER BY seq"
+_ROWS = (
+    "SELECT b.seq, b.size, b.line, b.failed, w.work, b.hash, b.start, b.bytes, b.key "
+    "FROM blocks b LEFT JOIN works w ON w.id = b.work_id ORDER BY b.seq"
+)
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -106,9 +115,9 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
         return None
-    if any(row[0] != number for number, row in enumerate(rows)):
-        return None  # rows missing: not a parse of any file
-    return meta, rows
+    if any(row[0] != number or (row[8] is not None and row[4] is None) for number, row in enumerate(rows)):
+        return None  # rows missing, or an entry's work: not a parse of any file
+    return meta, [row[:8] for row in rows]
 
 
 def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | None:
@@ -219,6 +228,16 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     return bib
 
 
+def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> list[str]:
+    """The works the rows ``seqs`` and those from ``count`` on name now (before they are replaced or dropped)."""
+    found = {ident for (ident,) in connection.execute("SELECT work_id FROM blocks WHERE seq >= ?", (count,))}
+    for offset in range(0, len(seqs), 500):
+        part = seqs[offset : offset + 500]
+        query = f"SELECT work_id FROM blocks WHERE seq IN ({', '.join('?' * len(part))})"
+        found.update(ident for (ident,) in connection.execute(query, part))
+    return sorted(ident for ident in found if ident is not None)
+
+
 def _work(saved: str | None) -> Work | None:
     if saved is None:
         return None
@@ -261,9 +280,10 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
         whole = not bib.saved_as or meta.get("file") != bib.saved_as or meta.get("parser") != _parser_version()
         if whole:
             connection.execute("DELETE FROM blocks")
+            connection.execute("DELETE FROM works")
         # A block still in its row as stored is not written again; one that only moved (an entry before it grew)
         # has its line and byte offset updated; any other is written whole.
-        rows, written, moved, start = [], [], [], len(bib.head.encode("utf-8"))
+        rows, written, works, moved, start = [], [], [], [], len(bib.head.encode("utf-8"))
         for number, block in enumerate(bib.blocks):
             saved = None if whole else block.saved
             if saved is not None and saved[0] == number and saved[1] == block.raw:
@@ -277,17 +297,31 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
             else:
                 length = len(block.raw.encode("utf-8"))
                 key = None if block.work is None else block.work.key
-                row = (number, len(block.raw), block.line, int(block.failed), key, _saved_work(block.work))
-                written.append((*row, _block_hash(block.raw), start, length))
+                saved_work = _saved_work(block.work)
+                # a work is named by its own text: two blocks may read alike (even two empty ones) as different works
+                work_id = (
+                    None if saved_work is None else hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
+                )
+                row = (number, len(block.raw), block.line, int(block.failed), key, _block_hash(block.raw), work_id)
+                written.append((*row, start, length))
+                if saved_work is not None:
+                    works.append((work_id, saved_work))
             rows.append((number, block.raw, block.line, start, length))
             start += length
+        # the works of the rows about to be replaced or dropped: removed below unless another row still has them
+        replaced = [] if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
         connection.executemany(
-            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, work, hash, start, bytes) "
+            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, hash, work_id, start, bytes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             written,
         )
+        connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
         connection.executemany("UPDATE blocks SET line = line + ?, start = start + ? WHERE seq BETWEEN ? AND ?", moved)
         connection.execute("DELETE FROM blocks WHERE seq >= ?", (len(bib.blocks),))
+        connection.executemany(
+            "DELETE FROM works WHERE id = ? AND NOT EXISTS (SELECT 1 FROM blocks WHERE work_id = ?)",
+            [(work_id, work_id) for work_id in replaced],
+        )
         _set_meta(
             connection,
             file=fingerprint,
