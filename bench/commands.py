@@ -9,26 +9,44 @@ import statistics
 import subprocess
 import time
 
+_LAST_PEAK_MB = [0.0]
+
+
+def last_peak_mb() -> float:
+    """The peak resident memory of the command ``timed`` ran last, in MB."""
+    return _LAST_PEAK_MB[0]
+
 
 def timed(command: list[str], env: dict[str, str], allowed: tuple[int, ...] = (0,)) -> float:
-    """Seconds the command took; a failure stops the benchmark with its error."""
+    """Seconds the command took; a failure stops the benchmark with its error. Its peak resident memory (the
+    kernel's count for that one process, from ``wait4``) is ``last_peak_mb()``."""
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    if done.returncode not in allowed:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    if process.returncode not in allowed:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr.strip()}")
+    _LAST_PEAK_MB[0] = usage.ru_maxrss / 1024  # kilobytes on Linux
     return elapsed
 
 
-def print_table(times: dict[str, list[float]], baseline: str, about: str, heading: str) -> None:
-    """The machine line, then each command's median, minimum and ratio to ``baseline``'s median."""
+def print_table(
+    times: dict[str, list[float]], baseline: str, about: str, heading: str, peaks: dict[str, float] | None = None
+) -> None:
+    """The machine line, then each command's median, minimum and ratio to ``baseline``'s median (and its peak
+    resident memory, when ``peaks`` gives it)."""
     base = statistics.median(times[baseline])
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}; {about}\n"
     )
-    print(f"| {heading} | median | min | ratio to {baseline} |")
-    print("|---|---:|---:|---:|")
+    memory = " peak memory |" if peaks else ""
+    print(f"| {heading} | median | min | ratio to {baseline} |{memory}")
+    print("|---|---:|---:|---:|" + ("---:|" if peaks else ""))
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"| {name} | {median * 1000:.0f} ms | {min(values) * 1000:.0f} ms | {median / base:.2f}x |")
+        row = f"| {name} | {median * 1000:.0f} ms | {min(values) * 1000:.0f} ms | {median / base:.2f}x |"
+        print(row + (f" {peaks[name]:.0f} MB |" if peaks else ""))

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from commands import print_table, timed  # noqa: E402
+from commands import last_peak_mb, print_table, timed  # noqa: E402
 from fakeserver import FakeCrossref  # noqa: E402
 from scifact import load_corpus  # noqa: E402
 from test_fetch import synthetic_records  # noqa: E402
@@ -61,15 +61,20 @@ def main() -> None:
         "suggest --link": [],
         "search after a hand edit": [],
     }
+    peaks: dict[str, float] = {}
+
+    def measure(name: str, command: list[str], env: dict[str, str], allowed: tuple[int, ...] = (0,)) -> None:
+        times[name].append(timed(command, env, allowed))
+        peaks[name] = max(peaks.get(name, 0.0), last_peak_mb())
+
     with tempfile.TemporaryDirectory() as scratch:
         library = Path(scratch) / "lib"
         source = Path(scratch) / "all.json"
         source.write_text(json.dumps(items), encoding="utf-8")
         started = time.perf_counter()
         subprocess.run([*evidence, "init", str(library)], env=env, check=True, capture_output=True)
-        subprocess.run(
-            [*evidence, "--library", str(library), "import", str(source)], env=env, check=True, capture_output=True
-        )
+        timed([*evidence, "--library", str(library), "import", str(source)], env)
+        build_peak = last_peak_mb()
         subprocess.run(
             [*evidence, "--library", str(library), "search", "warmup"], env=env, check=True, capture_output=True
         )
@@ -78,13 +83,13 @@ def main() -> None:
         first_key = items[0]["id"]
         on = [*evidence, "--library", str(library)]
         for number in range(args.rounds):
-            times["cold search"].append(timed([*on, "search", "vagal tone"], env))
+            measure("cold search", [*on, "search", "vagal tone"], env)
             one = Path(scratch) / f"one{number}.json"
             one.write_text(
                 json.dumps([{"id": f"new{number}", "type": "article-journal", "title": f"New work {number}"}])
             )
-            times["import one work"].append(timed([*on, "import", str(one)], env))
-            times["add one DOI"].append(timed([*on, "add", sorted(records)[number]], env))
+            measure("import one work", [*on, "import", str(one)], env)
+            measure("add one DOI", [*on, "add", sorted(records)[number]], env)
             link = [
                 *on,
                 "suggest",
@@ -96,14 +101,17 @@ def main() -> None:
                 "--stance",
                 "supports",
             ]
-            times["suggest --link"].append(timed(link, env, allowed=(0, 1)))
+            measure("suggest --link", link, env, allowed=(0, 1))
             bib = library / "references.bib"
             text = bib.read_text(encoding="utf-8")
             bib.write_text(text.replace("title = {", f"title = {{Edited {number} ", 1), encoding="utf-8")
-            times["search after a hand edit"].append(timed([*on, "search", "vagal tone"], env))
-    about = f"{args.works} works (built and indexed in {built:.0f} s), {args.rounds} rounds"
+            measure("search after a hand edit", [*on, "search", "vagal tone"], env)
+    about = (
+        f"{args.works} works (built and indexed in {built:.0f} s; the import of all of them peaked at "
+        f"{build_peak:.0f} MB), {args.rounds} rounds"
+    )
     crossref.stop()
-    print_table(times, "cold search", about, "command (new process)")
+    print_table(times, "cold search", about, "command (new process)", peaks)
 
 
 if __name__ == "__main__":
