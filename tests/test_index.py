@@ -569,3 +569,56 @@ def test_an_index_written_by_another_version_whose_classes_are_gone_is_rebuilt_n
     result = run("--library", seed, "--offline", "search", "nerve", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["hits"] and "unexpected" not in result.stderr
+
+
+def _counting_fingerprints(monkeypatch) -> list[str]:
+    from evidence.index import search_index
+
+    seen: list[str] = []
+    real = search_index.fingerprint
+    monkeypatch.setattr(search_index, "fingerprint", lambda work: seen.append(work.key) or real(work))
+    return seen
+
+
+def _import_one(run, seed, tmp_path, key: str, title: str) -> None:
+    import json
+
+    one = tmp_path / f"{key}.json"
+    one.write_text(json.dumps([{"id": key, "type": "article-journal", "title": title}]))
+    result = run("--library", seed, "--offline", "import", one)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_after_the_tools_own_write_the_index_looks_at_the_works_written_and_no_other(run, seed, tmp_path, monkeypatch):
+    assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0  # in line with the file
+    seen = _counting_fingerprints(monkeypatch)
+    _import_one(run, seed, tmp_path, "vagal2030", "Vagal tone rises after slow breathing")
+    # the new work, and the one before it (a blank line added after it, so its row is written again)
+    assert set(seen) == {"vagal2030", "hamvas2023acupuncture"}
+    monkeypatch.undo()
+    hits = run("--library", seed, "--offline", "search", "slow breathing", "--json").json()["hits"]
+    assert [hit["key"] for hit in hits] == ["vagal2030"]
+    assert run("--library", seed, "--offline", "search", "parasympathetic tone", "--json").json()["hits"]
+
+
+def test_after_a_hand_edit_the_index_compares_every_work_and_finds_the_edit(run, seed, tmp_path, monkeypatch):
+    assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
+    bib = seed / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(text.replace("title = {", "title = {Quasar ", 1), encoding="utf-8")
+    seen = _counting_fingerprints(monkeypatch)
+    _import_one(run, seed, tmp_path, "vagal2030", "Vagal tone rises after slow breathing")
+    assert len(set(seen)) == text.count("@article{") + 1  # every work, and the one imported
+    monkeypatch.undo()
+    assert len(run("--library", seed, "--offline", "search", "quasar", "--json").json()["hits"]) == 1
+
+
+def test_a_damaged_index_is_rebuilt_by_the_next_write_that_would_look_at_one_work(run, seed, tmp_path):
+    assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
+    for segment in (seed / ".index").glob("*.seg"):
+        segment.write_bytes(b"\0" * 64)
+    _import_one(run, seed, tmp_path, "vagal2030", "Vagal tone rises after slow breathing")
+    for query, wanted in (("slow breathing", 1), ("parasympathetic tone", 1)):
+        result = run("--library", seed, "--offline", "search", query, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert len(result.json()["hits"]) >= wanted, query

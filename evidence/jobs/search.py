@@ -20,8 +20,10 @@ if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
 
 def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:
     """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
-    so that the next read-only command, while the file is unchanged, need not parse it again."""
-    index.sync(bib.works)
+    so that the next read-only command, while the file is unchanged, need not parse it again. After this command's
+    own writes, only the works it wrote are looked at (``bib.unindexed``)."""
+    index.sync(bib.works, bib.unindexed_works())
+    bib.unindexed = set()
     store.remember_entries(bib, signature)
 
 

@@ -51,10 +51,19 @@ class BibFile:
     source_text: str = ""
     head: str = ""  # whatever precedes the first block (blank lines)
     saved_as: str = field(default="", compare=False, repr=False)  # the file whose parse the blocks' rows hold
+    # The keys of the works written since the search index was last in line with the file: the index need look at
+    # no other. None when that is not known (the file was edited, or rows dropped): then it compares every work.
+    unindexed: set[str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def works(self) -> list[Work]:
         return [block.work for block in self.blocks if block.work is not None]
+
+    def unindexed_works(self) -> list[Work] | None:
+        """The works the search index has not seen as they are now (``unindexed``), or None when not known."""
+        if self.unindexed is None:
+            return None
+        return [work for work in self.works if work.key in self.unindexed]
 
     def keys(self) -> set[str]:
         """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""

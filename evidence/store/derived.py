@@ -120,8 +120,11 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
     return meta, [row[:8] for row in rows]
 
 
-def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | None:
-    """The saved parse if it is of these bytes by this code."""
+def read_saved_parse(
+    index_dir: Path, fingerprint: str, text: str, signature: list[int] | None = None
+) -> BibFile | None:
+    """The saved parse if it is of these bytes by this code. ``signature``: the file's, taken after its bytes were
+    read; when the index was last brought in line with the file under it, the parse says so (``unindexed``)."""
     saved = _saved_rows(index_dir, fingerprint)
     if saved is None:
         return None
@@ -141,6 +144,8 @@ def read_saved_parse(index_dir: Path, fingerprint: str, text: str) -> BibFile | 
     if position != len(text):
         return None
     bib.saved_as = fingerprint
+    if signature is not None and meta.get("signature") == signature:
+        bib.unindexed = set()
     return bib
 
 
@@ -228,14 +233,15 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     return bib
 
 
-def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> list[str]:
-    """The works the rows ``seqs`` and those from ``count`` on name now (before they are replaced or dropped)."""
-    found = {ident for (ident,) in connection.execute("SELECT work_id FROM blocks WHERE seq >= ?", (count,))}
+def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> tuple[list[str], set[str]]:
+    """The works (and the keys) the rows ``seqs`` and those from ``count`` on name now, before they are replaced or
+    dropped."""
+    found = set(connection.execute("SELECT work_id, key FROM blocks WHERE seq >= ?", (count,)))
     for offset in range(0, len(seqs), 500):
         part = seqs[offset : offset + 500]
-        query = f"SELECT work_id FROM blocks WHERE seq IN ({', '.join('?' * len(part))})"
-        found.update(ident for (ident,) in connection.execute(query, part))
-    return sorted(ident for ident in found if ident is not None)
+        query = f"SELECT work_id, key FROM blocks WHERE seq IN ({', '.join('?' * len(part))})"
+        found.update(connection.execute(query, part))
+    return sorted({ident for ident, _ in found if ident is not None}), {key for _, key in found if key is not None}
 
 
 def _work(saved: str | None) -> Work | None:
@@ -258,12 +264,14 @@ def _saved_work(work: Work | None) -> str | None:
 def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
     """Keep ``bib`` (the parse of the file whose bytes hash to ``fingerprint``) as rows: only the blocks that are not
     already stored as they are, where the rows describe the state ``bib`` was read from; all of them otherwise.
-    Derived data like the index: failures are ignored (the next read parses again)."""
+    Derived data like the index: failures are ignored (the next read parses again). The works written are added
+    to ``bib.unindexed``, the ones the search index has yet to see."""
+    pending, bib.unindexed = bib.unindexed, None  # unknown, unless the rows are written one by one below
     if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
         return  # the blocks do not tile the text, so they could not be cut from it again
     for attempt in range(2):
         try:
-            rows = _write_rows(index_dir, bib, fingerprint)
+            rows, written_keys = _write_rows(index_dir, bib, fingerprint)
             break
         except sqlite3.DatabaseError:  # damaged in a way reading did not show (a table gone): made again, once
             if attempt:
@@ -275,10 +283,13 @@ def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
     for block, row in zip(bib.blocks, rows, strict=True):
         block.saved = row
     bib.saved_as = fingerprint
+    if pending is not None and written_keys is not None:
+        bib.unindexed = pending | written_keys
 
 
-def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
-    """One transaction: a crash, or another command saving at the same time, leaves whole states only."""
+def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[tuple], set[str] | None]:
+    """One transaction: a crash, or another command saving at the same time, leaves whole states only. Returns the
+    blocks' rows and the keys of the works written (None when all were, or a work's row went: not one by one)."""
     connection = _open(index_dir, create=True)
     try:
         connection.execute("BEGIN IMMEDIATE")
@@ -315,7 +326,9 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
             rows.append((number, block.raw, block.line, start, length))
             start += length
         # the works of the rows about to be replaced or dropped: removed below unless another row still has them
-        replaced = [] if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
+        replaced, dropped = (
+            ([], set()) if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
+        )
         connection.executemany(
             "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, hash, work_id, start, bytes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -342,7 +355,8 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> list[tuple]:
         connection.execute("COMMIT")
     finally:
         connection.close()
-    return rows
+    written_keys = {row[4] for row in written if row[4] is not None}
+    return rows, None if whole or dropped - written_keys else written_keys
 
 
 def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:

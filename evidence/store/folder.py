@@ -176,7 +176,7 @@ class Store:
             data = data[:length]  # an append is running or was cut short: the file as it was before it
         text = decode_bytes(data, self.bib_path, "library file")
         fingerprint = hashlib.blake2b(data, digest_size=16).hexdigest()
-        bib = derived.read_saved_parse(self.index_dir, fingerprint, text)
+        bib = derived.read_saved_parse(self.index_dir, fingerprint, text, derived.bib_signature(self.bib_path))
         if bib is None:
             # Edited since: parse only what changed where that gives what a full parse would, else all of it.
             bib = derived.reparse_changed(self.index_dir, text, BIB_NAME) or parse_bibtex(text, BIB_NAME)
