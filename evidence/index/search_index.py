@@ -161,28 +161,30 @@ class SearchIndex:
             else:
                 entry.unlink(missing_ok=True)
 
-    def sync(self, works: list[Work], changed: list[Work] | None = None) -> int:
-        """Bring the index in line with ``works``; returns how many documents were written or removed.
-
-        ``changed``: the caller knows the index was in line with every other work (it has only written these since
-        the last sync), so only they are compared and written, and the others are never looked at: a write of one
-        work costs one work. Without a manifest to build on, every work is compared."""
+    def sync_changed(self, changed: list[Work]) -> bool:
+        """Bring the index in line when the caller knows it was in line with every other work (it has written only
+        these since the last sync): only they are compared and written, and the others are never looked at, so a
+        write of one work costs one work. False when that cannot be done (no manifest to build on, a damaged
+        index): the caller then syncs every work."""
         manifest = self._read_manifest()
-        if changed is not None and manifest is not None and isinstance(manifest.get("entries"), dict):
-            known = manifest["entries"]
-            todo = [work for work in changed if known.get(work.key) != fingerprint(work)]
-            if todo:
-                self.close()
-                try:
-                    return self._update(todo, {**known, **{work.key: fingerprint(work) for work in todo}}, manifest)
-                except LibraryError:
-                    raise
-                except index_damage(opening=True):
-                    self.notify("The search index was damaged; rebuilding it from references.bib.")
-                    return self._update(works, {work.key: fingerprint(work) for work in works}, None)
-            if self._healthy():
-                return 0
-            manifest = None  # unreadable segments: rebuilt below
+        if manifest is None or not isinstance(manifest.get("entries"), dict):
+            return False
+        known = manifest["entries"]
+        todo = [work for work in changed if known.get(work.key) != fingerprint(work)]
+        if not todo:
+            return self._healthy()
+        self.close()
+        try:
+            self._update(todo, {**known, **{work.key: fingerprint(work) for work in todo}}, manifest)
+        except LibraryError:
+            raise
+        except index_damage(opening=True):
+            return False  # the whole comparison rebuilds it
+        return True
+
+    def sync(self, works: list[Work]) -> int:
+        """Bring the index in line with ``works``; returns how many documents were written or removed."""
+        manifest = self._read_manifest()
         current = {work.key: fingerprint(work) for work in works}
         if manifest is not None and manifest.get("entries") == current and self._healthy():
             return 0

@@ -22,7 +22,9 @@ def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:
     """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
     so that the next read-only command, while the file is unchanged, need not parse it again. After this command's
     own writes, only the works it wrote are looked at (``bib.unindexed``)."""
-    index.sync(bib.works, bib.unindexed_works())
+    changed = bib.unindexed_works()
+    if changed is None or not index.sync_changed(changed):
+        index.sync(bib.works)
     bib.unindexed = set()
     store.remember_entries(bib, signature)
 

@@ -9,6 +9,7 @@ edits use the canonical layout of ``bibtex.format_entry``.
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from evidence.errors import LibraryError
@@ -29,7 +30,7 @@ def _bibtexparser():
     return bibtexparser
 
 
-@dataclass
+@dataclass(eq=False)
 class Block:
     """One top-level block of the file: an entry (with its Work) or anything else, kept as raw text."""
 
@@ -38,7 +39,26 @@ class Block:
     work: Work | None = None
     failed: bool = False
     # (row, text, line) as the derived store holds this block: a write skips the blocks still as stored
-    saved: tuple | None = field(default=None, compare=False, repr=False)
+    saved: tuple | None = field(default=None, repr=False)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Block):
+            return NotImplemented
+        return (self.raw, self.line, self.work, self.failed) == (other.raw, other.line, other.work, other.failed)
+
+    # What a library-wide lookup needs of an entry: a block read from the derived store answers these without
+    # decoding its work (``derived.StoredBlock``), so a command that touches one work need not decode them all.
+    @property
+    def key(self) -> str | None:
+        return None if self.work is None else self.work.key
+
+    @property
+    def doi(self) -> str:
+        return "" if self.work is None else self.work.doi
+
+    @property
+    def citable_keys(self) -> tuple[str, ...]:
+        return () if self.work is None else (self.work.key, *self.work.aliases)
 
 
 @dataclass
@@ -61,13 +81,15 @@ class BibFile:
 
     def unindexed_works(self) -> list[Work] | None:
         """The works the search index has not seen as they are now (``unindexed``), or None when not known."""
-        if self.unindexed is None:
-            return None
-        return [work for work in self.works if work.key in self.unindexed]
+        return None if self.unindexed is None else self.works_with_keys(self.unindexed)
+
+    def works_with_keys(self, keys: set[str]) -> list[Work]:
+        """The works whose keys are ``keys``, in file order; no other work is decoded."""
+        return [block.work for block in self.blocks if block.key is not None and block.key in keys]
 
     def keys(self) -> set[str]:
         """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""
-        return {key for work in self.works for key in (work.key, *work.aliases)}
+        return {key for block in self.blocks for key in block.citable_keys}
 
     def key_map(self) -> dict[str, Work]:
         """Every citable key, lower-cased, to its work; a work's own key wins over another work's alias (as in
@@ -79,12 +101,12 @@ class BibFile:
     def by_key(self, key: str) -> Work | None:
         """The work with this key, else the work that keeps it as an alias."""
         lowered = key.lower()
-        for work in self.works:
-            if work.key.lower() == lowered:
-                return work
-        for work in self.works:
-            if any(alias.lower() == lowered for alias in work.aliases):
-                return work
+        for block in self.blocks:
+            if block.key is not None and block.key.lower() == lowered:
+                return block.work
+        for block in self.blocks:
+            if any(alias.lower() == lowered for alias in block.citable_keys[1:]):
+                return block.work
         return None
 
     def add_alias(self, work: Work, alias: str) -> Work:
@@ -113,7 +135,7 @@ class BibFile:
         """Rewrite one entry's text with ``edit`` (its text without trailing space in, the new text out) and keep the
         result only if it reads back as one entry with the same key."""
         for block in self.blocks:
-            if block.work is None or block.work.key != work.key:
+            if block.key != work.key:
                 continue
             body = block.raw.rstrip()
             trailing = block.raw[len(body) :] or "\n"
@@ -125,12 +147,13 @@ class BibFile:
             return reread[0]
         raise LibraryError(f"The entry {work.key} is not in references.bib.")
 
-    def doi_map(self) -> dict[str, Work]:
-        mapping: dict[str, Work] = {}
-        for work in self.works:
-            if work.doi:
-                mapping.setdefault(work.doi, work)
-        return mapping
+    def doi_map(self) -> WorksByDoi:
+        """The first work with each DOI; a work is decoded only when it is looked up."""
+        mapping: dict[str, Block | Work] = {}
+        for block in self.blocks:
+            if block.doi:
+                mapping.setdefault(block.doi, block)
+        return WorksByDoi(mapping)
 
     def append(self, work: Work) -> None:
         """Add an entry at the end, one blank line after what is there."""
@@ -150,7 +173,7 @@ class BibFile:
     def replace(self, work: Work) -> None:
         """Rewrite one entry in canonical layout, in place; the text around it stays as it was."""
         for block in self.blocks:
-            if block.work is not None and block.work.key == work.key:
+            if block.key == work.key:
                 trailing = block.raw[len(block.raw.rstrip()) :]
                 block.work = work
                 block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + (trailing or "\n")
@@ -168,6 +191,33 @@ class BibFile:
     def render(self) -> str:
         text = self.head + "".join(block.raw for block in self.blocks)
         return text if not text or text.endswith("\n") else text + "\n"
+
+
+class WorksByDoi(MutableMapping):
+    """DOI -> work, each work taken from its block only when looked up (a block read from the derived store decodes
+    its work then), so building the map for a large library costs no decoding."""
+
+    def __init__(self, found: dict[str, Block | Work]):
+        self._found = found
+
+    def __getitem__(self, doi: str) -> Work:
+        value = self._found[doi]
+        return value.work if isinstance(value, Block) else value
+
+    def __setitem__(self, doi: str, work: Work) -> None:
+        self._found[doi] = work
+
+    def __delitem__(self, doi: str) -> None:
+        del self._found[doi]
+
+    def __contains__(self, doi) -> bool:
+        return doi in self._found
+
+    def __iter__(self):
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
 
 
 def _with_fields(body: str, raw_fields: dict[str, str]) -> str:

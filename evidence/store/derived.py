@@ -31,18 +31,18 @@ from evidence.store import bibtex
 from evidence.store.bibfile import BibFile, Block, parse_bibtex
 
 DERIVED_DB = "library.sqlite"  # the parse of references.bib and where each entry sits in it
-SCHEMA = 2
+SCHEMA = 3
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS blocks (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, line INTEGER NOT NULL, "
-    "failed INTEGER NOT NULL, key TEXT, hash TEXT NOT NULL, work_id TEXT, start INTEGER NOT NULL, "
-    "bytes INTEGER NOT NULL)",
+    "failed INTEGER NOT NULL, key TEXT, doi TEXT, aliases TEXT, hash TEXT NOT NULL, work_id TEXT, "
+    "start INTEGER NOT NULL, bytes INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS blocks_by_key ON blocks (key)",
     "CREATE INDEX IF NOT EXISTS blocks_by_work ON blocks (work_id)",
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
 )
 _ROWS = (
-    "SELECT b.seq, b.size, b.line, b.failed, w.work, b.hash, b.start, b.bytes, b.key "
+    "SELECT b.seq, b.size, b.line, b.failed, w.work, b.hash, b.start, b.bytes, b.key, b.doi, b.aliases "
     "FROM blocks b LEFT JOIN works w ON w.id = b.work_id ORDER BY b.seq"
 )
 
@@ -99,7 +99,8 @@ def _set_meta(connection: sqlite3.Connection, **values) -> None:
 
 
 def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
-    """The meta values and the block rows (seq, size, line, failed, work, hash, start, bytes) in file order; None
+    """The meta values and the block rows (seq, size, line, failed, work, hash, start, bytes, key, doi, aliases) in
+    file order; None
     when there are none to trust (absent, damaged, by other parsing code, or not of the file whose bytes hash to
     ``fingerprint`` when one is given: known before any row is read)."""
     try:
@@ -117,7 +118,7 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
         return None
     if any(row[0] != number or (row[8] is not None and row[4] is None) for number, row in enumerate(rows)):
         return None  # rows missing, or an entry's work: not a parse of any file
-    return meta, [row[:8] for row in rows]
+    return meta, rows
 
 
 def read_saved_parse(
@@ -134,10 +135,10 @@ def read_saved_parse(
     try:
         bib = BibFile(source_text=text, strings=meta["strings"], problems=meta["problems"], head=text[: meta["head"]])
         position = meta["head"]
-        for seq, size, line, failed, work, _hash, start, length in rows:
+        for seq, size, line, failed, work, _hash, start, length, key, doi, aliases in rows:
             raw = text[position : position + size]
             saved = (seq, raw, line, start, length)
-            bib.blocks.append(Block(raw=raw, line=line, work=_work(work), failed=bool(failed), saved=saved))
+            bib.blocks.append(StoredBlock(raw, line, work, bool(failed), saved, (key, doi, aliases), bib.strings))
             position += size
     except (KeyError, TypeError, ValueError):
         return None
@@ -206,19 +207,19 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
         return None
     bib = BibFile(source_text=text, strings=dict(strings), head=text[:head] if first else middle.head)
     cursor = head
-    for seq, (size, line, failed, saved, _hash, start, length) in enumerate(rows[:first]):
+    for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[:first]):
         raw = text[cursor : cursor + size]
         row = (seq, raw, line, start, length)
-        bib.blocks.append(Block(raw=raw, line=0, work=_work(saved), failed=bool(failed), saved=row))
+        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, bib.strings))
         cursor += size
     if first and middle.head:
         bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
     bib.blocks.extend(middle.blocks)
     cursor = end
-    for seq, (size, line, failed, saved, _hash, start, length) in enumerate(rows[last:], start=last):
+    for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[last:], start=last):
         raw = text[cursor : cursor + size]
         row = (seq, raw, line, start, length)
-        bib.blocks.append(Block(raw=raw, line=0, work=_work(saved), failed=bool(failed), saved=row))
+        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, bib.strings))
         cursor += size
     if bib.head + "".join(block.raw for block in bib.blocks) != text:
         return None
@@ -226,10 +227,10 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     for block in bib.blocks:
         block.line = line
         line += block.raw.count("\n")
-        if block.work is not None:
-            if block.work.key.lower() in seen:
+        if block.key is not None:
+            if block.key.lower() in seen:
                 return None  # a key used twice: the full parse words that problem
-            seen.add(block.work.key.lower())
+            seen.add(block.key.lower())
     return bib
 
 
@@ -242,6 +243,56 @@ def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> tu
         query = f"SELECT work_id, key FROM blocks WHERE seq IN ({', '.join('?' * len(part))})"
         found.update(connection.execute(query, part))
     return sorted({ident for ident, _ in found if ident is not None}), {key for _, key in found if key is not None}
+
+
+_PENDING = object()
+
+
+class StoredBlock(Block):
+    """A block read from the rows: its key, DOI and aliases from their columns, its work decoded from the stored
+    text only when first asked for, so a command that writes one work to a large library decodes one, not all."""
+
+    def __init__(self, raw: str, line: int, stored: str | None, failed: bool, saved: tuple, hints, strings) -> None:
+        key, doi, aliases = hints
+        self.raw, self.line, self.failed, self.saved, self._strings = raw, line, failed, saved, strings
+        self.stored, self._work = stored, _PENDING if stored is not None else None
+        self._hints = (key, doi or "", tuple(json.loads(aliases)) if aliases else ())
+
+    @property
+    def work(self) -> Work | None:
+        if self._work is _PENDING:
+            try:
+                self._work = _work(self.stored)
+            except (ValueError, TypeError, KeyError):  # a damaged row: the block's own text says what it holds
+                reread = parse_bibtex(self.raw.rstrip() + "\n", strings=self._strings).works
+                self._work, self.stored = (reread[0] if reread else None), None
+        return self._work
+
+    @work.setter
+    def work(self, value: Work | None) -> None:
+        self._work, self.stored = value, None  # changed: the stored text no longer describes it
+
+    @property
+    def key(self) -> str | None:
+        return self._hints[0] if self._work is _PENDING else Block.key.fget(self)
+
+    @property
+    def doi(self) -> str:
+        return self._hints[1] if self._work is _PENDING else Block.doi.fget(self)
+
+    @property
+    def citable_keys(self) -> tuple[str, ...]:
+        if self._work is _PENDING:
+            return (self._hints[0], *self._hints[2]) if self._hints[0] is not None else ()
+        return Block.citable_keys.fget(self)
+
+
+def _unchanged_work(block: Block) -> str | None:
+    """The stored text of the block's work while it is undecoded, so unchanged (only the block's spacing may have
+    changed); None when the work must be stored anew."""
+    if isinstance(block, StoredBlock) and block.stored is not None and block._work is _PENDING:
+        return block.stored
+    return None
 
 
 def _work(saved: str | None) -> Work | None:
@@ -289,7 +340,7 @@ def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
 
 def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[tuple], set[str] | None]:
     """One transaction: a crash, or another command saving at the same time, leaves whole states only. Returns the
-    blocks' rows and the keys of the works written (None when all were, or a work's row went: not one by one)."""
+    blocks' rows and the keys of the works stored anew (None when all were, or a work's row went: not one by one)."""
     connection = _open(index_dir, create=True)
     try:
         connection.execute("BEGIN IMMEDIATE")
@@ -301,6 +352,7 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
         # A block still in its row as stored is not written again; one that only moved (an entry before it grew)
         # has its line and byte offset updated; any other is written whole.
         rows, written, works, moved, start = [], [], [], [], len(bib.head.encode("utf-8"))
+        new_works: set[str] = set()  # the keys of the works stored anew (not a block's spacing only)
         for number, block in enumerate(bib.blocks):
             saved = None if whole else block.saved
             if saved is not None and saved[0] == number and saved[1] == block.raw:
@@ -313,14 +365,19 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
                         moved.append((*shift, number, number))
             else:
                 length = len(block.raw.encode("utf-8"))
-                key = None if block.work is None else block.work.key
-                saved_work = _saved_work(block.work)
+                key = block.key
+                saved_work = _unchanged_work(block)
+                if saved_work is None:
+                    saved_work = _saved_work(block.work)
+                    if key is not None:
+                        new_works.add(key)
                 # a work is named by its own text: two blocks may read alike (even two empty ones) as different works
                 work_id = (
                     None if saved_work is None else hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
                 )
-                row = (number, len(block.raw), block.line, int(block.failed), key, _block_hash(block.raw), work_id)
-                written.append((*row, start, length))
+                aliases = json.dumps(block.citable_keys[1:]) if key is not None else None
+                row = (number, len(block.raw), block.line, int(block.failed), key, block.doi or None, aliases)
+                written.append((*row, _block_hash(block.raw), work_id, start, length))
                 if saved_work is not None:
                     works.append((work_id, saved_work))
             rows.append((number, block.raw, block.line, start, length))
@@ -330,8 +387,8 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
             ([], set()) if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
         )
         connection.executemany(
-            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, hash, work_id, start, bytes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, doi, aliases, hash, work_id, start, bytes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             written,
         )
         connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
@@ -356,7 +413,7 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
     finally:
         connection.close()
     written_keys = {row[4] for row in written if row[4] is not None}
-    return rows, None if whole or dropped - written_keys else written_keys
+    return rows, None if whole or dropped - written_keys else new_works
 
 
 def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:
