@@ -600,16 +600,33 @@ def test_after_the_tools_own_write_the_index_looks_at_the_works_written_and_no_o
     assert run("--library", seed, "--offline", "search", "parasympathetic tone", "--json").json()["hits"]
 
 
-def test_after_a_hand_edit_the_index_compares_every_work_and_finds_the_edit(run, seed, tmp_path, monkeypatch):
+def test_after_a_hand_edit_the_index_looks_at_the_edited_entry_and_no_other(run, seed, tmp_path, monkeypatch):
     assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
     bib = seed / "references.bib"
     text = bib.read_text(encoding="utf-8")
     bib.write_text(text.replace("title = {", "title = {Quasar ", 1), encoding="utf-8")
     seen = _counting_fingerprints(monkeypatch)
     _import_one(run, seed, tmp_path, "vagal2030", "Vagal tone rises after slow breathing")
-    assert len(set(seen)) == text.count("@article{") + 1  # every work, and the one imported
+    assert set(seen) == {"mehta2013neuropathic", "vagal2030"}  # the edited entry and the imported one
     monkeypatch.undo()
-    assert len(run("--library", seed, "--offline", "search", "quasar", "--json").json()["hits"]) == 1
+    assert [h["key"] for h in run("--library", seed, "--offline", "search", "quasar", "--json").json()["hits"]] == [
+        "mehta2013neuropathic"
+    ]
+
+
+def test_an_entry_deleted_by_hand_is_gone_from_the_index(run, seed, monkeypatch):
+    assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
+    bib = seed / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    start = text.index("@article{fan2017acupuncture")
+    end = text.index("@article{", start + 1)
+    bib.write_text(text[:start] + text[end:], encoding="utf-8")
+    seen = _counting_fingerprints(monkeypatch)
+    result = run("--library", seed, "--offline", "search", "acupuncture", "-n", "50", "--json")
+    assert len(set(seen)) == text.count("@article{") - 1  # an entry gone: every work is compared
+    monkeypatch.undo()
+    keys = [hit["key"] for hit in result.json()["hits"]]
+    assert keys and "fan2017acupuncture" not in keys
 
 
 def test_a_damaged_index_is_rebuilt_by_the_next_write_that_would_look_at_one_work(run, seed, tmp_path):

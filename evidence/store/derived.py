@@ -175,6 +175,10 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
         return None
     if bib is not None:
         bib.saved_as = meta.get("file", "")
+        if meta.get("signature") is not None:
+            # the index was in line with the file these rows describe: the blocks parsed again, stored anew when
+            # this parse is saved, are all it has not seen (``save_parse`` adds them; a lost entry makes it None)
+            bib.unindexed = set()
     return bib
 
 
