@@ -41,9 +41,11 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS blocks_by_work ON blocks (work_id)",
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
 )
-_ROWS = (
-    "SELECT b.seq, b.size, b.line, b.failed, w.work, b.hash, b.start, b.bytes, b.key, b.doi, b.aliases "
-    "FROM blocks b LEFT JOIN works w ON w.id = b.work_id ORDER BY b.seq"
+_ROWS = "SELECT seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
+# rows naming a work the works table lacks (or an entry naming none): damage, checked in the primary key's index only
+_DANGLING = (
+    "SELECT COUNT(*) FROM blocks b WHERE (b.key IS NOT NULL AND b.work_id IS NULL) "
+    "OR (b.work_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM works w WHERE w.id = b.work_id))"
 )
 
 
@@ -99,10 +101,9 @@ def _set_meta(connection: sqlite3.Connection, **values) -> None:
 
 
 def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
-    """The meta values and the block rows (seq, size, line, failed, work, hash, start, bytes, key, doi, aliases) in
-    file order; None
-    when there are none to trust (absent, damaged, by other parsing code, or not of the file whose bytes hash to
-    ``fingerprint`` when one is given: known before any row is read)."""
+    """The meta values and the block rows (seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases)
+    in file order; None when there are none to trust (absent, damaged, by other parsing code, or not of the file
+    whose bytes hash to ``fingerprint`` when one is given: known before any row is read)."""
     try:
         connection = _open(index_dir)
         if connection is None:
@@ -112,12 +113,14 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
             if meta.get("parser") != _parser_version() or fingerprint not in (None, meta.get("file")):
                 return None
             rows = connection.execute(_ROWS).fetchall()
+            if connection.execute(_DANGLING).fetchone()[0]:
+                return None  # an entry's work is missing: not a parse of any file
         finally:
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
         return None
-    if any(row[0] != number or (row[8] is not None and row[4] is None) for number, row in enumerate(rows)):
-        return None  # rows missing, or an entry's work: not a parse of any file
+    if any(row[0] != number for number, row in enumerate(rows)):
+        return None  # rows missing: not a parse of any file
     return meta, rows
 
 
@@ -135,10 +138,11 @@ def read_saved_parse(
     try:
         bib = BibFile(source_text=text, strings=meta["strings"], problems=meta["problems"], head=text[: meta["head"]])
         position = meta["head"]
-        for seq, size, line, failed, work, _hash, start, length, key, doi, aliases in rows:
+        works = SavedWorks(index_dir, bib.strings)
+        for seq, size, line, failed, work_id, _hash, start, length, key, doi, aliases in rows:
             raw = text[position : position + size]
             saved = (seq, raw, line, start, length)
-            bib.blocks.append(StoredBlock(raw, line, work, bool(failed), saved, (key, doi, aliases), bib.strings))
+            bib.blocks.append(StoredBlock(raw, line, work_id, bool(failed), saved, (key, doi, aliases), works))
             position += size
     except (KeyError, TypeError, ValueError):
         return None
@@ -170,7 +174,7 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
     try:
         if meta["problems"] or not rows:
             return None
-        bib = _stitch([row[1:] for row in rows], int(meta["head"]), meta["strings"], text, source)
+        bib = _stitch([row[1:] for row in rows], int(meta["head"]), meta["strings"], text, source, index_dir)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # damaged: parse it all
         return None
     if bib is not None:
@@ -182,7 +186,7 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
     return bib
 
 
-def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> BibFile | None:
+def _stitch(rows: list, head: int, strings: dict, text: str, source: str, index_dir: Path) -> BibFile | None:
     first, position = 0, head  # the saved blocks that still stand at the start of the file...
     while first < len(rows) and _block_hash(text[position : position + rows[first][0]]) == rows[first][4]:
         position += rows[first][0]
@@ -210,11 +214,12 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     if middle.problems or any(block.failed for block in middle.blocks) or middle.strings != strings:
         return None
     bib = BibFile(source_text=text, strings=dict(strings), head=text[:head] if first else middle.head)
+    works = SavedWorks(index_dir, bib.strings)
     cursor = head
     for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[:first]):
         raw = text[cursor : cursor + size]
         row = (seq, raw, line, start, length)
-        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, bib.strings))
+        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, works))
         cursor += size
     if first and middle.head:
         bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
@@ -223,7 +228,7 @@ def _stitch(rows: list, head: int, strings: dict, text: str, source: str) -> Bib
     for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[last:], start=last):
         raw = text[cursor : cursor + size]
         row = (seq, raw, line, start, length)
-        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, bib.strings))
+        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, works))
         cursor += size
     if bib.head + "".join(block.raw for block in bib.blocks) != text:
         return None
@@ -252,29 +257,62 @@ def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> tu
 _PENDING = object()
 
 
-class StoredBlock(Block):
-    """A block read from the rows: its key, DOI and aliases from their columns, its work decoded from the stored
-    text only when first asked for, so a command that writes one work to a large library decodes one, not all."""
+class SavedWorks:
+    """The stored works of one parse, fetched by id when a block first needs its work. The first few are fetched one
+    by one (a write of one work touches a few); past that, the caller is reading them all, so the rest come in one
+    query. By id, which is the hash of the work's own text, so a row another command has rewritten since cannot be
+    mistaken for this one: a work no longer stored is read again from its block's text."""
 
-    def __init__(self, raw: str, line: int, stored: str | None, failed: bool, saved: tuple, hints, strings) -> None:
+    SINGLY = 32
+
+    def __init__(self, index_dir: Path, strings: dict[str, str]):
+        self.index_dir, self.strings = index_dir, strings
+        self._fetched: dict[str, str] | None = None
+        self._asked = 0
+
+    def text_of(self, work_id: str) -> str | None:
+        if self._fetched is not None:
+            return self._fetched.get(work_id)
+        self._asked += 1
+        try:
+            connection = sqlite3.connect(self.index_dir / DERIVED_DB, timeout=30)
+            try:
+                if self._asked <= self.SINGLY:
+                    found = connection.execute("SELECT work FROM works WHERE id = ?", (work_id,)).fetchone()
+                    return found[0] if found else None
+                self._fetched = dict(connection.execute("SELECT id, work FROM works"))
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError:
+            self._fetched = {}
+        return self._fetched.get(work_id)
+
+
+class StoredBlock(Block):
+    """A block read from the rows: its key, DOI and aliases from their columns, its work fetched and decoded only
+    when first asked for, so a command that writes one work to a large library decodes one, not all."""
+
+    def __init__(self, raw: str, line: int, work_id: str | None, failed: bool, saved: tuple, hints, works) -> None:
         key, doi, aliases = hints
-        self.raw, self.line, self.failed, self.saved, self._strings = raw, line, failed, saved, strings
-        self.stored, self._work = stored, _PENDING if stored is not None else None
-        self._hints = (key, doi or "", tuple(json.loads(aliases)) if aliases else ())
+        self.raw, self.line, self.failed, self.saved, self._works = raw, line, failed, saved, works
+        self.work_id, self._work = work_id, _PENDING if work_id is not None else None
+        self._hints = (key, doi or "", tuple(aliases.split("\n")) if aliases else ())
 
     @property
     def work(self) -> Work | None:
         if self._work is _PENDING:
             try:
-                self._work = _work(self.stored)
-            except (ValueError, TypeError, KeyError):  # a damaged row: the block's own text says what it holds
-                reread = parse_bibtex(self.raw.rstrip() + "\n", strings=self._strings).works
-                self._work, self.stored = (reread[0] if reread else None), None
+                self._work = _work(self._works.text_of(self.work_id))
+                if self._work is None or self._work.key != self._hints[0]:
+                    raise ValueError("not this block's work")
+            except (ValueError, TypeError, KeyError):  # gone or damaged: the block's own text says what it holds
+                reread = parse_bibtex(self.raw.rstrip() + "\n", strings=self._works.strings).works
+                self._work, self.work_id = (reread[0] if reread else None), None
         return self._work
 
     @work.setter
     def work(self, value: Work | None) -> None:
-        self._work, self.stored = value, None  # changed: the stored text no longer describes it
+        self._work, self.work_id = value, None  # changed: the stored work no longer describes it
 
     @property
     def key(self) -> str | None:
@@ -292,10 +330,10 @@ class StoredBlock(Block):
 
 
 def _unchanged_work(block: Block) -> str | None:
-    """The stored text of the block's work while it is undecoded, so unchanged (only the block's spacing may have
+    """The id of the block's stored work while it is undecoded, so unchanged (only the block's spacing may have
     changed); None when the work must be stored anew."""
-    if isinstance(block, StoredBlock) and block.stored is not None and block._work is _PENDING:
-        return block.stored
+    if isinstance(block, StoredBlock) and block.work_id is not None and block._work is _PENDING:
+        return block.work_id
     return None
 
 
@@ -370,20 +408,16 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
             else:
                 length = len(block.raw.encode("utf-8"))
                 key = block.key
-                saved_work = _unchanged_work(block)
-                if saved_work is None:
+                work_id = _unchanged_work(block)
+                if work_id is None and block.work is not None:
                     saved_work = _saved_work(block.work)
-                    if key is not None:
-                        new_works.add(key)
-                # a work is named by its own text: two blocks may read alike (even two empty ones) as different works
-                work_id = (
-                    None if saved_work is None else hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
-                )
-                aliases = json.dumps(block.citable_keys[1:]) if key is not None else None
+                    # a work is named by its own text: two blocks may read alike (even two empty ones) as others
+                    work_id = hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
+                    works.append((work_id, saved_work))
+                    new_works.add(key)
+                aliases = "\n".join(block.citable_keys[1:]) or None
                 row = (number, len(block.raw), block.line, int(block.failed), key, block.doi or None, aliases)
                 written.append((*row, _block_hash(block.raw), work_id, start, length))
-                if saved_work is not None:
-                    works.append((work_id, saved_work))
             rows.append((number, block.raw, block.line, start, length))
             start += length
         # the works of the rows about to be replaced or dropped: removed below unless another row still has them
