@@ -108,6 +108,34 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int | None = None) -> 
         raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
 
 
+def read_buffer(path: Path, what: str = "file") -> bytearray:
+    """The bytes of a file in a buffer that can grow in place (an append to a large file need not copy it), refused
+    with the same sentences as ``read_bytes``."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            buffer = bytearray(os.fstat(handle.fileno()).st_size)
+            view, filled = memoryview(buffer), 0
+            while filled < len(buffer):
+                count = handle.readinto(view[filled:])
+                if not count:
+                    break
+                filled += count
+            view.release()
+            if filled < len(buffer):
+                del buffer[filled:]  # shorter than it was a moment ago
+            rest = handle.read()
+            if rest:
+                buffer += rest  # longer
+            return buffer
+    except FileNotFoundError:
+        raise BadInputError(f"The {what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise BadInputError(f"The {what} {path} is a folder, not a file.") from None
+    except PermissionError:
+        raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
+
+
 def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:

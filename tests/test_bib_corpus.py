@@ -161,7 +161,7 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
             store.bib_path.write_text(edited, encoding="utf-8")
             from evidence.store import derived
 
-            incremental = derived.reparse_changed(store.index_dir, edited, "references.bib")
+            incremental = derived.reparse_changed(store.index_dir, edited.encode("utf-8"), "references.bib")
             full = parse_bibtex(edited, "references.bib")
             if incremental is None:
                 continue

@@ -496,7 +496,7 @@ def test_a_rebuild_replaces_whooshs_files_and_keeps_the_librarys_other_derived_f
     index.close()
     (tmp_path / "ix" / "library.sqlite").write_text("")
     old_segments = {path.name for path in (tmp_path / "ix").glob("MAIN_*.seg")}
-    (tmp_path / "ix" / "evidence-manifest.json").write_text("not json")  # a damaged manifest: rebuild
+    (tmp_path / "ix" / "evidence-manifest.sqlite").write_text("not json")  # a damaged manifest: rebuild
     index = SearchIndex(tmp_path / "ix")
     assert index.sync(works(20)) == 20
     names = {path.name for path in (tmp_path / "ix").iterdir()}
@@ -511,7 +511,7 @@ def test_a_first_build_beside_the_librarys_other_derived_files_reports_nothing_s
     notes = []
     SearchIndex(tmp_path / "ix", notify=notes.append).sync(works(5))
     assert notes == []
-    (tmp_path / "ix" / "evidence-manifest.json").unlink()  # now the index's own files are there without a manifest
+    (tmp_path / "ix" / "evidence-manifest.sqlite").unlink()  # now the index's own files are there without a manifest
     SearchIndex(tmp_path / "ix", notify=notes.append).sync(works(5))
     assert notes == ["The search index was out of date or unreadable; rebuilding it."]
 

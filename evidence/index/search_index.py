@@ -2,22 +2,22 @@
 
 Small interface on purpose (``sync``, ``search``, ``candidates``) so another engine could serve a larger library.
 The index stores only the key and a fingerprint of each entry: the text lives in references.bib. A manifest beside
-the index records the fingerprint of every indexed entry, so a changed references.bib costs an update of the changed
-entries only, and a missing, stale-schema or damaged index is rebuilt from the .bib with a note.
+the index (SQLite, one row per entry) records the fingerprint of every indexed entry, so a changed references.bib
+costs an update of the changed entries only, and a missing, stale-schema or damaged index is rebuilt from the .bib
+with a note.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from evidence.errors import LibraryError, QuerySyntaxError
-from evidence.files import write_atomic
 from evidence.index.fields import schema
 from evidence.index.query import (
     _apply_field_aliases,
@@ -31,7 +31,8 @@ from evidence.index.query import (
 from evidence.model import Work
 
 SCHEMA_VERSION = 6  # 4: classes moved to evidence.index._whoosh; 5: works searchable by pmid:; 6: one spelling
-MANIFEST = "evidence-manifest.json"
+MANIFEST = "evidence-manifest.sqlite"  # what the index holds: one row per entry
+_HAS_ENTRIES = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
 # From this many documents, queries Whoosh's matchers would walk a posting at a time are scored with numpy arrays
 # (``_whoosh.arrays``; same scores): below it Whoosh answers a query in a few milliseconds, and importing numpy (0.2 s)
 # would cost a one-off command more than it saves.
@@ -116,18 +117,81 @@ class SearchIndex:
         return stem(word)
 
     # Manifest -----------------------------------------------------------------------------------------------------
-    def _read_manifest(self) -> dict | None:
+    # One row per indexed entry (key, fingerprint) in SQLite, so that a write of one work updates one row instead
+    # of rewriting a 100,000-entry file; the schema version in SQLite's user_version.
+    def _manifest(self, create: bool = False) -> sqlite3.Connection | None:
+        """The manifest's database; None when it is absent, of another schema or damaged (the index is rebuilt)."""
+        path = self.path / MANIFEST
+        if not create and not path.is_file():
+            return None
         try:
-            manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
-            return None
-        return manifest
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            try:
+                version = connection.execute("PRAGMA user_version").fetchone()[0]
+                if version == SCHEMA_VERSION and connection.execute(_HAS_ENTRIES).fetchone():
+                    return connection
+                if not create:
+                    connection.close()
+                    return None
+                connection.execute("DROP TABLE IF EXISTS entries")
+                connection.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                return connection
+            except BaseException:
+                connection.close()
+                raise
+        except sqlite3.DatabaseError:
+            if not create:
+                return None
+        path.unlink(missing_ok=True)  # damaged: made anew
+        return self._manifest(create=True)
 
-    def _write_manifest(self, fingerprints: dict[str, str]) -> None:
-        data = json.dumps({"schema": SCHEMA_VERSION, "entries": fingerprints}, sort_keys=True).encode()
-        write_atomic(self.path / MANIFEST, data)
+    def _read_manifest(self) -> dict[str, str] | None:
+        """Every indexed entry's fingerprint, by key; None when there is no manifest to trust."""
+        connection = self._manifest()
+        if connection is None:
+            return None
+        try:
+            return dict(connection.execute("SELECT key, fingerprint FROM entries"))
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            connection.close()
+
+    def _known(self, keys: list[str]) -> dict[str, str] | None:
+        """The fingerprints of these entries only (None: no manifest to trust)."""
+        connection = self._manifest()
+        if connection is None:
+            return None
+        try:
+            found = {}
+            for offset in range(0, len(keys), 500):
+                part = keys[offset : offset + 500]
+                query = f"SELECT key, fingerprint FROM entries WHERE key IN ({', '.join('?' * len(part))})"
+                found.update(connection.execute(query, part))
+            return found
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            connection.close()
+
+    def _write_manifest(self, fingerprints: dict[str, str], removed=(), whole: bool = True) -> None:
+        """Record what the index now holds: all of it (``whole``), or these entries changed and ``removed`` gone."""
+        try:
+            connection = self._manifest(create=True)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                if whole:
+                    connection.execute("DELETE FROM entries")
+                connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in removed])
+                connection.executemany(
+                    "INSERT OR REPLACE INTO entries (key, fingerprint) VALUES (?, ?)", fingerprints.items()
+                )
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+        except (OSError, sqlite3.Error) as error:
+            raise LibraryError(f"Cannot write the search index at {self.path}: {error}.") from None
 
     # Building -----------------------------------------------------------------------------------------------------
     def _open_or_create(self, rebuild: bool):
@@ -150,7 +214,8 @@ class SearchIndex:
         """Whoosh's files (all named after the index, ``MAIN``) and the manifest: what else the library keeps in the
         folder (the entry map, the saved parse of references.bib) is not the index's."""
         if self.path.is_dir():
-            yield from (e for e in self.path.iterdir() if e.name.startswith(("MAIN", "_MAIN")) or e.name == MANIFEST)
+            names = (MANIFEST, "evidence-manifest.json")  # and the manifest earlier versions kept as JSON
+            yield from (e for e in self.path.iterdir() if e.name.startswith(("MAIN", "_MAIN")) or e.name in names)
 
     def _remove_index_files(self) -> None:
         if self.path.is_file() or self.path.is_symlink():
@@ -166,38 +231,42 @@ class SearchIndex:
         these since the last sync): only they are compared and written, and the others are never looked at, so a
         write of one work costs one work. False when that cannot be done (no manifest to build on, a damaged
         index): the caller then syncs every work."""
-        manifest = self._read_manifest()
-        if manifest is None or not isinstance(manifest.get("entries"), dict):
+        known = self._known([work.key for work in changed])
+        if known is None:
             return False
-        known = manifest["entries"]
         todo = [work for work in changed if known.get(work.key) != fingerprint(work)]
         if not todo:
             return self._healthy()
         self.close()
         try:
-            self._update(todo, {**known, **{work.key: fingerprint(work) for work in todo}}, manifest)
+            self._update(todo, [], rebuild=False)
         except LibraryError:
             raise
         except index_damage(opening=True):
             return False  # the whole comparison rebuilds it
+        self._write_manifest({work.key: fingerprint(work) for work in todo}, whole=False)
         return True
 
     def sync(self, works: list[Work]) -> int:
         """Bring the index in line with ``works``; returns how many documents were written or removed."""
-        manifest = self._read_manifest()
+        old = self._read_manifest()
         current = {work.key: fingerprint(work) for work in works}
-        if manifest is not None and manifest.get("entries") == current and self._healthy():
+        if old is not None and old == current and self._healthy():
             return 0
-        if manifest is None and any(self._index_files()):
+        if old is None and any(self._index_files()):
             self.notify("The search index was out of date or unreadable; rebuilding it.")
         self.close()
+        changed = works if old is None else [work for work in works if old.get(work.key) != current[work.key]]
+        removed = [] if old is None else [key for key in old if key not in current]
         try:
-            return self._update(works, current, manifest)
+            count = self._update(changed, removed, rebuild=old is None)
         except LibraryError:
             raise
         except index_damage(opening=True):  # damage inside Whoosh's files: rebuild from the .bib
             self.notify("The search index was damaged; rebuilding it from references.bib.")
-            return self._update(works, current, None)
+            count = self._update(works, [], rebuild=True)
+        self._write_manifest(current)
+        return count
 
     def _healthy(self) -> bool:
         from whoosh import index as windex
@@ -209,14 +278,11 @@ class SearchIndex:
             return False
         return True
 
-    def _update(self, works: list[Work], current: dict[str, str], manifest: dict | None) -> int:
-        rebuild = manifest is None
-        old = {} if rebuild else manifest.get("entries", {})
+    def _update(self, changed: list[Work], removed: list[str], rebuild: bool) -> int:
+        """Write ``changed`` and delete ``removed`` (or build the index anew from ``changed``); the manifest is the
+        caller's to record, after this succeeded."""
         index = self._open_or_create(rebuild)
-        changed = [work for work in works if old.get(work.key) != current[work.key]]
-        removed = [key for key in old if key not in current]
         if not changed and not removed and not rebuild:
-            self._write_manifest(current)
             return 0
         if rebuild:
             from evidence.index._whoosh.bulk import write_new_index
@@ -237,7 +303,6 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
-        self._write_manifest(current)
         return len(changed) + len(removed)
 
     # Searching ----------------------------------------------------------------------------------------------------

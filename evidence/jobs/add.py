@@ -159,7 +159,7 @@ def add_dois(
             touched |= {results[d].key for d in dois if d in results and results[d].status == "present"}
         enriched = None
         if enrich_services and touched:
-            chosen = [work for work in bib.works if work.key in touched]
+            chosen = bib.works_with_keys(touched)
             enriched = enrich_works(store, enrich_clients, bib, chosen, enrich_services, notify)
         store.save_bib(bib, notify)
         if index is not None:

@@ -61,7 +61,6 @@ def import_file(
         bib = load(store, notify)
         dois = bib.doi_map()
         taken = {key.lower() for key in bib.keys()}
-        library_text = bib.render()
 
         def arriving(key: str, entry_type: str, title: str, doi: str) -> bool:
             """False when the work is already in the library (its key kept as an alias there)."""
@@ -86,7 +85,9 @@ def import_file(
         ):
             incoming_bib = parse_bibtex(text, path.name, importing=True)
             problems.extend(incoming_bib.problems)
-            for line, raw in verbatim_blocks(text):
+            verbatim = verbatim_blocks(text)
+            library_text = bib.render() if verbatim else ""  # a block copied before is not copied again
+            for line, raw in verbatim:
                 if raw.strip() not in library_text:
                     bib.append_raw(raw)
                     kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"

@@ -48,7 +48,8 @@ def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[W
     signature = store.bib_signature()
     bib = store.load_bib()
     sync_index(store, index, bib, signature)
-    return rank(), {work.key: work for work in bib.works}
+    result = rank()
+    return result, {work.key: work for work in bib.works_with_keys({hit.key for hit in result[0]})}
 
 
 def search(

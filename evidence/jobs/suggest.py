@@ -183,7 +183,7 @@ def link_supports(
 
     with store.locked():
         bib = store.load_bib()
-        known = {work.key.lower(): work for work in bib.works}
+        known = {key.lower(): work for key in keys if (work := bib.by_key(key)) is not None}
         missing = [key for key in keys if key.lower() not in known]
         if missing:
             raise BadInputError(f"No work with the key {', '.join(missing)} is in the library.")

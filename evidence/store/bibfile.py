@@ -60,6 +60,25 @@ class Block:
     def citable_keys(self) -> tuple[str, ...]:
         return () if self.work is None else (self.work.key, *self.work.aliases)
 
+    @property
+    def newlines(self) -> int:
+        return self.raw.count("\n")
+
+    def text_as_saved(self) -> bool:
+        """Whether the block's text is still what its row (``saved``) was written from."""
+        return self.saved is not None and self.saved[1] == self.raw
+
+    def relocate(self, source: bytes, at: int) -> None:
+        """A block held as text needs nothing when the file around it is written."""
+
+    def unchanged_at(self, source: bytes, position: int) -> int | None:
+        """The block's length in bytes when ``source`` holds it, as it is now, at ``position`` (as it was read
+        from there, or last written there: ``saved``), else None. Compared by the record, not the text."""
+        saved = self.saved
+        if saved is None or saved[3] != position or saved[1] is not self.raw:
+            return None
+        return saved[4]
+
 
 @dataclass
 class BibFile:
@@ -68,12 +87,20 @@ class BibFile:
     blocks: list[Block] = field(default_factory=list)
     strings: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    source_text: str = ""
+    # The file as read (or last written), as UTF-8: blocks read from the derived store are cut from it only when
+    # their text is asked for, so a command that writes one entry to a large file never decodes the rest.
+    source: bytes = field(default=b"", repr=False)
     head: str = ""  # whatever precedes the first block (blank lines)
+    read_as: str = field(default="", compare=False, repr=False)  # the fingerprint of the file ``source`` came from
+    source_hash: object = field(default=None, compare=False, repr=False)  # its hash, to extend as bytes are appended
     saved_as: str = field(default="", compare=False, repr=False)  # the file whose parse the blocks' rows hold
     # The keys of the works written since the search index was last in line with the file: the index need look at
     # no other. None when that is not known (the file was edited, or rows dropped): then it compares every work.
     unindexed: set[str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def source_text(self) -> str:
+        return self.source.decode("utf-8")
 
     @property
     def works(self) -> list[Work]:
@@ -180,17 +207,33 @@ class BibFile:
                 return
         self.append(work)
 
-    def number_blocks(self) -> None:
-        """Give every block the line it starts on in the rendered file: added blocks have none yet, and an entry
-        that grew (fields added) moves the ones after it."""
-        line = self.head.count("\n") + 1
-        for block in self.blocks:
+    def number_blocks(self, first: int = 0) -> None:
+        """Give every block from ``first`` on the line it starts on in the rendered file (those before it did not
+        move): added blocks have none yet, and an entry that grew (fields added) moves the ones after it."""
+        if first:
+            line = self.blocks[first - 1].line + self.blocks[first - 1].newlines
+        else:
+            line = self.head.count("\n") + 1
+        for block in self.blocks[first:]:
             block.line = line
-            line += block.raw.count("\n")
+            line += block.newlines
 
     def render(self) -> str:
         text = self.head + "".join(block.raw for block in self.blocks)
         return text if not text or text.endswith("\n") else text + "\n"
+
+    def unchanged_prefix(self) -> tuple[int, int]:
+        """(bytes, blocks): how much of ``source`` the blocks still hold as it is, at the same place, from the start.
+        A write need only add what follows: when that is the whole source, the rest is new entries at the end."""
+        if self.head.encode("utf-8") != self.source[: len(self.head.encode("utf-8"))]:
+            return 0, 0
+        position = len(self.head.encode("utf-8"))
+        for number, block in enumerate(self.blocks):
+            length = block.unchanged_at(self.source, position)
+            if length is None:
+                return position, number
+            position += length
+        return position, len(self.blocks)
 
 
 class WorksByDoi(MutableMapping):
@@ -270,7 +313,7 @@ def parse_bibtex(
     fate = "was not imported (fix it and import the file again)" if importing else "was kept as it is"
     library = _bibtexparser().parse_string(text, parse_stack=[])
     bibmodel = _bibtexparser().model
-    bib = BibFile(source_text=text, strings=dict(strings or {}))
+    bib = BibFile(source=text.encode("utf-8"), strings=dict(strings or {}))
     lines = text.splitlines(keepends=True)
     starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
     bib.head = "".join(lines[: starts[0]]) if starts else text

@@ -42,11 +42,6 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
 )
 _ROWS = "SELECT seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
-# rows naming a work the works table lacks (or an entry naming none): damage, checked in the primary key's index only
-_DANGLING = (
-    "SELECT COUNT(*) FROM blocks b WHERE (b.key IS NOT NULL AND b.work_id IS NULL) "
-    "OR (b.work_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM works w WHERE w.id = b.work_id))"
-)
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -112,9 +107,7 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
             meta = _meta(connection)
             if meta.get("parser") != _parser_version() or fingerprint not in (None, meta.get("file")):
                 return None
-            rows = connection.execute(_ROWS).fetchall()
-            if connection.execute(_DANGLING).fetchone()[0]:
-                return None  # an entry's work is missing: not a parse of any file
+            rows = connection.execute(_ROWS).fetchall()  # a row naming a work not stored: the block is read again
         finally:
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
@@ -125,43 +118,48 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
 
 
 def read_saved_parse(
-    index_dir: Path, fingerprint: str, text: str, signature: list[int] | None = None
+    index_dir: Path, fingerprint: str, source: bytes, signature: list[int] | None = None
 ) -> BibFile | None:
-    """The saved parse if it is of these bytes by this code. ``signature``: the file's, taken after its bytes were
-    read; when the index was last brought in line with the file under it, the parse says so (``unindexed``)."""
+    """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block's text is cut
+    from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read; when the
+    index was last brought in line with the file under it, the parse says so (``unindexed``)."""
     saved = _saved_rows(index_dir, fingerprint)
     if saved is None:
         return None
     meta, rows = saved
-    if meta.get("file") != fingerprint or meta.get("length") != len(text):
+    if meta.get("file") != fingerprint or meta.get("length") != len(source):
         return None
     try:
-        bib = BibFile(source_text=text, strings=meta["strings"], problems=meta["problems"], head=text[: meta["head"]])
-        position = meta["head"]
+        position = meta["head_bytes"]
+        bib = BibFile(
+            source=source, strings=meta["strings"], problems=meta["problems"], head=source[:position].decode("utf-8")
+        )
         works = SavedWorks(index_dir, bib.strings)
-        for seq, size, line, failed, work_id, _hash, start, length, key, doi, aliases in rows:
-            raw = text[position : position + size]
-            saved = (seq, raw, line, start, length)
-            bib.blocks.append(StoredBlock(raw, line, work_id, bool(failed), saved, (key, doi, aliases), works))
-            position += size
+        for seq, _size, line, failed, work_id, _hash, start, length, key, doi, aliases in rows:
+            if start != position:
+                return None  # the rows do not tile the file
+            row = (seq, line, start, length)
+            bib.blocks.append(StoredBlock(source, start, row, work_id, bool(failed), (key, doi, aliases), works))
+            position += length
     except (KeyError, TypeError, ValueError):
         return None
-    if position != len(text):
+    if position != len(source):
         return None
-    bib.saved_as = fingerprint
+    bib.saved_as = bib.read_as = fingerprint
     if signature is not None and meta.get("signature") == signature:
         bib.unindexed = set()
     return bib
 
 
-def _block_hash(raw: str) -> str:
-    return hashlib.blake2b(raw.encode("utf-8"), digest_size=8).hexdigest()
+def _block_hash(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
-def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
-    """``text`` parsed by reusing the saved parse of an earlier state of the file for the blocks that did not change.
+def reparse_changed(index_dir: Path, source: bytes, name: str) -> BibFile | None:
+    """``source`` (the file as UTF-8) parsed by reusing the saved parse of an earlier state of the file for the
+    blocks that did not change.
 
-    A hand edit changes one stretch of the file: the saved blocks that still match the text from its start (by
+    A hand edit changes one stretch of the file: the saved blocks that still match the bytes from its start (by
     length and hash) and from its end are taken as they are, and only the stretch between them is parsed. The
     result must be what a full parse gives; wherever that could differ the answer is None and the caller parses
     the whole file: the earlier file had problems or @string macros near the stretch, the stretch holds a problem,
@@ -174,8 +172,8 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
     try:
         if meta["problems"] or not rows:
             return None
-        bib = _stitch([row[1:] for row in rows], int(meta["head"]), meta["strings"], text, source, index_dir)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # damaged: parse it all
+        bib = _stitch(rows, int(meta["head_bytes"]), meta["strings"], source, name, index_dir)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError):  # damaged: parse all
         return None
     if bib is not None:
         bib.saved_as = meta.get("file", "")
@@ -186,56 +184,58 @@ def reparse_changed(index_dir: Path, text: str, source: str) -> BibFile | None:
     return bib
 
 
-def _stitch(rows: list, head: int, strings: dict, text: str, source: str, index_dir: Path) -> BibFile | None:
+def _stitch(rows: list, head: int, strings: dict, source: bytes, name: str, index_dir: Path) -> BibFile | None:
+    # rows: (seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases), positions in bytes
     first, position = 0, head  # the saved blocks that still stand at the start of the file...
-    while first < len(rows) and _block_hash(text[position : position + rows[first][0]]) == rows[first][4]:
-        position += rows[first][0]
+    while first < len(rows) and _block_hash(source[position : position + rows[first][7]]) == rows[first][5]:
+        position += rows[first][7]
         first += 1
-    last, end = len(rows), len(text)  # ...and at its end
-    while last > first and end - rows[last - 1][0] >= position:
-        if _block_hash(text[end - rows[last - 1][0] : end]) != rows[last - 1][4]:
+    last, end = len(rows), len(source)  # ...and at its end
+    while last > first and end - rows[last - 1][7] >= position:
+        if _block_hash(source[end - rows[last - 1][7] : end]) != rows[last - 1][5]:
             break
-        end -= rows[last - 1][0]
+        end -= rows[last - 1][7]
         last -= 1
-    if first == len(rows) and position == len(text):
+    if first == len(rows) and position == len(source):
         return None  # only the head changed: parse it all
     # Widen the stretch until entries stand on both sides of it: comment blocks next to it could merge.
-    while first > 0 and rows[first - 1][3] is None:
+    while first > 0 and rows[first - 1][8] is None:
         first -= 1
-        position -= rows[first][0]
-    while last < len(rows) and rows[last][3] is None:
-        end += rows[last][0]
+        position -= rows[first][7]
+    while last < len(rows) and rows[last][8] is None:
+        end += rows[last][7]
         last += 1
     if first == 0:
         position = 0  # the head may have changed too: the stretch starts at the file's start
-    if strings and any(row[3] is None for row in rows[first:last]):
+    if strings and any(row[8] is None for row in rows[first:last]):
         return None  # a removed or changed @string would change every entry using it
-    middle = parse_bibtex(text[position:end], source, strings=strings)
+    middle = parse_bibtex(source[position:end].decode("utf-8"), name, strings=strings)
     if middle.problems or any(block.failed for block in middle.blocks) or middle.strings != strings:
         return None
-    bib = BibFile(source_text=text, strings=dict(strings), head=text[:head] if first else middle.head)
+    bib = BibFile(source=source, strings=dict(strings), head=source[:head].decode("utf-8") if first else middle.head)
     works = SavedWorks(index_dir, bib.strings)
-    cursor = head
-    for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[:first]):
-        raw = text[cursor : cursor + size]
-        row = (seq, raw, line, start, length)
-        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, works))
-        cursor += size
+    for seq, _size, line, failed, work_id, _hash, start, length, *hints in rows[:first]:
+        row = (seq, line, start, length)
+        bib.blocks.append(StoredBlock(source, start, row, work_id, bool(failed), hints, works))
     if first and middle.head:
         bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
-    bib.blocks.extend(middle.blocks)
-    cursor = end
-    for seq, (size, line, failed, saved, _hash, start, length, *hints) in enumerate(rows[last:], start=last):
-        raw = text[cursor : cursor + size]
-        row = (seq, raw, line, start, length)
-        bib.blocks.append(StoredBlock(raw, 0, saved, bool(failed), row, hints, works))
-        cursor += size
-    if bib.head + "".join(block.raw for block in bib.blocks) != text:
-        return None
-    line, seen = bib.head.count("\n") + 1, set()
-    for block in bib.blocks:
+    line = 1 + source.count(b"\n", 0, position) + middle.head.count("\n")
+    for block in middle.blocks:
         block.line = line
-        line += block.raw.count("\n")
+        line += block.newlines
+    bib.blocks.extend(middle.blocks)
+    shift = line - rows[last][2] if last < len(rows) else 0
+    cursor = end
+    for seq, _size, line, failed, work_id, _hash, start, length, *hints in rows[last:]:
+        # cut from where the block stands now; its row says where it stood, and the write moves the row
+        block = StoredBlock(source, cursor, (seq, line, start, length), work_id, bool(failed), hints, works)
+        block.line = line + shift
+        bib.blocks.append(block)
+        cursor += length
+    if cursor != len(source):
+        return None
+    seen = set()
+    for block in bib.blocks:
         if block.key is not None:
             if block.key.lower() in seen:
                 return None  # a key used twice: the full parse words that problem
@@ -289,14 +289,47 @@ class SavedWorks:
 
 
 class StoredBlock(Block):
-    """A block read from the rows: its key, DOI and aliases from their columns, its work fetched and decoded only
-    when first asked for, so a command that writes one work to a large library decodes one, not all."""
+    """A block read from the rows: its text cut from the file's bytes, its key, DOI and aliases from their columns,
+    and its work fetched and decoded, only when first asked for, so a command that writes one work to a large
+    library decodes one, not all."""
 
-    def __init__(self, raw: str, line: int, work_id: str | None, failed: bool, saved: tuple, hints, works) -> None:
+    def __init__(self, source: bytes, at: int, row: tuple, work_id: str | None, failed: bool, hints, works) -> None:
+        seq, line, start, length = row  # the row as stored; ``at``: where the block stands in ``source`` now
+        self._source, self.at, self._length, self._raw = source, at, length, None
+        self.line, self.failed, self._works = line, failed, works
+        self.saved = (seq, None, line, start, length)
         key, doi, aliases = hints
-        self.raw, self.line, self.failed, self.saved, self._works = raw, line, failed, saved, works
-        self.work_id, self._work = work_id, _PENDING if work_id is not None else None
+        self.work_id, self._work = work_id, _PENDING if work_id is not None or key is not None else None
         self._hints = (key, doi or "", tuple(aliases.split("\n")) if aliases else ())
+
+    @property
+    def raw(self) -> str:
+        if self._raw is not None:
+            return self._raw
+        return self._source[self.at : self.at + self._length].decode("utf-8")
+
+    @raw.setter
+    def raw(self, value: str) -> None:
+        self._raw = value  # changed: written anew
+
+    @property
+    def newlines(self) -> int:
+        if self._raw is None:
+            return self._source.count(b"\n", self.at, self.at + self._length)
+        return self._raw.count("\n")
+
+    def unchanged_at(self, source: bytes, position: int) -> int | None:
+        if self._raw is None:
+            return self._length if source is self._source and self.at == position else None
+        return Block.unchanged_at(self, source, position)
+
+    def text_as_saved(self) -> bool:
+        return self._raw is None or Block.text_as_saved(self)
+
+    def relocate(self, source: bytes, at: int) -> None:
+        """The write put this block, unchanged, at ``at`` of ``source`` (the file as written)."""
+        if self._raw is None:
+            self._source, self.at = source, at
 
     @property
     def work(self) -> Work | None:
@@ -354,17 +387,16 @@ def _saved_work(work: Work | None) -> str | None:
     return json.dumps([work.key, work.entry_type, work.fields, text], ensure_ascii=False)
 
 
-def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
+def save_parse(index_dir: Path, bib: BibFile, fingerprint: str, kept: int = 0) -> None:
     """Keep ``bib`` (the parse of the file whose bytes hash to ``fingerprint``) as rows: only the blocks that are not
     already stored as they are, where the rows describe the state ``bib`` was read from; all of them otherwise.
-    Derived data like the index: failures are ignored (the next read parses again). The works written are added
-    to ``bib.unindexed``, the ones the search index has yet to see."""
+    ``kept``: how many blocks from the start stand in ``bib.source`` as their rows say (the write left them where
+    they were), so are not even looked at. Derived data like the index: failures are ignored (the next read parses
+    again). The works written are added to ``bib.unindexed``, the ones the search index has yet to see."""
     pending, bib.unindexed = bib.unindexed, None  # unknown, unless the rows are written one by one below
-    if bib.head + "".join(block.raw for block in bib.blocks) != bib.source_text:
-        return  # the blocks do not tile the text, so they could not be cut from it again
     for attempt in range(2):
         try:
-            rows, written_keys = _write_rows(index_dir, bib, fingerprint)
+            rows, written_keys, kept = _write_rows(index_dir, bib, fingerprint, kept)
             break
         except sqlite3.DatabaseError:  # damaged in a way reading did not show (a table gone): made again, once
             if attempt:
@@ -373,16 +405,23 @@ def save_parse(index_dir: Path, bib: BibFile, fingerprint: str) -> None:
                 (index_dir / DERIVED_DB).unlink()
         except OSError:
             return
-    for block, row in zip(bib.blocks, rows, strict=True):
+    if rows is None:
+        return
+    for block, row in zip(bib.blocks[kept:], rows, strict=True):
         block.saved = row
+        block.relocate(bib.source, row[3])
     bib.saved_as = fingerprint
     if pending is not None and written_keys is not None:
         bib.unindexed = pending | written_keys
 
 
-def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[tuple], set[str] | None]:
+def _write_rows(
+    index_dir: Path, bib: BibFile, fingerprint: str, kept: int
+) -> tuple[list[tuple] | None, set[str] | None, int]:
     """One transaction: a crash, or another command saving at the same time, leaves whole states only. Returns the
-    blocks' rows and the keys of the works stored anew (None when all were, or a work's row went: not one by one)."""
+    rows of the blocks from the ``kept``-th on (None, and nothing written, when the blocks do not tile
+    ``bib.source``, so could not be cut from it again), the keys of the works stored anew (None when all were, or a
+    work's row went: not one by one), and ``kept`` (0 when the rows were written whole)."""
     connection = _open(index_dir, create=True)
     try:
         connection.execute("BEGIN IMMEDIATE")
@@ -391,14 +430,18 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
         if whole:
             connection.execute("DELETE FROM blocks")
             connection.execute("DELETE FROM works")
+        before = bib.blocks[kept - 1].saved if kept and not whole else None
+        if before is None or before[0] != kept - 1:
+            kept = 0  # the rows before the first change are not known to stand: look at every block
         # A block still in its row as stored is not written again; one that only moved (an entry before it grew)
         # has its line and byte offset updated; any other is written whole.
-        rows, written, works, moved, start = [], [], [], [], len(bib.head.encode("utf-8"))
+        rows, written, works, moved = [], [], [], []
+        start = before[3] + before[4] if kept else len(bib.head.encode("utf-8"))
         new_works: set[str] = set()  # the keys of the works stored anew (not a block's spacing only)
-        for number, block in enumerate(bib.blocks):
+        for number, block in enumerate(bib.blocks[kept:], start=kept):
             saved = None if whole else block.saved
-            if saved is not None and saved[0] == number and saved[1] == block.raw:
-                length = saved[4]
+            if saved is not None and saved[0] == number and block.text_as_saved():
+                length, text = saved[4], saved[1]  # a block not yet cut from the file stays so
                 if (saved[2], saved[3]) != (block.line, start):
                     shift = (block.line - saved[2], start - saved[3])
                     if moved and moved[-1][:2] == shift and moved[-1][3] == number - 1:
@@ -406,7 +449,8 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
                     else:
                         moved.append((*shift, number, number))
             else:
-                length = len(block.raw.encode("utf-8"))
+                text = block.raw
+                length = len(text.encode("utf-8"))
                 key = block.key
                 work_id = _unchanged_work(block)
                 if work_id is None and block.work is not None:
@@ -416,10 +460,13 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
                     works.append((work_id, saved_work))
                     new_works.add(key)
                 aliases = "\n".join(block.citable_keys[1:]) or None
-                row = (number, len(block.raw), block.line, int(block.failed), key, block.doi or None, aliases)
-                written.append((*row, _block_hash(block.raw), work_id, start, length))
-            rows.append((number, block.raw, block.line, start, length))
+                row = (number, len(text), block.line, int(block.failed), key, block.doi or None, aliases)
+                written.append((*row, _block_hash(text.encode("utf-8")), work_id, start, length))
+            rows.append((number, text, block.line, start, length))
             start += length
+        if start != len(bib.source):
+            connection.execute("ROLLBACK")
+            return None, None, kept
         # the works of the rows about to be replaced or dropped: removed below unless another row still has them
         replaced, dropped = (
             ([], set()) if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
@@ -440,7 +487,7 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
             connection,
             file=fingerprint,
             parser=_parser_version(),
-            length=len(bib.source_text),
+            length=len(bib.source),
             head=len(bib.head),
             head_bytes=len(bib.head.encode("utf-8")),
             strings=bib.strings,
@@ -451,14 +498,14 @@ def _write_rows(index_dir: Path, bib: BibFile, fingerprint: str) -> tuple[list[t
     finally:
         connection.close()
     written_keys = {row[4] for row in written if row[4] is not None}
-    return rows, None if whole or dropped - written_keys else new_works
+    return rows, None if whole or dropped - written_keys else new_works, kept
 
 
 def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:
     """Record that the rows describe references.bib as it is under ``signature`` (its size, time and inode), so
     that a read-only command can fetch the few works it shows from the file instead of parsing all of it. Derived
     data: failures are ignored and the next full read records it again."""
-    if signature is None or bib.render() != bib.source_text or not bib.saved_as:
+    if signature is None or not bib.saved_as or bib.unchanged_prefix() != (len(bib.source), len(bib.blocks)):
         return
     with contextlib.suppress(OSError, sqlite3.DatabaseError):
         connection = _open(index_dir)

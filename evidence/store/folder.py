@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from evidence.errors import LibraryError
-from evidence.files import decode_bytes, read_bytes, read_text, write_atomic
+from evidence.files import decode_bytes, read_buffer, read_text, write_atomic
 from evidence.model import Work
 from evidence.store import append, derived, ledger
 from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex
@@ -34,6 +35,40 @@ LOCK_NAME = ".lock"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # The library folder
+
+
+def file_fingerprint(data: bytes) -> str:
+    """What tells one state of references.bib from another: SHA-256, which the machine's instructions make the
+    fastest strong hash in hashlib, as the whole file is hashed on every read."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_holds(path: Path, bib: BibFile) -> bool | None:
+    """Whether references.bib still holds what ``bib`` was read from: compared in pieces with ``bib.source`` when
+    that is the file's own bytes, else by fingerprint; None when the file cannot be read (nothing to merge into)."""
+    try:
+        with open(path, "rb") as handle:
+            if bib.source_hash is None:  # the source is the file's text re-encoded: its bytes differ
+                digest = hashlib.sha256()
+                while chunk := handle.read(1 << 22):
+                    digest.update(chunk)
+                return digest.hexdigest() == bib.read_as
+            if os.fstat(handle.fileno()).st_size != len(bib.source):
+                return False
+            position = 0
+            while chunk := handle.read(1 << 22):
+                if not bib.source.startswith(chunk, position):
+                    return False
+                position += len(chunk)
+            return position == len(bib.source)
+    except OSError:
+        return None
+
+
+def _plain_utf8(data: bytes) -> bool:
+    """Whether the file's bytes are its text's UTF-8 as they are (no byte-order mark, no UTF-16), so that the saved
+    rows' byte offsets are offsets in the file itself; a saved parse of these very bytes proves them valid."""
+    return not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
 
 
 def record_filename(doi: str) -> str:
@@ -168,19 +203,28 @@ class Store:
         """references.bib, parsed; from the saved parse while the file's bytes (by their hash) and the parsing code
         are unchanged: parsing is the largest cost of every command that loads the library (bench/RESULTS.md, issue 8).
         The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
-        would pass for no edit."""
+        would pass for no edit. The file is held as bytes and no entry is decoded until it is needed."""
         self.require()
-        data = read_bytes(self.bib_path, "library file")
+        data = read_buffer(self.bib_path, "library file")
         length = append.readable_length(self.bib_path)  # after the read: an append begun since is journalled
         if length is not None:
-            data = data[:length]  # an append is running or was cut short: the file as it was before it
-        text = decode_bytes(data, self.bib_path, "library file")
-        fingerprint = hashlib.blake2b(data, digest_size=16).hexdigest()
-        bib = derived.read_saved_parse(self.index_dir, fingerprint, text, derived.bib_signature(self.bib_path))
+            del data[length:]  # an append is running or was cut short: the file as it was before it
+        digest = hashlib.sha256(data)
+        fingerprint = digest.hexdigest()
+        bib = None
+        if _plain_utf8(data):  # the rows' offsets are the file's own; else decoded below, or the error sentence
+            bib = derived.read_saved_parse(self.index_dir, fingerprint, data, derived.bib_signature(self.bib_path))
+        else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
+            data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
+            digest = None
         if bib is None:
             # Edited since: parse only what changed where that gives what a full parse would, else all of it.
-            bib = derived.reparse_changed(self.index_dir, text, BIB_NAME) or parse_bibtex(text, BIB_NAME)
+            bib = derived.reparse_changed(self.index_dir, data, BIB_NAME)
+            if bib is None:
+                bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
+                bib.source = data
             derived.save_parse(self.index_dir, bib, fingerprint)
+        bib.read_as, bib.source_hash = fingerprint, digest
         return bib
 
     def save_bib(self, bib: BibFile, notify=None) -> bool:
@@ -189,37 +233,55 @@ class Store:
         The file is read again just before it is replaced: if it was edited (by hand, in an editor that knows
         nothing of the lock) since ``bib`` was read, this command's changes are merged into the file as it is now,
         so the edit survives, and ``bib`` becomes the merged file. ``notify`` hears of changes that could not be
-        applied as made."""
-        text = bib.render()
-        try:
-            current_bytes = self.bib_path.read_bytes()
-            current = current_bytes.decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            current_bytes, current = None, None
-        if current == text:
-            return False
-        if current is not None and current != bib.source_text:
-            original = parse_bibtex(bib.source_text, BIB_NAME)
-            text, notes = merge_edits(original, bib, parse_bibtex(current, BIB_NAME))
-            for sentence in notes if notify else ():
-                notify(sentence)
-            merged = parse_bibtex(text, BIB_NAME)
-            bib.blocks, bib.strings, bib.problems, bib.head = (
-                merged.blocks,
-                merged.strings,
-                merged.problems,
-                merged.head,
-            )
-        data = text.encode("utf-8")
-        if current and current == bib.source_text and data.startswith(current_bytes):
+        applied as made. Only what changed is encoded, and new entries at the end are appended: a write of one
+        entry to a large file neither decodes nor copies the rest."""
+        if bib.blocks and not bib.blocks[-1].raw.endswith("\n"):
+            bib.blocks[-1].raw += "\n"  # the file ends with a line break, and the blocks still tile it
+        prefix, first = bib.unchanged_prefix()
+        if bib.read_as and (prefix, first) == (len(bib.source), len(bib.blocks)):
+            return False  # nothing changed here; whatever the file holds now is left to it
+        tail = ("" if first else bib.head) + "".join(block.raw for block in bib.blocks[first:])
+        tail_bytes = tail.encode("utf-8")
+        if not first:
+            prefix = 0
+        held = bib.read_as and _file_holds(self.bib_path, bib)
+        if held is False and self._merge_edits(bib, notify):
+            data, first = bib.source, 0
+            write_atomic(self.bib_path, bytes(data))
+            bib.source_hash = hashlib.sha256(data)
+        elif held and bib.source_hash is not None and tail_bytes.startswith(bib.source[prefix:]):
             # only new entries at the end: add their bytes instead of writing every entry again
-            append.append(self.bib_path, data[len(current_bytes) :])
+            added = tail_bytes[len(bib.source) - prefix :]
+            append.append(self.bib_path, added)
+            bib.source += added  # in place: the blocks cut from it stay where they are
+            bib.source_hash = bib.source_hash.copy()
+            bib.source_hash.update(added)
         else:
-            write_atomic(self.bib_path, data)
-        bib.source_text = text
+            data = bytearray(bib.source[:prefix])
+            data += tail_bytes
+            write_atomic(self.bib_path, bytes(data))
+            bib.source, bib.source_hash, first = data, hashlib.sha256(data), 0
+        bib.read_as = bib.source_hash.hexdigest()
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
-        bib.number_blocks()
-        derived.save_parse(self.index_dir, bib, hashlib.blake2b(data, digest_size=16).hexdigest())
+        # The blocks before the first change stand where they stood, in the same bytes: their lines and rows hold.
+        bib.number_blocks(first)
+        derived.save_parse(self.index_dir, bib, bib.read_as, first)
+        return True
+
+    def _merge_edits(self, bib: BibFile, notify) -> bool:
+        """Apply this command's changes to the file as edited since ``bib`` was read (``merge_edits``), making
+        ``bib`` the merged file; False when the file is no longer text, so there is nothing to merge into."""
+        try:
+            current = decode_bytes(self.bib_path.read_bytes(), self.bib_path, "library file")
+        except (OSError, LibraryError):
+            return False
+        original = parse_bibtex(bib.source_text, BIB_NAME)
+        text, notes = merge_edits(original, bib, parse_bibtex(current, BIB_NAME))
+        for sentence in notes if notify else ():
+            notify(sentence)
+        merged = parse_bibtex(text, BIB_NAME)
+        bib.blocks, bib.strings, bib.problems, bib.head = merged.blocks, merged.strings, merged.problems, merged.head
+        bib.source = bytearray(text.encode("utf-8"))
         return True
 
     # Reading a few entries without parsing the whole file ---------------------------------------------------------
