@@ -501,6 +501,72 @@ def test_a_changed_entry_is_not_appended_but_the_file_replaced(tmp_path):
     assert "note = {changed}" in store.bib_path.read_text()
 
 
+def test_after_an_append_the_rows_describe_the_file_so_a_search_reads_only_its_hits(tmp_path):
+    store = _library_with(tmp_path, USER_FILE)
+    store.load_bib()
+    bib = store.load_bib()  # from the rows
+    bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+    with store.locked():
+        assert store.save_bib(bib)
+    assert bib.unchanged_prefix() == (len(bib.source), len(bib.blocks))  # every block where its row says
+    store.remember_entries(bib, store.bib_signature())
+    found = store.works_by_key(["added", "Yang2023", "ok2020"])
+    assert found is not None and found["added"].title == "Added" and found["Yang2023"].get("mynotes")
+
+
+def test_adding_one_work_to_a_large_library_cuts_no_other_entry_from_the_file(tmp_path, monkeypatch):
+    from evidence.store import derived
+
+    entries = "".join(f"@article{{w{n},\n  title = {{T{n}}},\n  doi = {{10.1/{n}}},\n}}\n\n" for n in range(300))
+    store = _library_with(tmp_path, USER_FILE + entries)
+    store.load_bib()
+    cut = []
+    real = derived.StoredBlock.raw.fget
+    monkeypatch.setattr(
+        derived.StoredBlock,
+        "raw",
+        property(lambda self: cut.append(self.key) or real(self), derived.StoredBlock.raw.fset),
+    )
+    with store.locked():
+        bib = store.load_bib()
+        assert "10.1/7" in bib.doi_map() and bib.by_key("w299") is not None
+        bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+        assert store.save_bib(bib)
+    assert set(cut) <= {"w299"}  # the last entry gains the blank line before the new one; no other is read
+    monkeypatch.undo()
+    assert store.load_bib() == parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+
+
+def test_a_library_with_a_byte_order_mark_is_read_from_its_rows_and_written_back_as_plain_utf8(tmp_path):
+    store = _library_with(tmp_path, USER_FILE)
+    store.bib_path.write_bytes(b"\xef\xbb\xbf" + USER_FILE.encode("utf-8"))
+    first = store.load_bib()
+    assert store.load_bib() == first == parse_bibtex(USER_FILE, "references.bib")
+    bib = store.load_bib()
+    bib.append(store.make_work("added", "article", {"title": "{Ånother}"}))
+    with store.locked():
+        assert store.save_bib(bib)
+    written = store.bib_path.read_bytes()
+    assert not written.startswith(b"\xef\xbb\xbf") and written.decode("utf-8").startswith(USER_FILE)
+    assert store.load_bib() == parse_bibtex(written.decode("utf-8"), "references.bib")
+    assert store.load_bib().by_key("added").title == "Ånother"
+
+
+def test_an_edit_that_keeps_the_files_size_made_while_the_tool_worked_is_merged_not_overwritten(tmp_path):
+    store = _library_with(tmp_path, USER_FILE)
+    store.load_bib()
+    with store.locked():
+        bib = store.load_bib()
+        bib.add_fields(bib.by_key("Yang2023"), {"note": "{read}"})  # a change inside the file: a rewrite
+        bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+        edited = USER_FILE.replace("Still here", "Still HERE")  # same length, same size on disk
+        store.bib_path.write_text(edited, encoding="utf-8")
+        assert store.save_bib(bib)
+    text = store.bib_path.read_text(encoding="utf-8")
+    assert "Still HERE" in text and "note = {read}" in text and "@article{added," in text
+    assert store.load_bib() == parse_bibtex(text, "references.bib")
+
+
 def _crashed_append(store, tail: bytes, written: bytes) -> bytes:
     """The state an append leaves when killed: its journal, and ``written`` (part or all of ``tail``) on disk."""
     import hashlib
