@@ -3,12 +3,17 @@ benchmarks that compare commands side by side (suggest_cold.py, writes.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
+LAUNCHER = Path(__file__).resolve().parent / "launch.py"
 _LAST_PEAK_MB = [0.0]
 
 
@@ -19,18 +24,25 @@ def last_peak_mb() -> float:
 
 def timed(command: list[str], env: dict[str, str], allowed: tuple[int, ...] = (0,)) -> float:
     """Seconds the command took; a failure stops the benchmark with its error. Its peak resident memory (the
-    kernel's count for that one process, from ``wait4``) is ``last_peak_mb()``."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    process.stderr.close()
-    if process.returncode not in allowed:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr.strip()}")
-    _LAST_PEAK_MB[0] = usage.ru_maxrss / 1024  # kilobytes on Linux
-    return elapsed
+    kernel's count for that one process) is ``last_peak_mb()``. Started through ``launch.py``, a small process, so
+    that the count is the command's own and not this benchmark's (see there); the time is taken there too, so the
+    launcher's own start is not in it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        result = Path(scratch) / "result.json"
+        process = subprocess.run(
+            [sys.executable, "-I", "-S", str(LAUNCHER), str(result), *command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if not result.is_file():
+            raise SystemExit(f"{' '.join(command)} could not be started: {process.stderr.strip()}")
+        measured = json.loads(result.read_text(encoding="utf-8"))
+    if measured["status"] not in allowed:
+        raise SystemExit(f"{' '.join(command)} failed ({measured['status']}): {process.stderr.strip()}")
+    _LAST_PEAK_MB[0] = measured["peak_kb"] / 1024  # kilobytes on Linux
+    return measured["seconds"]
 
 
 def print_table(
