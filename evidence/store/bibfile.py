@@ -30,7 +30,7 @@ def _bibtexparser():
     return bibtexparser
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Block:
     """One top-level block of the file: an entry (with its Work) or anything else, kept as raw text."""
 

@@ -298,14 +298,16 @@ class StoredBlock(Block):
     and its work fetched and decoded, only when first asked for, so a command that writes one work to a large
     library decodes one, not all."""
 
+    # slots: a large library holds one of these per entry, and a command builds them all on every read
+    __slots__ = ("_source", "at", "_length", "_raw", "_works", "work_id", "_work", "_hints")
+
     def __init__(self, source: bytes, at: int, row: tuple, work_id: str | None, failed: bool, hints, works) -> None:
         seq, line, start, length = row  # the row as stored; ``at``: where the block stands in ``source`` now
         self._source, self.at, self._length, self._raw = source, at, length, None
         self.line, self.failed, self._works = line, failed, works
         self.saved = (seq, None, line, start, length)
-        key, doi, aliases = hints
-        self.work_id, self._work = work_id, _PENDING if work_id is not None or key is not None else None
-        self._hints = (key, doi or "", tuple(aliases.split("\n")) if aliases else ())
+        self.work_id, self._hints = work_id, hints  # (key, DOI, aliases one a line) from the row's columns
+        self._work = _PENDING if work_id is not None or hints[0] is not None else None
 
     @property
     def raw(self) -> str:
@@ -358,12 +360,15 @@ class StoredBlock(Block):
 
     @property
     def doi(self) -> str:
-        return self._hints[1] if self._work is _PENDING else Block.doi.fget(self)
+        return (self._hints[1] or "") if self._work is _PENDING else Block.doi.fget(self)
 
     @property
     def citable_keys(self) -> tuple[str, ...]:
         if self._work is _PENDING:
-            return (self._hints[0], *self._hints[2]) if self._hints[0] is not None else ()
+            key, _doi, aliases = self._hints
+            if key is None:
+                return ()
+            return (key, *aliases.split("\n")) if aliases else (key,)
         return Block.citable_keys.fget(self)
 
 
