@@ -279,7 +279,7 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
     assert len(store.load_bib().works) == 3  # the saved parse describes the old file
     from evidence.store import derived
 
-    monkeypatch.setattr(derived, "_parser_version", lambda: "another parser")
+    monkeypatch.setattr(derived, "parser_version", lambda: "another parser")
     calls = []
     real = store_module.parse_bibtex
     monkeypatch.setattr(store_module, "parse_bibtex", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -329,8 +329,8 @@ def test_adding_one_work_to_a_saved_parse_writes_its_rows_and_not_the_others(tmp
     bib = store.load_bib()
     bib = store.load_bib()  # from the rows
     written = []
-    real = derived._saved_work
-    monkeypatch.setattr(derived, "_saved_work", lambda work: written.append(work) or real(work))
+    real = derived.stored_work
+    monkeypatch.setattr(derived, "stored_work", lambda work: written.append(work) or real(work))
     bib.append(store.make_work("added", "article", {"title": "{Added}"}))
     with store.locked():
         store.save_bib(bib)
@@ -349,8 +349,8 @@ def test_a_hand_edit_near_the_start_stores_one_work_again_and_only_moves_the_oth
     text = store.bib_path.read_text(encoding="utf-8")
     store.bib_path.write_text(text.replace("{T0}", "{A longer title, edited by hand}"), encoding="utf-8")
     written = []
-    real = derived._saved_work
-    monkeypatch.setattr(derived, "_saved_work", lambda work: written.append(work) or real(work))
+    real = derived.stored_work
+    monkeypatch.setattr(derived, "stored_work", lambda work: written.append(work) or real(work))
     bib = store.load_bib()
     assert [work.key for work in written if work is not None] == ["w0"]
     monkeypatch.undo()

@@ -226,25 +226,26 @@ class SearchIndex:
             else:
                 entry.unlink(missing_ok=True)
 
-    def sync_changed(self, changed: list[Work]) -> bool:
+    def sync_changed(self, changed: list[Work], removed: list[str] = ()) -> bool:
         """Bring the index in line when the caller knows it was in line with every other work (it has written only
-        these since the last sync): only they are compared and written, and the others are never looked at, so a
-        write of one work costs one work. False when that cannot be done (no manifest to build on, a damaged
-        index): the caller then syncs every work."""
-        known = self._known([work.key for work in changed])
+        these, and removed the entries with the keys ``removed``, since the last sync): only they are compared and
+        written, and the others are never looked at, so a write of one work costs one work. False when that cannot
+        be done (no manifest to build on, a damaged index): the caller then syncs every work."""
+        known = self._known([work.key for work in changed] + list(removed))
         if known is None:
             return False
         todo = [work for work in changed if known.get(work.key) != fingerprint(work)]
-        if not todo:
+        gone = [key for key in removed if key in known]
+        if not todo and not gone:
             return self._healthy()
         self.close()
         try:
-            self._update(todo, [], rebuild=False)
+            self._update(todo, gone, rebuild=False)
         except LibraryError:
             raise
         except index_damage(opening=True):
             return False  # the whole comparison rebuilds it
-        self._write_manifest({work.key: fingerprint(work) for work in todo}, whole=False)
+        self._write_manifest({work.key: fingerprint(work) for work in todo}, gone, whole=False)
         return True
 
     def sync(self, works: list[Work]) -> int:

@@ -29,6 +29,17 @@ def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:
     store.remember_entries(bib, signature)
 
 
+def catch_up_index(store: LibraryStore, index: WorkIndex) -> bool:
+    """After a hand edit of references.bib: the saved rows, then the index, brought in line with the entries that
+    changed only, so a search goes on reading only its hits; False when that cannot be done (the caller then loads
+    the library and syncs the index with all of it)."""
+    caught = store.catch_up()
+    if caught is None or not caught.indexed or not index.sync_changed(caught.changed, caught.removed):
+        return False
+    store.remember_caught_up(caught)
+    return True
+
+
 def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[Work] | None = None):
     """``rank()``'s result (raw hits first) and the works behind them, by key.
 
@@ -41,6 +52,9 @@ def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[W
         try:
             result = rank()
             by_key = store.works_by_key([hit.key for hit in result[0]])
+            if by_key is None and catch_up_index(store, index):
+                result = rank()
+                by_key = store.works_by_key([hit.key for hit in result[0]])
             if by_key is not None:  # None: the file changed since the last sync, so the hits may be stale too
                 return result, by_key
         except LibraryError:

@@ -31,7 +31,10 @@ from evidence.store import bibtex
 from evidence.store.bibfile import BibFile, Block, parse_bibtex
 
 DERIVED_DB = "library.sqlite"  # the parse of references.bib and where each entry sits in it
-SCHEMA = 3
+SCHEMA = 4
+# Rows are hashed in fixed runs of this many as well as one by one: after a hand edit, the runs that still match the
+# file (one hash each) are passed over, and only the blocks of the runs that do not are hashed one by one.
+CHUNK = 512
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS blocks (seq INTEGER PRIMARY KEY, size INTEGER NOT NULL, line INTEGER NOT NULL, "
@@ -40,8 +43,9 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS blocks_by_key ON blocks (key)",
     "CREATE INDEX IF NOT EXISTS blocks_by_work ON blocks (work_id)",
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, hash TEXT NOT NULL)",
 )
-_ROWS = "SELECT seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
+ROWS = "SELECT seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -53,7 +57,7 @@ def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
     return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
-def _open(index_dir: Path, create: bool = False) -> sqlite3.Connection | None:
+def connect(index_dir: Path, create: bool = False) -> sqlite3.Connection | None:
     """The derived database; None when it is absent (and not to be made) or of another schema. One made for
     ``create`` replaces a file of another schema or a damaged one (``sqlite3.DatabaseError`` on the way)."""
     path = index_dir / DERIVED_DB
@@ -79,7 +83,7 @@ def _open(index_dir: Path, create: bool = False) -> sqlite3.Connection | None:
     return connection
 
 
-def _meta(connection: sqlite3.Connection) -> dict:
+def read_meta(connection: sqlite3.Connection) -> dict:
     """The meta values that read as JSON: a damaged one is as good as absent, so what needs it is made again."""
     found = {}
     for name, value in connection.execute("SELECT name, value FROM meta"):
@@ -88,7 +92,7 @@ def _meta(connection: sqlite3.Connection) -> dict:
     return found
 
 
-def _set_meta(connection: sqlite3.Connection, **values) -> None:
+def set_meta(connection: sqlite3.Connection, **values) -> None:
     connection.executemany(
         "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
         [(name, json.dumps(value, ensure_ascii=False)) for name, value in values.items()],
@@ -100,14 +104,14 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
     in file order; None when there are none to trust (absent, damaged, by other parsing code, or not of the file
     whose bytes hash to ``fingerprint`` when one is given: known before any row is read)."""
     try:
-        connection = _open(index_dir)
+        connection = connect(index_dir)
         if connection is None:
             return None
         try:
-            meta = _meta(connection)
-            if meta.get("parser") != _parser_version() or fingerprint not in (None, meta.get("file")):
+            meta = read_meta(connection)
+            if meta.get("parser") != parser_version() or fingerprint not in (None, meta.get("file")):
                 return None
-            rows = connection.execute(_ROWS).fetchall()  # a row naming a work not stored: the block is read again
+            rows = connection.execute(ROWS).fetchall()  # a row naming a work not stored: the block is read again
         finally:
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
@@ -151,101 +155,30 @@ def read_saved_parse(
     return bib
 
 
-def _block_hash(raw: bytes) -> str:
+def block_hash(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
-def reparse_changed(index_dir: Path, source: bytes, name: str) -> BibFile | None:
-    """``source`` (the file as UTF-8) parsed by reusing the saved parse of an earlier state of the file for the
-    blocks that did not change.
+def chunk_hash(data) -> str:
+    """The hash of a run of blocks' bytes: SHA-256, which hashes a long run fastest here (as in the fingerprint)."""
+    return hashlib.sha256(data).hexdigest()[:32]
 
-    A hand edit changes one stretch of the file: the saved blocks that still match the bytes from its start (by
-    length and hash) and from its end are taken as they are, and only the stretch between them is parsed. The
-    result must be what a full parse gives; wherever that could differ the answer is None and the caller parses
-    the whole file: the earlier file had problems or @string macros near the stretch, the stretch holds a problem,
-    an unreadable block or an @string, a key now appears twice, or the stretch does not start and end between
-    entries."""
-    saved = _saved_rows(index_dir)
-    if saved is None:
-        return None
-    meta, rows = saved
+
+def refresh_chunks(connection: sqlite3.Connection, source: bytes, count: int, dirty, span) -> None:
+    """Hash again the runs numbered ``dirty`` (the ``CHUNK`` rows from ``number * CHUNK``) of a file of ``count``
+    blocks, and drop the runs past its end. ``span(seq)``: the byte range in ``source`` of the block in that row."""
+    connection.execute("DELETE FROM chunks WHERE first >= ?", (count,))
+    hashes = []
+    view = memoryview(source)
     try:
-        if meta["problems"] or not rows:
-            return None
-        bib = _stitch(rows, int(meta["head_bytes"]), meta["strings"], source, name, index_dir)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError):  # damaged: parse all
-        return None
-    if bib is not None:
-        bib.saved_as = meta.get("file", "")
-        if meta.get("signature") is not None:
-            # the index was in line with the file these rows describe: the blocks parsed again, stored anew when
-            # this parse is saved, are all it has not seen (``save_parse`` adds them; a lost entry makes it None)
-            bib.unindexed = set()
-    return bib
-
-
-def _stitch(rows: list, head: int, strings: dict, source: bytes, name: str, index_dir: Path) -> BibFile | None:
-    # rows: (seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases), positions in bytes
-    # Every block is hashed where it should stand, in these two loops: kept lean, as they are most of the cost.
-    view, blake = memoryview(source), hashlib.blake2b
-    first, position = 0, head  # the saved blocks that still stand at the start of the file...
-    for row in rows:
-        length = row[7]
-        if blake(view[position : position + length], digest_size=8).hexdigest() != row[5]:
-            break
-        position += length
-        first += 1
-    last, end = len(rows), len(source)  # ...and at its end
-    for row in reversed(rows[first:]):
-        length = row[7]
-        if end - length < position or blake(view[end - length : end], digest_size=8).hexdigest() != row[5]:
-            break
-        end -= length
-        last -= 1
-    view.release()
-    if first == len(rows) and position == len(source):
-        return None  # only the head changed: parse it all
-    # Widen the stretch until entries stand on both sides of it: comment blocks next to it could merge.
-    while first > 0 and rows[first - 1][8] is None:
-        first -= 1
-        position -= rows[first][7]
-    while last < len(rows) and rows[last][8] is None:
-        end += rows[last][7]
-        last += 1
-    if first == 0:
-        position = 0  # the head may have changed too: the stretch starts at the file's start
-    if strings and any(row[8] is None for row in rows[first:last]):
-        return None  # a removed or changed @string would change every entry using it
-    middle = parse_bibtex(source[position:end].decode("utf-8"), name, strings=strings)
-    if middle.problems or any(block.failed for block in middle.blocks) or middle.strings != strings:
-        return None
-    bib = BibFile(source=source, strings=dict(strings), head=source[:head].decode("utf-8") if first else middle.head)
-    works = SavedWorks(index_dir, bib.strings)
-    for seq, _size, line, failed, work_id, _hash, start, length, *hints in rows[:first]:
-        row = (seq, line, start, length)
-        bib.blocks.append(StoredBlock(source, start, row, work_id, bool(failed), hints, works))
-    if first and middle.head:
-        bib.blocks[-1].raw += middle.head  # blank lines left where an entry was: the block before keeps them
-    line = 1 + source.count(b"\n", 0, position) + middle.head.count("\n")
-    for block in middle.blocks:
-        block.line = line
-        line += block.newlines
-    bib.blocks.extend(middle.blocks)
-    shift = line - rows[last][2] if last < len(rows) else 0
-    cursor = end
-    for seq, _size, line, failed, work_id, _hash, start, length, *hints in rows[last:]:
-        # cut from where the block stands now; its row says where it stood, and the write moves the row
-        block = StoredBlock(source, cursor, (seq, line, start, length), work_id, bool(failed), hints, works)
-        block.line = line + shift
-        bib.blocks.append(block)
-        cursor += length
-    if cursor != len(source):
-        return None
-    keys = [row[8] for row in rows[:first]] + [block.key for block in middle.blocks] + [row[8] for row in rows[last:]]
-    keys = [key.lower() for key in keys if key is not None]
-    if len(set(keys)) != len(keys):
-        return None  # a key used twice: the full parse words that problem
-    return bib
+        for number in sorted(dirty):
+            first = number * CHUNK
+            if first < count:
+                last = min(count, first + CHUNK) - 1
+                hashes.append((first, last, chunk_hash(view[span(first)[0] : span(last)[1]])))
+    finally:
+        view.release()
+    connection.executemany("INSERT OR REPLACE INTO chunks (first, last, hash) VALUES (?, ?, ?)", hashes)
 
 
 def _works_of(connection: sqlite3.Connection, seqs: list[int], count: int) -> tuple[list[str], set[str]]:
@@ -388,7 +321,7 @@ def _work(saved: str | None) -> Work | None:
     return Work(key=key, entry_type=entry_type, fields=fields, text=decoded)
 
 
-def _saved_work(work: Work | None) -> str | None:
+def stored_work(work: Work | None) -> str | None:
     """A work as stored: its decoded text kept only where it differs from the field as written (null where it is
     the same: most values hold no LaTeX), which halves what a load reads and decodes."""
     if work is None:
@@ -432,11 +365,11 @@ def _write_rows(
     rows of the blocks from the ``kept``-th on (None, and nothing written, when the blocks do not tile
     ``bib.source``, so could not be cut from it again), the keys of the works stored anew (None when all were, or a
     work's row went: not one by one), and ``kept`` (0 when the rows were written whole)."""
-    connection = _open(index_dir, create=True)
+    connection = connect(index_dir, create=True)
     try:
         connection.execute("BEGIN IMMEDIATE")
-        meta = _meta(connection)
-        whole = not bib.saved_as or meta.get("file") != bib.saved_as or meta.get("parser") != _parser_version()
+        meta = read_meta(connection)
+        whole = not bib.saved_as or meta.get("file") != bib.saved_as or meta.get("parser") != parser_version()
         if whole:
             connection.execute("DELETE FROM blocks")
             connection.execute("DELETE FROM works")
@@ -464,14 +397,14 @@ def _write_rows(
                 key = block.key
                 work_id = _unchanged_work(block)
                 if work_id is None and block.work is not None:
-                    saved_work = _saved_work(block.work)
+                    saved_work = stored_work(block.work)
                     # a work is named by its own text: two blocks may read alike (even two empty ones) as others
                     work_id = hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
                     works.append((work_id, saved_work))
                     new_works.add(key)
                 aliases = "\n".join(block.citable_keys[1:]) or None
                 row = (number, len(text), block.line, int(block.failed), key, block.doi or None, aliases)
-                written.append((*row, _block_hash(text.encode("utf-8")), work_id, start, length))
+                written.append((*row, block_hash(text.encode("utf-8")), work_id, start, length))
             rows.append((number, text, block.line, start, length))
             start += length
         if start != len(bib.source):
@@ -493,10 +426,18 @@ def _write_rows(
             "DELETE FROM works WHERE id = ? AND NOT EXISTS (SELECT 1 FROM blocks WHERE work_id = ?)",
             [(work_id, work_id) for work_id in replaced],
         )
-        _set_meta(
+        count = len(bib.blocks)  # the runs holding a row written anew, and the last (it may have grown or shrunk)
+        dirty = range(-(-count // CHUNK)) if whole else {row[0] // CHUNK for row in written} | {(count - 1) // CHUNK}
+
+        def span(seq: int) -> tuple[int, int]:
+            saved = rows[seq - kept] if seq >= kept else bib.blocks[seq].saved
+            return saved[3], saved[3] + saved[4]
+
+        refresh_chunks(connection, bib.source, count, dirty, span)
+        set_meta(
             connection,
             file=fingerprint,
-            parser=_parser_version(),
+            parser=parser_version(),
             length=len(bib.source),
             head=len(bib.head),
             head_bytes=len(bib.head.encode("utf-8")),
@@ -515,20 +456,26 @@ def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None)
     """Record that the rows describe references.bib as it is under ``signature`` (its size, time and inode), so
     that a read-only command can fetch the few works it shows from the file instead of parsing all of it. Derived
     data: failures are ignored and the next full read records it again."""
-    if signature is None or not bib.saved_as or bib.unchanged_prefix() != (len(bib.source), len(bib.blocks)):
+    if bib.saved_as and bib.unchanged_prefix() == (len(bib.source), len(bib.blocks)):
+        remember_rows(index_dir, bib.saved_as, signature)
+
+
+def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None) -> None:
+    """``remember_entries`` for rows known to be of the file whose bytes hash to ``fingerprint``."""
+    if signature is None:
         return
     with contextlib.suppress(OSError, sqlite3.DatabaseError):
-        connection = _open(index_dir)
+        connection = connect(index_dir)
         if connection is None:
             return
         try:
             connection.execute("BEGIN IMMEDIATE")
-            meta = _meta(connection)
+            meta = read_meta(connection)
             last = connection.execute("SELECT start + bytes FROM blocks ORDER BY seq DESC LIMIT 1").fetchone()
             end = last[0] if last else meta.get("head_bytes", 0)
             # of this parse, and plain UTF-8 on disk (no BOM, no other encoding): else the spans would be wrong
-            if meta.get("file") == bib.saved_as and end == signature[0]:
-                _set_meta(connection, signature=signature)
+            if meta.get("file") == fingerprint and end == signature[0]:
+                set_meta(connection, signature=signature)
             connection.execute("COMMIT")
         finally:
             connection.close()
@@ -542,11 +489,11 @@ def works_by_key(index_dir: Path, bib_path: Path, keys: list[str]) -> dict[str, 
     """The works with these keys, read from where the rows say they sit; None unless the rows still describe the
     file (the signature recorded with them) and every key is found where they say."""
     try:
-        connection = _open(index_dir)
+        connection = connect(index_dir)
         if connection is None:
             return None
         try:
-            meta = _meta(connection)
+            meta = read_meta(connection)
             wanted = list(dict.fromkeys(keys))
             spans = {}
             for offset in range(0, len(wanted), 500):  # SQLite's limit on parameters is 999 in older builds
@@ -583,7 +530,7 @@ def _installed_version(package: str) -> str:
 
 
 @functools.cache
-def _parser_version() -> str:
+def parser_version() -> str:
     """Changes with the code that turns BibTeX into works (``bibfile``, ``latex``, ``bibtex``, ``model``,
     ``markup``, this module, bibtexparser and pylatexenc), so a saved parse is never reused by code that would parse
     differently."""

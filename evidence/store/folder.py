@@ -20,7 +20,7 @@ from urllib.parse import quote
 from evidence.errors import LibraryError
 from evidence.files import decode_bytes, read_buffer, read_text, write_atomic
 from evidence.model import Work
-from evidence.store import append, derived, ledger
+from evidence.store import append, derived, hand_edit, ledger
 from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex
 
 BIB_NAME = "references.bib"
@@ -217,12 +217,11 @@ class Store:
         else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
             data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
             digest = None
-        if bib is None:
-            # Edited since: parse only what changed where that gives what a full parse would, else all of it.
-            bib = derived.reparse_changed(self.index_dir, data, BIB_NAME)
-            if bib is None:
-                bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
-                bib.source = data
+        if bib is None:  # edited since: parse only what changed where that gives what a full parse would
+            bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, fingerprint)
+        if bib is None:  # else all of it
+            bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
+            bib.source = data
             derived.save_parse(self.index_dir, bib, fingerprint)
         bib.read_as, bib.source_hash = fingerprint, digest
         return bib
@@ -287,6 +286,26 @@ class Store:
     # Reading a few entries without parsing the whole file ---------------------------------------------------------
     def bib_signature(self, handle=None) -> list[int] | None:
         return derived.bib_signature(self.bib_path, handle)
+
+    def catch_up(self) -> hand_edit.CaughtUp | None:
+        """After a hand edit, the saved rows brought in line with references.bib by parsing only what changed, and
+        without holding the library in memory: what a search needs to go on reading only its hits. None when that
+        cannot be done here (an append under way, a file not plain UTF-8, an edit while reading): load it instead."""
+        self.require()
+        signature = self.bib_signature()
+        data = read_buffer(self.bib_path, "library file")
+        if signature is None or signature != self.bib_signature() or not _plain_utf8(data):
+            return None
+        if append.readable_length(self.bib_path) is not None:
+            return None
+        caught = hand_edit.catch_up(self.index_dir, data, file_fingerprint(data), BIB_NAME)
+        if caught is not None:
+            caught.signature = signature
+        return caught
+
+    def remember_caught_up(self, caught: hand_edit.CaughtUp) -> None:
+        """``remember_entries`` once the index has taken in what ``catch_up`` found."""
+        derived.remember_rows(self.index_dir, caught.fingerprint, caught.signature)
 
     def remember_entries(self, bib: BibFile, signature: list[int] | None) -> None:
         derived.remember_entries(self.index_dir, bib, signature)
