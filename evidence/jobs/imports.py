@@ -104,9 +104,12 @@ def import_file(
                 added.append(key)
         else:
             items: list[Incoming] = parse_json_works(text, path.name)
+            del text  # a large import holds each work once: as read, then as a work of the library
             if not items:
                 raise BadInputError(f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref).")
-            for item in items:
+            items.reverse()
+            while items:
+                item = items.pop()
                 doi = item.fields.get("doi", "")
                 if not arriving(item.key, item.entry_type, item.fields.get("title", ""), doi):
                     continue

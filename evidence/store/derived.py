@@ -45,7 +45,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS chunks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, hash TEXT NOT NULL)",
 )
-ROWS = "SELECT seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
+# what a read makes each block from: the block hashes and sizes are for writes and catch-ups only
+ROWS = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -100,9 +101,9 @@ def set_meta(connection: sqlite3.Connection, **values) -> None:
 
 
 def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
-    """The meta values and the block rows (seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases)
-    in file order; None when there are none to trust (absent, damaged, by other parsing code, or not of the file
-    whose bytes hash to ``fingerprint`` when one is given: known before any row is read)."""
+    """The meta values and the block rows (``ROWS``) in file order; None when there are none to trust (absent,
+    damaged, by other parsing code, or not of the file whose bytes hash to ``fingerprint`` when one is given: known
+    before any row is read)."""
     try:
         connection = connect(index_dir)
         if connection is None:
@@ -116,8 +117,6 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
         return None
-    if any(row[0] != number for number, row in enumerate(rows)):
-        return None  # rows missing: not a parse of any file
     return meta, rows
 
 
@@ -139,11 +138,11 @@ def read_saved_parse(
             source=source, strings=meta["strings"], problems=meta["problems"], head=source[:position].decode("utf-8")
         )
         works = SavedWorks(index_dir, bib.strings)
-        for seq, _size, line, failed, work_id, _hash, start, length, key, doi, aliases in rows:
-            if start != position:
-                return None  # the rows do not tile the file
-            row = (seq, line, start, length)
-            bib.blocks.append(StoredBlock(source, start, row, work_id, bool(failed), (key, doi, aliases), works))
+        append = bib.blocks.append
+        for number, (seq, line, failed, work_id, start, length, key, doi, aliases) in enumerate(rows):
+            if start != position or seq != number:
+                return None  # the rows do not tile the file, or some are missing
+            append(StoredBlock(source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
             position += length
     except (KeyError, TypeError, ValueError):
         return None
@@ -234,10 +233,10 @@ class StoredBlock(Block):
     # slots: a large library holds one of these per entry, and a command builds them all on every read
     __slots__ = ("_source", "at", "_length", "_raw", "_works", "work_id", "_work", "_hints")
 
-    def __init__(self, source: bytes, at: int, row: tuple, work_id: str | None, failed: bool, hints, works) -> None:
-        seq, line, start, length = row  # the row as stored; ``at``: where the block stands in ``source`` now
-        self._source, self.at, self._length, self._raw = source, at, length, None
-        self.line, self.failed, self._works = line, failed, works
+    def __init__(self, source: bytes, seq: int, line: int, start: int, length: int, failed, work_id, hints, works):
+        # as its row says: the block stands at ``start`` in ``source`` (``at`` moves when a write moves it)
+        self._source, self.at, self._length, self._raw = source, start, length, None
+        self.line, self.failed, self._works = line, bool(failed), works
         self.saved = (seq, None, line, start, length)
         self.work_id, self._hints = work_id, hints  # (key, DOI, aliases one a line) from the row's columns
         self._work = _PENDING if work_id is not None or hints[0] is not None else None
@@ -402,6 +401,9 @@ def _write_rows(
                     work_id = hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
                     works.append((work_id, saved_work))
                     new_works.add(key)
+                    if len(works) >= 1000:  # stored as they come: a large import need not hold them all twice
+                        connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
+                        works.clear()
                 aliases = "\n".join(block.citable_keys[1:]) or None
                 row = (number, len(text), block.line, int(block.failed), key, block.doi or None, aliases)
                 written.append((*row, block_hash(text.encode("utf-8")), work_id, start, length))

@@ -241,6 +241,7 @@ class Store:
             return False  # nothing changed here; whatever the file holds now is left to it
         tail = ("" if first else bib.head) + "".join(block.raw for block in bib.blocks[first:])
         tail_bytes = tail.encode("utf-8")
+        del tail  # a large write holds the file's text once, as bytes
         if not first:
             prefix = 0
         held = bib.read_as and _file_holds(self.bib_path, bib)
@@ -258,7 +259,8 @@ class Store:
         else:
             data = bytearray(bib.source[:prefix])
             data += tail_bytes
-            write_atomic(self.bib_path, bytes(data))
+            del tail_bytes
+            write_atomic(self.bib_path, data)
             bib.source, bib.source_hash, first = data, hashlib.sha256(data), 0
         bib.read_as = bib.source_hash.hexdigest()
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
