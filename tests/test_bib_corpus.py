@@ -168,7 +168,7 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
 
     from evidence.store import derived, hand_edit
     from evidence.store.bibfile import parse_bibtex
-    from evidence.store.folder import Store
+    from evidence.store.folder import Store, file_fingerprint
 
     monkeypatch.setattr(derived, "CHUNK", run)
 
@@ -186,7 +186,8 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
             store.bib_path.write_text(original, encoding="utf-8")
             store.load_bib()  # the saved parse of the file before the edit
             store.bib_path.write_text(edited, encoding="utf-8")
-            incremental = hand_edit.reparse_changed(store.index_dir, edited.encode("utf-8"), "references.bib")
+            data = edited.encode("utf-8")
+            incremental = hand_edit.reparse_changed(store.index_dir, data, "references.bib", file_fingerprint(data))
             full = parse_bibtex(edited, "references.bib")
             if incremental is None:
                 continue

@@ -158,6 +158,26 @@ def block_hash(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
 
+INSERT_BLOCK = (
+    "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, doi, aliases, hash, work_id, start, bytes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_WORK = "INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)"
+
+
+def block_row(number: int, block: Block, line: int, start: int, raw: bytes, work_id: str | None) -> tuple:
+    """The row of a block written anew (``raw``: its text as UTF-8, at byte ``start``), as ``INSERT_BLOCK`` takes it."""
+    aliases = "\n".join(block.citable_keys[1:]) or None
+    row = (number, len(block.raw), line, int(block.failed), block.key, block.doi or None, aliases)
+    return (*row, block_hash(raw), work_id, start, len(raw))
+
+
+def work_entry(work: Work) -> tuple[str, str]:
+    """(id, text): a work as stored, named by its own text, as two blocks may read alike (even two empty ones)."""
+    text = stored_work(work)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest(), text
+
+
 def chunk_hash(data) -> str:
     """The hash of a run of blocks' bytes: SHA-256, which hashes a long run fastest here (as in the fingerprint)."""
     return hashlib.sha256(data).hexdigest()[:32]
@@ -392,21 +412,17 @@ def _write_rows(
                         moved.append((*shift, number, number))
             else:
                 text = block.raw
-                length = len(text.encode("utf-8"))
-                key = block.key
+                raw = text.encode("utf-8")
+                length = len(raw)
                 work_id = _unchanged_work(block)
                 if work_id is None and block.work is not None:
-                    saved_work = stored_work(block.work)
-                    # a work is named by its own text: two blocks may read alike (even two empty ones) as others
-                    work_id = hashlib.blake2b(saved_work.encode(), digest_size=16).hexdigest()
-                    works.append((work_id, saved_work))
-                    new_works.add(key)
+                    work_id, _ = entry = work_entry(block.work)
+                    works.append(entry)
+                    new_works.add(block.key)
                     if len(works) >= 1000:  # stored as they come: a large import need not hold them all twice
-                        connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
+                        connection.executemany(INSERT_WORK, works)
                         works.clear()
-                aliases = "\n".join(block.citable_keys[1:]) or None
-                row = (number, len(text), block.line, int(block.failed), key, block.doi or None, aliases)
-                written.append((*row, block_hash(text.encode("utf-8")), work_id, start, length))
+                written.append(block_row(number, block, block.line, start, raw, work_id))
             rows.append((number, text, block.line, start, length))
             start += length
         if start != len(bib.source):
@@ -416,12 +432,8 @@ def _write_rows(
         replaced, dropped = (
             ([], set()) if whole else _works_of(connection, [row[0] for row in written], len(bib.blocks))
         )
-        connection.executemany(
-            "INSERT OR REPLACE INTO blocks (seq, size, line, failed, key, doi, aliases, hash, work_id, start, bytes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            written,
-        )
-        connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
+        connection.executemany(INSERT_BLOCK, written)
+        connection.executemany(INSERT_WORK, works)
         connection.executemany("UPDATE blocks SET line = line + ?, start = start + ? WHERE seq BETWEEN ? AND ?", moved)
         connection.execute("DELETE FROM blocks WHERE seq >= ?", (len(bib.blocks),))
         connection.executemany(

@@ -23,7 +23,7 @@ from evidence.store import derived
 from evidence.store.bibfile import BibFile, parse_bibtex
 
 _ROW = "seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases"
-_SEQ, _LINE, _WORK, _HASH, _START, _BYTES, _KEY = 0, 2, 4, 5, 6, 7, 8  # the columns of a row, as fetched
+_LINE, _WORK, _HASH, _START, _BYTES, _KEY = 2, 4, 5, 6, 7, 8  # the columns of a row, as fetched
 
 
 @dataclass
@@ -39,11 +39,10 @@ class CaughtUp:
     signature: list[int] | None = None  # the file's size, time and inode as read
 
 
-def reparse_changed(index_dir: Path, source: bytes, name: str, fingerprint: str | None = None) -> BibFile | None:
+def reparse_changed(index_dir: Path, source: bytes, name: str, fingerprint: str) -> BibFile | None:
     """``source`` (the file as UTF-8, whose bytes hash to ``fingerprint``) as parsed, from the rows once brought in
     line with it (``catch_up``); None where only a full parse can say. The works the search index has yet to see
     are in ``unindexed`` when known."""
-    fingerprint = fingerprint or hashlib.sha256(source).hexdigest()
     caught = catch_up(index_dir, source, fingerprint, name)
     if caught is None:
         return None
@@ -115,12 +114,9 @@ def _catch_up(connection: sqlite3.Connection, source: bytes, fingerprint: str, n
         raw = block.raw.encode("utf-8")
         work_id = None
         if block.work is not None:
-            stored = derived.stored_work(block.work)
-            work_id = hashlib.blake2b(stored.encode(), digest_size=16).hexdigest()
-            works.append((work_id, stored))
-        aliases = "\n".join(block.citable_keys[1:]) or None
-        row = (number, len(block.raw), line, int(block.failed), block.key, block.doi or None, aliases)
-        written.append((*row, derived.block_hash(raw), work_id, start, len(raw)))
+            work_id, _ = entry = derived.work_entry(block.work)
+            works.append(entry)
+        written.append(derived.block_row(number, block, line, start, raw, work_id))
         line, start = line + block.newlines, start + len(raw)
     if start != end:
         return None
@@ -143,12 +139,8 @@ def _catch_up(connection: sqlite3.Connection, source: bytes, fingerprint: str, n
         connection.execute("UPDATE blocks SET seq = -1 - seq WHERE seq < 0")
     elif last < count and shift != (0, 0):
         connection.execute("UPDATE blocks SET line = line + ?, start = start + ? WHERE seq >= ?", (*shift, last))
-    connection.executemany(
-        "INSERT INTO blocks (seq, size, line, failed, key, doi, aliases, hash, work_id, start, bytes) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        written,
-    )
-    connection.executemany("INSERT OR IGNORE INTO works (id, work) VALUES (?, ?)", works)
+    connection.executemany(derived.INSERT_BLOCK, written)
+    connection.executemany(derived.INSERT_WORK, works)
     if first and gap:
         before = rows[first - 1]
         grown = source[before[_START] : position + gap]
@@ -237,16 +229,19 @@ def _keys_elsewhere(connection: sqlite3.Connection, keys: set[str], first: int, 
 
 
 class _Rows:
-    """Rows by number, fetched one at a time: the stretch's neighbours are all a catch-up reads outside it."""
+    """Rows by number, fetched one at a time, each once: the stretch's neighbours are all a catch-up reads outside
+    it, and the rows before the stretch stay as they are."""
 
     def __init__(self, connection: sqlite3.Connection):
-        self.connection = connection
+        self.connection, self._fetched = connection, {}
 
     def __getitem__(self, seq: int) -> tuple:
-        found = self.connection.execute(f"SELECT {_ROW} FROM blocks WHERE seq = ?", (seq,)).fetchone()
-        if found is None:
-            raise IndexError(seq)
-        return found
+        if seq not in self._fetched:
+            found = self.connection.execute(f"SELECT {_ROW} FROM blocks WHERE seq = ?", (seq,)).fetchone()
+            if found is None:
+                raise IndexError(seq)
+            self._fetched[seq] = found
+        return self._fetched[seq]
 
 
 class _Spans:
