@@ -197,7 +197,7 @@ class Library:
         """The reference list of an article (text of a Markdown or plain-text file) in a CSL style."""
         from evidence.cite import refs
 
-        return refs.references(self.store, self.client, article_text, style, fmt, notify=self.notify)
+        return refs.references(self.store, lambda: self.client, article_text, style, fmt, notify=self.notify)
 
     def publish(
         self,
@@ -221,7 +221,7 @@ class Library:
             raise UsageError(f"The published article would overwrite {source}; choose another name with --output.")
         data = read_bytes(source, "article", max_bytes)
         markdown = publish.source_markdown(data, source.name)
-        out, result = publish.publish(self.store, self.client, markdown, target, style, notify=self.notify)
+        out, result = publish.publish(self.store, lambda: self.client, markdown, target, style, notify=self.notify)
         write_atomic(output, out)
         return dataclasses.replace(result, output=str(output))
 

@@ -15,7 +15,8 @@ _WEB = re.compile(r"https?://[^\s\"'<>\\^`{|}\x00-\x1f\x7f]+", re.IGNORECASE)
 
 def doi_link(doi: str) -> str:
     """``https://doi.org/…`` for a DOI (percent-encoded where it must be), or '' when ``doi`` is not one."""
-    if not doi or not is_doi(doi) or any(c.isspace() or not c.isprintable() for c in doi):
+    # every separator but the ASCII space is unprintable, so this refuses all whitespace and control characters
+    if not doi or not is_doi(doi) or " " in doi or not doi.isprintable():
         return ""
     return doi_url(normalize_doi(doi) if doi.lower().startswith(("doi:", "http")) else doi)
 

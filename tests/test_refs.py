@@ -383,3 +383,19 @@ def test_a_journals_dependent_style_formats_with_its_parent_and_its_own_locale(r
     assert csl.resolve_style(str(copied)).path == csl.resolve_style("journal of clinical pathology").path
     listed = run("styles", "clinical", "pathology", "--json").json()["styles"]
     assert "journal-of-clinical-pathology" in [s["name"] for s in listed]
+
+
+def test_a_list_begun_and_cancelled_leaves_no_pandoc_running_and_no_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read again
+    item = {"id": "a", "type": "book", "title": "A book", "issued": {"date-parts": [[2020]]}}
+    pending = csl.start_list(csl.resolve_style("apa"), [item], ["a"], ("text",))
+    running = pending._running._process
+    pending.cancel()
+    assert running.poll() is not None
+    assert list(tmp_path.iterdir()) == []
+    done = csl.start_list(csl.resolve_style("apa"), [item], ["a"], ("text",))
+    assert [entry.key for entry in done.entries()] == ["a"]
+    assert list(tmp_path.iterdir()) == []

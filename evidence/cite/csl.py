@@ -134,15 +134,46 @@ def format_list(
 ) -> list[Entry]:
     """The bibliography of ``items`` cited in ``order`` (one citation each), in the order the style gives, written
     as ``writers`` ask (plain text, HTML: the entries' other form is '')."""
+    return start_list(style, items, order, writers).entries()
+
+
+class PendingList:
+    """A list pandoc is formatting (``start_list``); ``entries`` waits for it. Its files are removed either way."""
+
+    def __init__(self, folder: tempfile.TemporaryDirectory | None, running: pandoc.Running | None):
+        self._folder, self._running = folder, running
+
+    def entries(self) -> list[Entry]:
+        if self._running is None:
+            return []
+        running, self._running = self._running, None  # collected once, failing or not: nothing left to cancel
+        try:
+            return read_answer(running.output())
+        finally:
+            self._folder.cleanup()
+
+    def cancel(self) -> None:
+        """Stop pandoc and remove the files, when the caller cannot use the list after all."""
+        if self._running is not None:
+            self._running.stop()
+            self._folder.cleanup()
+
+
+def start_list(
+    style: Style, items: list[dict], order: list[str], writers: tuple[str, ...] = ("text", "html")
+) -> PendingList:
+    """``format_list`` begun: pandoc formats while the caller does the rest of its work."""
     if not items:
-        return []
-    with tempfile.TemporaryDirectory(prefix="evidence-csl-") as folder:
-        bibliography = Path(folder) / "items.json"
+        return PendingList(None, None)
+    folder = tempfile.TemporaryDirectory(prefix="evidence-csl-")
+    try:
+        bibliography, document = Path(folder.name) / "items.json", Path(folder.name) / "cited.md"
         bibliography.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
         # cited through ``nocite``, in order: the list (numbers, year suffixes) is the one a text citing them in
         # that order gets, without formatting in-text citations nobody reads (a sixth of pandoc's run)
-        document = "---\nnocite: |\n  " + ", ".join(f"@{{{key}}}" for key in order) + "\n---\n"
-        out = pandoc.run(
+        cited = ", ".join(f"@{{{key}}}" for key in order)
+        document.write_text("---\nnocite: |\n  " + cited + "\n---\n", encoding="utf-8")
+        running = pandoc.start(
             [
                 "--from=markdown",
                 "--to=plain",
@@ -152,10 +183,13 @@ def format_list(
                 f"--lua-filter={_FILTER}",
                 f"--metadata=evidence-writers:{' '.join(writers)}",
                 *([f"--metadata=lang:{style.locale}"] if style.locale else []),
-            ],
-            document.encode("utf-8"),
+                str(document),
+            ]
         )
-    return read_answer(out)
+    except BaseException:
+        folder.cleanup()
+        raise
+    return PendingList(folder, running)
 
 
 def read_answer(out: bytes) -> list[Entry]:

@@ -57,8 +57,46 @@ def run(args: list[str], stdin: bytes = b"", timeout: float = TIMEOUT_SECONDS) -
         raise PandocError(f"pandoc did not finish within {timeout:.0f} seconds.") from None
     except OSError as error:
         raise PandocError(f"pandoc could not be started: {error.strerror or error}.") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = message[-1] if message else f"exit status {done.returncode}"
+    return _answer(done.returncode, done.stdout, done.stderr)
+
+
+class Running:
+    """A pandoc run under way (``start``): the caller goes on with other work while pandoc formats, on the other
+    core, and collects the answer with ``output``."""
+
+    def __init__(self, process: subprocess.Popen, timeout: float):
+        self._process, self._timeout = process, timeout
+
+    def output(self) -> bytes:
+        """pandoc's standard output; its complaint, as a sentence, when it failed or ran out of time."""
+        try:
+            out, err = self._process.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise PandocError(f"pandoc did not finish within {self._timeout:.0f} seconds.") from None
+        return _answer(self._process.returncode, out, err)
+
+    def stop(self) -> None:
+        """End the run without its answer (the caller failed meanwhile), leaving no pandoc behind."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
+def start(args: list[str], timeout: float = TIMEOUT_SECONDS) -> Running:
+    """pandoc started on ``args``, its input all in files named there (nothing to write to it while it runs)."""
+    try:
+        process = subprocess.Popen(
+            [executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as error:
+        raise PandocError(f"pandoc could not be started: {error.strerror or error}.") from None
+    return Running(process, timeout)
+
+
+def _answer(returncode: int, out: bytes, err: bytes) -> bytes:
+    if returncode != 0:
+        message = err.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit status {returncode}"
         raise PandocError(f"pandoc failed: {detail[:300]}")
-    return done.stdout
+    return out

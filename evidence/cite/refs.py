@@ -6,7 +6,6 @@ Works cited by DOI that the library lacks are fetched the way ``add`` fetches th
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import re
 from collections.abc import Callable
@@ -35,9 +34,11 @@ def default_style(store) -> str:
     return parse_config(store.read_config_text()).style
 
 
-def resolve_cited(store, client, article: Article, notify: Callable[[str], None], bib=None):
+def resolve_cited(store, connect, article: Article, notify: Callable[[str], None], bib=None):
     """(works in order of first citation, problems): keys looked up, @doi: and bare DOIs fetched when missing.
-    ``bib``: the library as already loaded (loaded again only when DOIs had to be added)."""
+    ``connect()`` gives the Crossref client (None offline), called only when a DOI must be fetched: a list drawn
+    from the library alone never loads the HTTP stack. ``bib``: the library as already loaded (loaded again only
+    when DOIs had to be added)."""
     bib = bib if bib is not None else store.load_bib()
     dois = bib.doi_map()
     missing_dois = [key[4:] for key in article.cited_in_order() if key.startswith("doi:")]
@@ -49,7 +50,7 @@ def resolve_cited(store, client, article: Article, notify: Callable[[str], None]
     if wanted:
         from evidence.jobs import add  # only when DOIs must be fetched: it brings the service clients
 
-        add.add_dois(store, client, wanted, notify=notify)
+        add.add_dois(store, connect(), wanted, notify=notify)
         bib = store.load_bib()
         dois = bib.doi_map()
     keys = bib.key_map()  # one map for the article: looking each key up in the file would cost a pass per key
@@ -115,19 +116,20 @@ def gaps(work: Work, item: dict) -> list[Problem]:
 
 def references(
     store,
-    client,
+    connect,
     article_text: str,
     style_name: str | None,
     fmt: str = "text",
     notify: Callable[[str], None] = lambda _m: None,
 ) -> RefsResult:
-    """The formatted reference list of an article, with every problem found on the way."""
+    """The formatted reference list of an article, with every problem found on the way (``connect`` as in
+    ``resolve_cited``)."""
     if fmt not in FORMATS:
         from evidence.errors import UsageError
 
         raise UsageError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
     style = csl.resolve_style(style_name or default_style(store))
-    works, problems = resolve_cited(store, client, parse_article(article_text), notify)
+    works, problems = resolve_cited(store, connect, parse_article(article_text), notify)
     return format_references(store, works, problems, style, fmt)
 
 
@@ -137,12 +139,10 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
     problems = list(problems)
     items = [work_to_csl(work, marked_fields(work)) for work in works]
     order = [work.key for work in works]
-    listing = None
+    pending = None
     if fmt not in ("bibtex", "csl-json") and items:
         # pandoc formats the list while this process does the rest (gaps, retractions): the two overlap
-        listing = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        writers = ("text",) if fmt == "text" else ("html",)
-        formatting = listing.submit(csl.format_list, style, items, order, writers)
+        pending = csl.start_list(style, items, order, ("text",) if fmt == "text" else ("html",))
     try:
         for work, item in zip(works, items, strict=True):
             problems.extend(gaps(work, item))
@@ -157,7 +157,7 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
         else:
             marking = parse_config(store.read_config_text()).mark_retracted
             retracted = retracted_keys(store, works) if marking else set()
-            formatted = formatting.result() if listing else []
+            formatted, pending = pending.entries() if pending else [], None
             order = [entry.key for entry in formatted]
             if fmt == "text":
                 entries = [entry.text for entry in formatted]
@@ -168,8 +168,8 @@ def format_references(store, works: list[Work], problems: list[Problem], style, 
             entries = [_marked(e, fmt) if key in retracted else e for key, e in zip(order, entries, strict=True)]
             output = assemble(entries, fmt, style.numeric)
     finally:
-        if listing:
-            listing.shutdown(wait=True)
+        if pending:
+            pending.cancel()  # failed before the list was read: no pandoc left running
     return RefsResult(style.name, style.title, fmt, tuple(order), tuple(entries), output, tuple(problems))
 
 

@@ -54,18 +54,19 @@ def source_markdown(data: bytes, name: str) -> str:
 
 def publish(
     store,
-    client,
+    connect,
     markdown: str,
     target: str,
     style_name: str | None,
     notify: Callable[[str], None] = lambda _m: None,
 ) -> tuple[bytes, PublishResult]:
-    """The published article's bytes in ``target`` (docx, html, md, pdf), and what was done."""
+    """The published article's bytes in ``target`` (docx, html, md, pdf), and what was done (``connect`` gives the
+    Crossref client, as in ``cite.refs.resolve_cited``)."""
     if target not in TARGETS:
         raise UsageError(f"Unknown output '{target}'; use one of {', '.join(TARGETS)}.")
     engine = _pdf_engine() if target == "pdf" else ""
     style = csl.resolve_style(style_name or default_style(store))
-    works, problems = resolve_cited(store, client, parse_article(markdown), notify)
+    works, problems = resolve_cited(store, connect, parse_article(markdown), notify)
     by_doi = {work.doi.lower(): work.key for work in works if work.doi}
     text = _DOI_CITE.sub(lambda m: _library_key(m, by_doi), markdown)
     text, replaced = insert_list(text, _REFS_DIV)

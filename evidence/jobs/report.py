@@ -41,7 +41,7 @@ def report(
     store = RecordsReadOnce(store)
     article = parse_article(article_text)
     bib = store.load_bib()
-    cited, problems = resolve_cited(store, client, article, notify, bib=bib)
+    cited, problems = resolve_cited(store, lambda: client, article, notify, bib=bib)
     if not {work.key for work in cited} <= bib.keys():
         bib = store.load_bib()  # works were fetched for @doi: citations and added
     refs = with_cited_works(references_in(article_text, article_name), cited, bib.works)

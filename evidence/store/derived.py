@@ -226,22 +226,25 @@ class SavedWorks:
         self.index_dir, self.strings = index_dir, strings
         self._fetched: dict[str, str] | None = None
         self._asked = 0
+        self._connection: sqlite3.Connection | None = None  # one for the lookups one by one, closed after them
 
     def text_of(self, work_id: str) -> str | None:
         if self._fetched is not None:
             return self._fetched.get(work_id)
         self._asked += 1
         try:
-            connection = sqlite3.connect(self.index_dir / DERIVED_DB, timeout=30)
-            try:
-                if self._asked <= self.SINGLY:
-                    found = connection.execute("SELECT work FROM works WHERE id = ?", (work_id,)).fetchone()
-                    return found[0] if found else None
-                self._fetched = dict(connection.execute("SELECT id, work FROM works"))
-            finally:
-                connection.close()
+            if self._connection is None:
+                self._connection = sqlite3.connect(self.index_dir / DERIVED_DB, timeout=30)
+            if self._asked <= self.SINGLY:
+                # read to the end, so the statement holds no read lock between lookups
+                found = self._connection.execute("SELECT work FROM works WHERE id = ?", (work_id,)).fetchall()
+                return found[0][0] if found else None
+            self._fetched = dict(self._connection.execute("SELECT id, work FROM works"))
         except sqlite3.DatabaseError:
             self._fetched = {}
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         return self._fetched.get(work_id)
 
 
