@@ -399,3 +399,22 @@ def test_a_list_begun_and_cancelled_leaves_no_pandoc_running_and_no_files(tmp_pa
     done = csl.start_list(csl.resolve_style("apa"), [item], ["a"], ("text",))
     assert [entry.key for entry in done.entries()] == ["a"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_list_drawn_from_the_library_alone_never_loads_the_http_stack(seed):
+    """`refs` online on an article whose works are all in the library: the Crossref client (and requests with it)
+    is built only when a cited DOI must be fetched, so the command does not pay for an HTTP stack it never uses."""
+    import subprocess
+    import sys
+
+    article = seed / "articles" / "nerve-pain.md"
+    probe = (
+        "import sys\n"
+        "from evidence.cli.main import main\n"
+        f"sys.argv = ['evidence', '--library', {str(seed)!r}, 'refs', {str(article)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED' if 'requests' in sys.modules else 'NOT LOADED', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "Hamvas" in done.stdout, done.stderr
+    assert done.stderr.strip().endswith("NOT LOADED"), done.stderr
