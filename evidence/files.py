@@ -89,17 +89,41 @@ def read_bytes_and_text(path: Path, what: str = "file", max_bytes: int | None = 
     return data, decode_bytes(data, path, what)
 
 
-def read_bytes(path: Path, what: str = "file", max_bytes: int | None = None) -> bytes:
-    """The bytes of a file, refused with a sentence when missing, a folder, unreadable or over ``max_bytes``."""
+@contextlib.contextmanager
+def text_pieces(path: Path, what: str = "file"):
+    """``read_text`` a piece at a time: yields ``read(size) -> str`` ('' at the end), with the same checks and the
+    same sentences (UTF-8 or a byte-order mark, never binary), so a large file need not be in memory whole."""
     path = Path(path)
+    head = read_head(path, what)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in head and not head.startswith(b"\xef\xbb\xbf"):
+        raise BadInputError(f"The {what} {path} is a binary file, not text.")
+    else:
+        encoding = "utf-8-sig"
+    with open(path, encoding=encoding, newline="") as handle:  # newline='': line ends as they are, as read_text
+
+        def read(size: int) -> str:
+            try:
+                return handle.read(size)
+            except UnicodeDecodeError:  # the whole file decoded, for the sentence that says where and why
+                decode_bytes(read_bytes(path, what), path, what)
+                raise BadInputError(f"The {what} {path} is not {encoding.upper()} text.") from None
+
+        yield read
+
+
+def read_head(path: Path, what: str = "file", size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file (to tell its format), with ``read_bytes``'s sentences."""
+    with _told_why_not(path, what), open(path, "rb") as handle:
+        return handle.read(size)
+
+
+@contextlib.contextmanager
+def _told_why_not(path: Path, what: str):
+    """A file that cannot be opened, said in a sentence."""
     try:
-        size = path.stat().st_size if max_bytes is not None and path.is_file() else 0
-        if max_bytes is not None and size > max_bytes:
-            raise BadInputError(
-                f"The {what} {path} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
-                f"evidence reads as one {what}; split it into parts."
-            )
-        return path.read_bytes()
+        yield
     except FileNotFoundError:
         raise BadInputError(f"The {what} {path} does not exist.") from None
     except IsADirectoryError:
@@ -108,11 +132,24 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int | None = None) -> 
         raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
 
 
+def read_bytes(path: Path, what: str = "file", max_bytes: int | None = None) -> bytes:
+    """The bytes of a file, refused with a sentence when missing, a folder, unreadable or over ``max_bytes``."""
+    path = Path(path)
+    with _told_why_not(path, what):
+        size = path.stat().st_size if max_bytes is not None and path.is_file() else 0
+        if max_bytes is not None and size > max_bytes:
+            raise BadInputError(
+                f"The {what} {path} is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB "
+                f"evidence reads as one {what}; split it into parts."
+            )
+        return path.read_bytes()
+
+
 def read_buffer(path: Path, what: str = "file") -> bytearray:
     """The bytes of a file in a buffer that can grow in place (an append to a large file need not copy it), refused
     with the same sentences as ``read_bytes``."""
     path = Path(path)
-    try:
+    with _told_why_not(path, what):
         with open(path, "rb") as handle:
             buffer = bytearray(os.fstat(handle.fileno()).st_size)
             view, filled = memoryview(buffer), 0
@@ -128,12 +165,6 @@ def read_buffer(path: Path, what: str = "file") -> bytearray:
             if rest:
                 buffer += rest  # longer
             return buffer
-    except FileNotFoundError:
-        raise BadInputError(f"The {what} {path} does not exist.") from None
-    except IsADirectoryError:
-        raise BadInputError(f"The {what} {path} is a folder, not a file.") from None
-    except PermissionError:
-        raise BadInputError(f"The {what} {path} cannot be read (permission denied).") from None
 
 
 def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:

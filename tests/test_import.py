@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from bibcheck import read_both
 
 DATA = Path(__file__).parent / "data"
@@ -116,3 +117,152 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_sentence(run, library, tmp_pa
     result = run("--library", library, "import", source)
     assert result.exit_code == 3
     assert "UTF-8" in result.stderr
+
+
+# A large import is written in batches (``jobs.imports.BATCH``) and indexed in segments (``NewWorks.SEGMENT``); the
+# tests make both tiny, so that a dozen works cross several of each.
+
+
+def _works(count: int, start: int = 0) -> list[dict]:
+    return [
+        {
+            "id": f"bulk{number}",
+            "type": "article-journal",
+            "title": f"Graded exposure trial {number} in quokkapain",
+            "abstract": f"Sentence {number} about nerve gliding and zebrafinchword{number}.",
+            "DOI": f"10.5555/bulk.{number}",
+        }
+        for number in range(start, start + count)
+    ]
+
+
+def _small_batches(monkeypatch, batch: int = 3, segment: int = 4) -> None:
+    from evidence.index.search_index import NewWorks
+    from evidence.jobs import imports
+
+    monkeypatch.setattr(imports, "BATCH", batch)
+    monkeypatch.setattr(NewWorks, "SEGMENT", segment)
+
+
+def _import_mixture(tmp_path, run, folder: str, repeat: tuple[int, int]):
+    """The seed library, then a file of 13 works: new ones, one with the DOI of a seed work under its own key (an
+    alias), one repeating a DOI of the same file (``repeat``: (where, of which)), one whose key is taken."""
+    import shutil
+
+    from conftest import ROOT
+
+    from evidence.store.folder import Store
+
+    library = tmp_path / folder
+    shutil.copytree(ROOT / "library", library, ignore=shutil.ignore_patterns(".index", ".lock"))
+    seed_work = next(work for work in Store(library).load_bib().works if work.doi)
+    items = _works(10)
+    items.insert(4, {"id": "seedalias", "type": "article-journal", "title": seed_work.title, "DOI": seed_work.doi})
+    items.insert(repeat[0], {**items[repeat[1]], "id": "again"})
+    items.append({**_works(1, 50)[0], "id": seed_work.key})
+    source = tmp_path / f"{folder}-source" / "works.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(items))
+    assert run("--library", library, "search", "nerve").exit_code == 0  # an index to build on
+    result = run("--library", library, "import", source, "--json")
+    assert result.exit_code == 1, result.stderr  # 1: it has told of the two aliases
+    return library, result.json()
+
+
+@pytest.mark.parametrize("repeat", [(2, 1), (8, 2)], ids=["alias-in-its-batch", "alias-in-a-later-batch"])
+def test_an_import_written_in_batches_gives_the_library_and_the_search_that_one_write_gives(
+    run, tmp_path, monkeypatch, repeat
+):
+    from evidence.store.bibfile import parse_bibtex
+    from evidence.store.folder import Store
+
+    whole, whole_report = _import_mixture(tmp_path, run, "whole", repeat)
+    _small_batches(monkeypatch)
+    batched, batched_report = _import_mixture(tmp_path, run, "batched", repeat)
+    assert batched_report == whole_report
+    assert "seedalias" not in batched_report["added"] and len(batched_report["added"]) == 11
+    assert (batched / "references.bib").read_bytes() == (whole / "references.bib").read_bytes()
+    rows = Store(batched).load_bib()  # from the derived rows the batches wrote
+    assert rows.works == parse_bibtex((batched / "references.bib").read_text()).works
+    for query in ("quokkapain", "zebrafinchword9", "zebrafinchword50", "nerve", "seedalias", "again"):
+        found = run("--library", batched, "search", query, "--limit", "20", "--json").json()
+        expected = run("--library", whole, "search", query, "--limit", "20", "--json").json()
+        assert {hit["key"] for hit in found["hits"]} == {hit["key"] for hit in expected["hits"]}
+        # The same scores and order too, unless a later batch gave a work already written an alias: Whoosh counts
+        # the document it replaced in its statistics until its segments are merged.
+        if repeat == (2, 1):
+            assert found == expected
+    assert len(run("--library", batched, "search", "quokkapain", "--limit", "50", "--json").json()["hits"]) == 11
+    assert not list(batched.glob(".references.bib.append"))
+
+
+def test_an_import_that_fails_part_way_leaves_the_library_and_the_search_as_they_were(run, seed, tmp_path, monkeypatch):
+    _small_batches(monkeypatch, batch=2, segment=3)
+    assert run("--library", seed, "search", "nerve").exit_code == 0
+    before = (seed / "references.bib").read_bytes()
+    searched = run("--library", seed, "search", "nerve", "--json").json()
+    items = json.dumps(_works(7), indent=1)
+    source = tmp_path / "broken.json"
+    source.write_text(items[: items.rindex("}")] + ', "title": }\n]')  # the last work is not JSON
+    result = run("--library", seed, "import", source)
+    assert result.exit_code == 3
+    assert "line" in result.stderr and "Traceback" not in result.stderr
+    assert (seed / "references.bib").read_bytes() == before
+    assert not (seed / ".references.bib.append").exists()
+    assert run("--library", seed, "search", "quokkapain", "--json").json()["hits"] == []
+    assert run("--library", seed, "search", "nerve", "--json").json() == searched
+
+
+def test_a_reader_while_a_bulk_import_appends_sees_the_library_as_it_was_and_writes_nothing(run, seed):
+    import sqlite3
+
+    from evidence.store import append
+    from evidence.store.folder import Store
+
+    assert run("--library", seed, "search", "nerve").exit_code == 0
+    before = (seed / "references.bib").read_bytes()
+    store = Store(seed)
+    derived = seed / ".index" / "library.sqlite"
+    rows_before = sqlite3.connect(derived).execute("SELECT * FROM blocks ORDER BY seq").fetchall()
+    with store.locked():  # as the importing command holds it
+        append.begin(store.bib_path)
+        append.append(store.bib_path, b"\n@article{halfway, title = {Quokkapain halfway}}\n")
+        read = Store(seed).load_bib()
+        assert read.render().encode() == before and read.appending_elsewhere
+        assert run("--library", seed, "search", "quokkapain", "--json").json()["hits"] == []
+        assert sqlite3.connect(derived).execute("SELECT * FROM blocks ORDER BY seq").fetchall() == rows_before
+        append.end(store.bib_path)
+    assert "halfway" in [work.key for work in Store(seed).load_bib().works]  # once ended, it stands
+
+
+def test_an_import_killed_part_way_is_undone_by_the_next_command(seed, tmp_path):
+    """A real import in its own process, killed once some batches are on disk and before it ends; the next command
+    (a search, which reads only) finds the file as it was and none of the imported works."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "many.json"
+    source.write_text(json.dumps(_works(9000)))
+    env = {**os.environ, "EVIDENCE_SEMANTIC": "off"}
+    evidence = [sys.executable, "-m", "evidence", "--library", str(seed)]
+    subprocess.run([*evidence, "search", "nerve"], env=env, check=True, capture_output=True)
+    before = (seed / "references.bib").read_bytes()
+    journal = seed / ".references.bib.append"
+    process = subprocess.Popen([*evidence, "import", str(source)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (journal.exists() and (seed / "references.bib").stat().st_size > len(before) + 100_000):
+            assert process.poll() is None, "the import ended before two batches were on disk"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    found = subprocess.run([*evidence, "search", "quokkapain", "--json"], env=env, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["hits"] == []
+    assert (seed / "references.bib").read_bytes() == before
+    assert not journal.exists()

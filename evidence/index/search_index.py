@@ -248,6 +248,10 @@ class SearchIndex:
         self._write_manifest({work.key: fingerprint(work) for work in todo}, gone, whole=False)
         return True
 
+    def adding(self) -> NewWorks:
+        """A writer for many new works, given a batch at a time (a bulk import): see ``NewWorks``."""
+        return NewWorks(self)
+
     def sync(self, works: list[Work]) -> int:
         """Bring the index in line with ``works``; returns how many documents were written or removed."""
         old = self._read_manifest()
@@ -390,6 +394,68 @@ class SearchIndex:
         if self._searcher is not None:
             searcher, self._searcher, self._lengths = self._searcher, None, None
             searcher.close()
+
+
+class NewWorks:
+    """Many new works into the index, a batch at a time, in the memory of one segment: their documents are kept
+    until there are ``SEGMENT`` of them (or ``finish``), then written as new segments by the bulk writer
+    (``_whoosh.bulk.write_new_index``: no posting pool, no look-up of old documents, two processes), and their works
+    entered in the manifest. A work the manifest already knows (by key) goes through ``sync_changed``."""
+
+    SEGMENT = 10_000  # documents held, then written: their postings cost about 11 MB a thousand while written
+
+    def __init__(self, index: SearchIndex):
+        self.index, self._documents, self._pending = index, [], {}
+        self._segments: set[str] = set()  # the segments written so far, all of new works only
+        self._written: list[str] = []  # and the keys of their works
+
+    def add(self, works: list[Work]) -> bool:
+        """Index ``works``; False when that cannot be done here (no manifest to build on: the caller syncs all)."""
+        known = self.index._known([work.key for work in works])
+        if known is None:
+            return False
+        old = [work for work in works if work.key in known]
+        if old and not self.index.sync_changed(old):
+            return False
+        for work in works:
+            if work.key not in known and work.key not in self._pending:
+                self._documents.append(document(work))
+                self._pending[work.key] = fingerprint(work)
+        if len(self._pending) >= self.SEGMENT:
+            self.finish()
+        return True
+
+    def finish(self) -> None:
+        """Write what was added, and the manifest after it."""
+        documents, pending, self._documents, self._pending = self._documents, self._pending, [], {}
+        if not documents:
+            return
+        from evidence.index._whoosh.bulk import write_new_index
+
+        self.index.close()
+        index = self.index._open_or_create(False)
+        before = {segment.segment_id() for segment in index._segments()}
+        write_new_index(index, documents, self.index.processes)
+        self._segments |= {segment.segment_id() for segment in index._segments()} - before  # the TOC read anew
+        self.index._write_manifest(pending, whole=False)
+        self._written.extend(pending)
+
+    def cancel(self) -> None:
+        """Undo every write: the segments written dropped whole, and their works taken out of the manifest, so the
+        index is again what it was, its statistics (hence every score) too. On failure, the next sync repairs it."""
+        self._documents, self._pending = [], {}
+        segments, written, self._segments, self._written = self._segments, self._written, set(), []
+        if not segments:
+            return
+        from whoosh import index as windex
+
+        self.index.close()
+        try:
+            writer = windex.open_dir(str(self.index.path)).writer()
+            writer.commit(mergetype=lambda _writer, kept: [s for s in kept if s.segment_id() not in segments])
+        except Exception:  # noqa: BLE001 - the manifest still lists the works, so the next sync removes them
+            return
+        self.index._write_manifest({}, written, whole=False)
 
 
 def _best_by_term(searcher, terms: list[str], limit: int, lengths: list[float]) -> list[RawHit]:

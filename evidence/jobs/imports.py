@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidence.errors import BadInputError
 from evidence.jobs.common import Notify, load, new_work, quiet
-from evidence.jobs.search import sync_index
+from evidence.jobs.search import index_written, sync_index
 from evidence.keys import unique_key
 from evidence.model import Work
 from evidence.results.works import ImportReport
-from evidence.sources.formats import Incoming, parse_json_works
+from evidence.sources.formats import iter_json_works
 from evidence.store import bibtex
 
 if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
@@ -41,6 +42,62 @@ def _same_work(entry_type: str, title: str, existing: Work) -> bool:
     return not title or not existing.title or titles_agree(title, existing.title) or titles_agree(existing.title, title)
 
 
+# A large import is written, stored and indexed this many works at a time, then let go of, so that its memory is
+# that of one batch and not of every work it brings (all of them still land together, or none: ``_Batches``).
+BATCH = 2000
+
+
+class _Batches:
+    """The works an import has appended to ``bib`` so far, written out every ``BATCH`` of them: appended to the
+    file under the journal ``store.appending_together`` keeps open, stored as rows, indexed, and then read back
+    as rows (``store.settle``), so only one small object per entry stays. A file that is not yet plain UTF-8 is
+    written whole once, at the end (an append cannot be undone from a file that was rewritten)."""
+
+    def __init__(self, store: LibraryStore, bib, index: WorkIndex | None, notify: Notify):
+        self.store, self.bib, self.index, self.notify = store, bib, index, notify
+        self.first = len(bib.blocks)  # the first block not yet written
+        self.dois = bib.doi_map()
+        self.new_works = index.adding() if index is not None else None
+        self.unwritten: set[str] = set()  # the keys of the works appended since the last batch was written
+
+    def appended(self) -> None:
+        if len(self.bib.blocks) - self.first >= BATCH and self.bib.source_hash is not None:
+            self.write()
+
+    def write(self) -> None:
+        bib, blocks = self.bib, self.bib.blocks
+        self.store.save_bib(bib, self.notify)
+        if self.new_works is not None:
+            changed = bib.unindexed_works()
+            if changed is None or not self.new_works.add(changed):
+                self.new_works.finish()
+                index_written(self.index, bib)
+            bib.unindexed = set()
+        # from the block before the batch: its spacing changed; from the start when the write merged a hand edit
+        self.store.settle(bib, max(self.first - 1, 0) if bib.blocks is blocks else 0)
+        self.first = len(bib.blocks)
+        self.dois = bib.doi_map()  # a new map: the old one held the batch's works
+        self.unwritten = set()
+
+    def finish(self) -> None:
+        """The last batch written (by the caller's ``save_bib``), the index's last segment with it."""
+        if self.new_works is not None:
+            self.new_works.finish()
+
+    def cancel(self) -> None:
+        if self.new_works is not None:
+            self.new_works.cancel()
+
+
+@contextlib.contextmanager
+def _cancelled_on_failure(batches: _Batches):
+    try:
+        yield
+    except BaseException:
+        batches.cancel()
+        raise
+
+
 def import_file(
     store: LibraryStore, path: Path, index: WorkIndex | None = None, notify: Notify = quiet
 ) -> ImportReport:
@@ -49,22 +106,29 @@ def import_file(
     Nothing imported disappears: an entry with a DOI the library has keeps its key as an alias of that work
     (``ids``), a work that merely shares a DOI (a chapter with its book's) is its own entry, an entry that names a
     field twice is kept (first value), and the file's @preamble and @comment blocks are copied verbatim. A block
-    that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable)."""
-    from evidence.files import read_text
+    that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable). All the
+    works land, or none: an import that fails part-way leaves the library as it was."""
+    from evidence.files import read_head, read_text, text_pieces
     from evidence.store.bibfile import parse_bibtex, verbatim_blocks
 
     path = Path(path)
-    text = read_text(path, "import file")
     suffix = path.suffix.lower()
+    head = read_head(path, "import file").lstrip(b"\xef\xbb\xbf \t\r\n")
+    is_bibtex = suffix in (".bib", ".bibtex", ".txt") or (
+        suffix not in (".json", ".jsonl", ".ndjson") and head.startswith((b"@", b"%"))
+    )
+    text = read_text(path, "import file") if is_bibtex else ""
     added, present, skipped, problems = [], [], [], []
     with store.locked(on_wait=notify):
         bib = load(store, notify)
-        dois = bib.doi_map()
+        batches = _Batches(store, bib, index, notify)
         taken = {key.lower() for key in bib.keys()}
+        # the aliases of works already on disk, added at the end: an edit before the end of the file is no append
+        aliases: dict[str, list[str]] = {}
 
         def arriving(key: str, entry_type: str, title: str, doi: str) -> bool:
             """False when the work is already in the library (its key kept as an alias there)."""
-            existing = dois.get(doi) if doi else None
+            existing = batches.dois.get(doi) if doi else None
             if existing is None:
                 return True
             if not _same_work(entry_type, title, existing):
@@ -74,53 +138,63 @@ def import_file(
                 )
                 return True
             if key and key.lower() not in taken:
-                dois[doi] = bib.add_alias(existing, key)
+                if existing.key in batches.unwritten:  # not on disk yet: it is written with its alias
+                    batches.dois[doi] = bib.add_alias(existing, key)
+                else:
+                    aliases.setdefault(existing.key, []).append(key)
                 taken.add(key.lower())
                 problems.append(f"{path.name}: {key} is {existing.key} (same DOI); {key} is kept as its alias (ids).")
             present.append(existing.key)
             return False
 
-        if suffix in (".bib", ".bibtex", ".txt") or (
-            suffix not in (".json", ".jsonl", ".ndjson") and text.lstrip().startswith(("@", "%"))
-        ):
-            incoming_bib = parse_bibtex(text, path.name, importing=True)
-            problems.extend(incoming_bib.problems)
-            verbatim = verbatim_blocks(text)
-            library_text = bib.render() if verbatim else ""  # a block copied before is not copied again
-            for line, raw in verbatim:
-                if raw.strip() not in library_text:
-                    bib.append_raw(raw)
-                    kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
-                    skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
-            for work in incoming_bib.works:
-                if not arriving(work.key, work.entry_type, work.title, work.doi):
-                    continue
-                key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
-                taken.add(key.lower())
-                new = store.make_work(key, work.entry_type, _resolve_macros(work, incoming_bib.strings))
-                bib.append(new)
-                if new.doi and new.doi not in dois:
-                    dois[new.doi] = new
-                added.append(key)
-        else:
-            items: list[Incoming] = parse_json_works(text, path.name)
-            del text  # a large import holds each work once: as read, then as a work of the library
-            if not items:
-                raise BadInputError(f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref).")
-            items.reverse()
-            while items:
-                item = items.pop()
-                doi = item.fields.get("doi", "")
-                if not arriving(item.key, item.entry_type, item.fields.get("title", ""), doi):
-                    continue
-                if item.crossref is not None and doi and store.read_record(doi) is None:
-                    store.write_record(doi, item.crossref, source=f"import:{path.name}")
-                work = new_work(store, item.entry_type, item.fields, taken, item.key)
-                bib.append(work)
-                if doi and doi not in dois:
-                    dois[doi] = work
-                added.append(work.key)
-        store.save_bib(bib, notify)
+        def keep(work: Work) -> None:
+            bib.append(work)
+            if work.doi and work.doi not in batches.dois:
+                batches.dois[work.doi] = work
+            batches.unwritten.add(work.key)
+            added.append(work.key)
+            batches.appended()
+
+        with store.appending_together(), _cancelled_on_failure(batches):
+            if is_bibtex:
+                incoming_bib = parse_bibtex(text, path.name, importing=True)
+                problems.extend(incoming_bib.problems)
+                verbatim = verbatim_blocks(text)
+                del text
+                library_text = bib.render() if verbatim else ""  # a block copied before is not copied again
+                for line, raw in verbatim:
+                    if raw.strip() not in library_text:
+                        bib.append_raw(raw)
+                        kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
+                        skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
+                del library_text
+                for work in incoming_bib.works:
+                    if not arriving(work.key, work.entry_type, work.title, work.doi):
+                        continue
+                    key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
+                    taken.add(key.lower())
+                    keep(store.make_work(key, work.entry_type, _resolve_macros(work, incoming_bib.strings)))
+            else:
+                read = 0
+                with text_pieces(path, "import file") as pieces:  # read as taken: the file is never held whole
+                    for item in iter_json_works(pieces, path.name):
+                        read += 1
+                        doi = item.fields.get("doi", "")
+                        if not arriving(item.key, item.entry_type, item.fields.get("title", ""), doi):
+                            continue
+                        if item.crossref is not None and doi and store.read_record(doi) is None:
+                            store.write_record(doi, item.crossref, source=f"import:{path.name}")
+                        keep(new_work(store, item.entry_type, item.fields, taken, item.key))
+                if not read:
+                    raise BadInputError(
+                        f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref)."
+                    )
+            if aliases:
+                for block in list(bib.blocks):
+                    for alias in aliases.get(block.key, ()) if block.key is not None else ():
+                        bib.add_alias(block.work, alias)
+            store.save_bib(bib, notify)
+            batches.finish()
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
     return ImportReport(tuple(added), tuple(present), tuple(skipped), tuple(problems))

@@ -21,12 +21,20 @@ if TYPE_CHECKING:  # annotations only: the interfaces cost nothing at run time
 def sync_index(store: LibraryStore, index: WorkIndex, bib, signature) -> None:
     """Bring the index in line with ``bib`` (read under ``signature``), then note where each entry sits in the file
     so that the next read-only command, while the file is unchanged, need not parse it again. After this command's
-    own writes, only the works it wrote are looked at (``bib.unindexed``)."""
+    own writes, only the works it wrote are looked at (``bib.unindexed``). Nothing is written while another
+    command is appending to the file (a bulk import): the index is that command's to bring in line."""
+    if bib.appending_elsewhere:
+        return
+    index_written(index, bib)
+    store.remember_entries(bib, signature)
+
+
+def index_written(index: WorkIndex, bib) -> None:
+    """The index in line with ``bib``: only the works written since it last was, when those are known."""
     changed = bib.unindexed_works()
     if changed is None or not index.sync_changed(changed):
         index.sync(bib.works)
     bib.unindexed = set()
-    store.remember_entries(bib, signature)
 
 
 def catch_up_index(store: LibraryStore, index: WorkIndex) -> bool:

@@ -7,7 +7,8 @@ a CSL item a string title.
 
 from __future__ import annotations
 
-import json
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from evidence.cite.types import CSL_TO_BIBTEX, bibtex_pages
@@ -15,6 +16,7 @@ from evidence.errors import BadInputError
 from evidence.model import MONTHS, Person, format_names
 from evidence.sources.crossref_map import crossref_to_fields
 from evidence.sources.jats import jats_to_text
+from evidence.sources.json_stream import JSONStreamError, json_values
 
 
 @dataclass(frozen=True)
@@ -121,19 +123,22 @@ def incoming_from_item(item: dict) -> Incoming:
 
 def parse_json_works(text: str, source: str) -> list[Incoming]:
     """Works from a JSON document (CSL-JSON array, Crossref answer) or JSON Lines (one work or message per line)."""
-    stripped = text.strip()
-    if not stripped:
-        raise BadInputError(f"{source} is empty.")
+    return list(iter_json_works(io.StringIO(text).read, source))
+
+
+def iter_json_works(read: Callable[[int], str], source: str) -> Iterator[Incoming]:
+    """``parse_json_works`` one work at a time, from text read a piece at a time (``json_stream``): an import of
+    100,000 works never holds their text, nor all of them decoded. An error names its line, and may come after works
+    were yielded (the caller undoes them)."""
+    empty = True
     try:
-        documents = [json.loads(stripped)]
-    except ValueError:
-        documents = []
-        for number, line in enumerate(stripped.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                documents.append(json.loads(line))
-            except ValueError as error:
-                raise BadInputError(f"{source} line {number} is not valid JSON ({error.msg}).") from None
-    works = [incoming_from_item(item) for document in documents for item in _unwrap(document)]
-    return [work for work in works if work.fields]
+        for document in json_values(read):
+            empty = False
+            for item in _unwrap(document):
+                work = incoming_from_item(item)
+                if work.fields:
+                    yield work
+    except JSONStreamError as error:
+        raise BadInputError(f"{source} line {error.line} is not valid JSON ({error.reason}).") from None
+    if empty:
+        raise BadInputError(f"{source} is empty.")

@@ -7,6 +7,12 @@ size and the length and hash of what is to be added; the journal is removed once
 found later means an append did not finish. Under the lock it is settled (``recover``): a tail that is not
 exactly what was to be added is cut off, which gives back the old file. A reader that finds a journal while the
 append may still be running (``readable_length``) reads only the old file's bytes.
+
+A bulk import appends in batches, so as not to hold every new work in memory at once, yet must add all of them or
+none. So it opens one journal for all its appends (``begin``): the file's size and inode before the first batch,
+and no tail. Until it is closed (``end``), readers read the old file's bytes only, and a crash is settled by
+cutting the file back to that size, unless the file was replaced or edited since (another inode, or other bytes
+before that size: a hand edit, which is left as it is).
 """
 
 from __future__ import annotations
@@ -30,24 +36,59 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def begin(path: Path) -> None:
+    """Open one journal for the appends to come (see the module): until ``end``, they are undone together."""
+    with path.open("rb") as handle:
+        status = os.fstat(handle.fileno())
+        before = _prefix_digest(handle, status.st_size)
+    found = {"size": status.st_size, "open": True, "inode": status.st_ino, "before": before}
+    write_atomic(journal_path(path), json.dumps(found).encode())
+
+
+def _prefix_digest(handle, size: int) -> str:
+    """The hash of the first ``size`` bytes: a file edited in place since ``begin`` is not the one to cut back."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while size > 0 and (chunk := handle.read(min(size, 1 << 22))):
+        digest.update(chunk)
+        size -= len(chunk)
+    return digest.hexdigest()
+
+
+def end(path: Path) -> None:
+    """Close the journal ``begin`` opened: the appends made under it stand."""
+    _remove(journal_path(path))
+
+
 def append(path: Path, data: bytes) -> None:
     """Add ``data`` to the end of ``path`` (journalled: see the module). The caller holds the library's lock."""
     journal = journal_path(path)
+    opened = _read_journal(journal)
+    if opened and opened.get("open"):  # under a journal ``begin`` opened: undone with the other appends, or kept
+        try:
+            _write_all(path, data)
+        except OSError as error:
+            raise LibraryError(f"Could not add to {path}: {error.strerror or error}.") from None
+        return
     size = path.stat().st_size
     write_atomic(journal, json.dumps({"size": size, "length": len(data), "tail": _digest(data)}).encode())
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        _write_all(path, data)
     except OSError as error:
         recover(path)  # the old file back, and no journal left behind
         raise LibraryError(f"Could not add to {path}: {error.strerror or error}; the old file is unchanged.") from None
     _remove(journal)
+
+
+def _write_all(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _read_journal(journal: Path) -> dict | None:
@@ -57,19 +98,27 @@ def _read_journal(journal: Path) -> dict | None:
         return None
     except (OSError, ValueError):
         return {}  # written atomically, so never half: unreadable means it is not ours to trust
-    if not isinstance(found, dict) or not all(isinstance(found.get(k), int) for k in ("size", "length")):
+    if not isinstance(found, dict) or not isinstance(found.get("size"), int):
         return {}
-    return found
+    if found.get("open") is True:
+        return found if isinstance(found.get("inode"), int) else {}
+    return found if isinstance(found.get("length"), int) else {}
 
 
 def _state(path: Path, found: dict) -> str:
     """'done' (the whole tail is on disk), 'partial' (the file grew, but not by exactly the tail: cut it off),
     or 'other' (the file is not the one the journal speaks of: a hand edit replaced it; leave it)."""
-    size, length = found["size"], found["length"]
     try:
-        current = path.stat().st_size
+        status = path.stat()
     except OSError:
         return "other"
+    size, current = found["size"], status.st_size
+    if found.get("open"):  # a bulk import's: everything after ``size`` is undone, in the same file only
+        if status.st_ino != found["inode"] or current < size:
+            return "other"
+        with path.open("rb") as handle:
+            return "partial" if _prefix_digest(handle, size) == found.get("before") else "other"
+    length = found["length"]
     if current == size:
         return "partial"  # nothing was added yet: cutting to the same size changes nothing
     if not size < current <= size + length:

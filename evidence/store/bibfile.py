@@ -97,6 +97,9 @@ class BibFile:
     # The keys of the works written since the search index was last in line with the file: the index need look at
     # no other. None when that is not known (the file was edited, or rows dropped): then it compares every work.
     unindexed: set[str] | None = field(default=None, compare=False, repr=False)
+    # Read while another command was appending (its journal open): the file as it was before, which this command
+    # must not write to the derived rows or the index, as they are the appending command's to keep.
+    appending_elsewhere: bool = field(default=False, compare=False, repr=False)
 
     @property
     def source_text(self) -> str:

@@ -154,6 +154,36 @@ def read_saved_parse(
     return bib
 
 
+def settle(index_dir: Path, bib: BibFile, first: int) -> None:
+    """Swap the blocks from the ``first``-th on, just saved, for blocks read back from their rows (``StoredBlock``),
+    so that their text and decoded works can go: a bulk import written in batches then holds one small object per
+    entry, not every work it has written. Left as they are when the rows are not those of ``bib`` as it stands."""
+    if not bib.saved_as or bib.saved_as != bib.read_as:
+        return
+    try:
+        connection = connect(index_dir)
+        if connection is None:
+            return
+        try:
+            if read_meta(connection).get("file") != bib.saved_as:
+                return
+            rows = connection.execute(ROWS.replace("ORDER BY", "WHERE seq >= ? ORDER BY"), (first,)).fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return
+    if len(rows) != len(bib.blocks) - first:
+        return
+    works = SavedWorks(index_dir, bib.strings)
+    settled = []
+    for block, row in zip(bib.blocks[first:], rows, strict=True):
+        seq, line, failed, work_id, start, length, key, doi, aliases = row
+        if block.saved is None or (seq, start, length) != (block.saved[0], block.saved[3], block.saved[4]):
+            return
+        settled.append(StoredBlock(bib.source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
+    bib.blocks[first:] = settled
+
+
 def block_hash(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=8).hexdigest()
 

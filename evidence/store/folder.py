@@ -207,8 +207,10 @@ class Store:
         self.require()
         data = read_buffer(self.bib_path, "library file")
         length = append.readable_length(self.bib_path)  # after the read: an append begun since is journalled
+        if length is not None and self._settle_unattended_append():
+            return self.load_bib()  # a killed command's append, undone: the file as it now is
         if length is not None:
-            del data[length:]  # an append is running or was cut short: the file as it was before it
+            del data[length:]  # an append is running: the file as it was before it
         digest = hashlib.sha256(data)
         fingerprint = digest.hexdigest()
         bib = None
@@ -217,14 +219,48 @@ class Store:
         else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
             data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
             digest = None
-        if bib is None:  # edited since: parse only what changed where that gives what a full parse would
+        # While another command appends, the rows and the index are that command's to write: the file as it was
+        # before is parsed here and kept to this command alone.
+        if bib is None and length is None:  # edited since: parse only what changed where that gives a full parse
             bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, fingerprint)
         if bib is None:  # else all of it
             bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
             bib.source = data
-            derived.save_parse(self.index_dir, bib, fingerprint)
-        bib.read_as, bib.source_hash = fingerprint, digest
+            if length is None:
+                derived.save_parse(self.index_dir, bib, fingerprint)
+        bib.read_as, bib.source_hash, bib.appending_elsewhere = fingerprint, digest, length is not None
         return bib
+
+    def _settle_unattended_append(self) -> bool:
+        """Settle an append journal no command is behind (one killed part-way: the lock is free) as the next writer
+        would, so that reading does not pay for reading around it until then; False when a writer holds the lock
+        (its append is running) or the lock cannot be taken (a read-only library)."""
+        import filelock
+
+        lock = filelock.FileLock(str(self.root / LOCK_NAME))
+        try:
+            lock.acquire(timeout=0)
+        except (filelock.Timeout, OSError):
+            return False
+        try:
+            append.recover(self.bib_path)
+        except OSError:
+            return False
+        finally:
+            lock.release()
+        return True
+
+    @contextlib.contextmanager
+    def appending_together(self):
+        """Let the appends made within be undone together (``append.begin``): a bulk import written in batches
+        adds all its works or, when it fails or is killed part-way, none. The caller holds the lock."""
+        append.begin(self.bib_path)
+        try:
+            yield
+        except BaseException:
+            append.recover(self.bib_path)  # the file as it was before the first batch
+            raise
+        append.end(self.bib_path)
 
     def save_bib(self, bib: BibFile, notify=None) -> bool:
         """Write the file if its text changed; True when something was written.
@@ -268,6 +304,11 @@ class Store:
         bib.number_blocks(first)
         derived.save_parse(self.index_dir, bib, bib.read_as, first)
         return True
+
+    def settle(self, bib: BibFile, first: int) -> None:
+        """Let go of what a write held of the blocks from ``first`` on (``derived.settle``): they are read back from
+        the rows and the file when next needed."""
+        derived.settle(self.index_dir, bib, first)
 
     def _merge_edits(self, bib: BibFile, notify) -> bool:
         """Apply this command's changes to the file as edited since ``bib`` was read (``merge_edits``), making
