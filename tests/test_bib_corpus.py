@@ -209,3 +209,32 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
     # the cheap path is taken wherever it can be, not only trusted when it is: a silent fall back to a full parse
     # (the rows left unusable) would pass every comparison above
     assert plain > 10 and all(reused[number] >= plain for number in range(5)), (plain, reused)
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
+@pytest.mark.parametrize("entries", [1, 3])
+def test_a_file_parsed_in_parts_gives_what_one_parse_gives(entries):
+    """A large import parses its file in parts (``parse_bibtex_parts``); on every corpus file, cut after every
+    block or every third, the parts give the blocks, works, problems (with the file's lines) and verbatim blocks of
+    one parse of the whole."""
+    from evidence.store.bibfile import parse_bibtex, parse_bibtex_parts
+
+    differ = []
+    for path in FILES:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        whole = parse_bibtex(text, path.name, importing=True)
+        parts = list(parse_bibtex_parts(text, path.name, entries))
+        blocks = [block for part in parts for block in part.blocks]
+        same = (
+            [(b.raw, b.line, b.work, b.failed) for b in blocks]
+            == [(b.raw, b.line, b.work, b.failed) for b in whole.blocks]
+            and [p for part in parts for p in part.problems] == whole.problems
+            and [v for part in parts for v in part.verbatim] == whole.verbatim
+            and parts[0].head + "".join(b.raw for b in blocks) == text
+        )
+        if not same:
+            differ.append(str(path.relative_to(CORPUS)))
+    assert differ == []

@@ -679,3 +679,39 @@ def test_a_search_after_a_hand_edit_reads_only_what_changed_and_never_loads_the_
     assert "fan2017renamed" in found and "fan2017acupuncture" not in found
     monkeypatch.undo()
     assert run("--library", seed, "--offline", "show", "fan2017renamed").exit_code == 0
+
+
+def _killed_between_commits(index: SearchIndex, documents: list) -> None:
+    """What a write killed after the index's commit and before the manifest's leaves: documents never listed."""
+    from evidence.index._whoosh.bulk import write_new_index
+    from evidence.index.search_index import document
+
+    index.close()
+    write_new_index(index._open_or_create(False), [document(work) for work in documents], 1)
+
+
+def test_documents_a_killed_write_left_unlisted_are_removed_or_written_once_by_the_next_sync(tmp_path):
+    library = works(30)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(library)
+    ghost = make_work("ghost", "article", bibtex.encode_fields({"title": "Quokka ghost", "abstract": "quokka"}))
+    _killed_between_commits(index, [ghost, library[3]])
+    assert [hit.key for hit in index.search("quokka")[0]] == ["ghost"]
+    assert [hit.key for hit in index.search("w3", limit=50)[0]].count("w3") in (0, 1)  # a key search, not words
+    assert not index._healthy(len(library))
+    index.sync(library)  # the next full sync: the ghost gone, w3 held once
+    assert index.search("quokka")[0] == []
+    with index._open_searcher().reader() as reader:
+        keys = [fields["key"] for fields in reader.all_stored_fields()]
+    assert sorted(keys) == sorted(work.key for work in library)
+
+
+def test_a_bulk_addition_refuses_an_index_holding_unlisted_documents(tmp_path):
+    library = works(10)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(library)
+    adding = index.adding()
+    assert adding.add(works(12)[10:])  # healthy: the new works are written as a segment of their own
+    adding.finish()
+    _killed_between_commits(index, [works(13)[12]])
+    assert not index.adding().add(works(14)[13:])  # the caller's sync repairs the index first

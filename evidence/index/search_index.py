@@ -14,6 +14,7 @@ import itertools
 import math
 import shutil
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,13 +257,20 @@ class SearchIndex:
         """Bring the index in line with ``works``; returns how many documents were written or removed."""
         old = self._read_manifest()
         current = {work.key: fingerprint(work) for work in works}
-        if old is not None and old == current and self._healthy():
+        healthy = old is not None and self._healthy(len(old))
+        if healthy and old == current:
             return 0
         if old is None and any(self._index_files()):
             self.notify("The search index was out of date or unreadable; rebuilding it.")
         self.close()
-        changed = works if old is None else [work for work in works if old.get(work.key) != current[work.key]]
-        removed = [] if old is None else [key for key in old if key not in current]
+        unlisted, doubled = self._unlisted(old) if old is not None and not healthy else ([], set())
+        changed = (
+            works
+            if old is None
+            else [work for work in works if old.get(work.key) != current[work.key] or work.key in doubled]
+        )
+        removed = [] if old is None else [key for key in [*old, *unlisted] if key not in current]
+        removed += sorted(doubled)  # every copy deleted, then written once (an update deletes only the first)
         try:
             count = self._update(changed, removed, rebuild=old is None)
         except LibraryError:
@@ -273,15 +281,40 @@ class SearchIndex:
         self._write_manifest(current)
         return count
 
-    def _healthy(self) -> bool:
+    def _healthy(self, listed: int | None = None) -> bool:
+        """Whether the index can be read, and holds as many documents as the manifest lists (``listed``, when
+        given): a write killed after the index's commit and before the manifest's leaves documents it never listed."""
         from whoosh import index as windex
 
         try:
             with windex.open_dir(str(self.path)).reader() as reader:
-                reader.doc_count()
+                count = reader.doc_count()
         except index_damage(opening=True):  # unreadable segments: the index must be rebuilt
             return False
-        return True
+        return listed is None or count == listed
+
+    def _unlisted(self, listed: dict[str, str]) -> tuple[list[str], set[str]]:
+        """The keys of documents the manifest does not list, and those listed that have more than one document: what
+        a write killed between the two commits left (see ``_healthy``), for ``sync`` to remove and write again."""
+        from whoosh import index as windex
+
+        try:
+            with windex.open_dir(str(self.path)).reader() as reader:
+                counts = Counter(fields.get("key") for fields in reader.all_stored_fields())
+        except index_damage(opening=True):
+            return [], set()
+        return [key for key in counts if key not in listed], {key for key, n in counts.items() if n > 1}
+
+    def _listed_count(self) -> int | None:
+        connection = self._manifest()
+        if connection is None:
+            return None
+        try:
+            return connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            connection.close()
 
     def _update(self, changed: list[Work], removed: list[str], rebuild: bool) -> int:
         """Write ``changed`` and delete ``removed`` (or build the index anew from ``changed``); the manifest is the
@@ -406,11 +439,17 @@ class NewWorks:
 
     def __init__(self, index: SearchIndex):
         self.index, self._documents, self._pending = index, [], {}
+        self._checked = False  # whether the index holds what its manifest lists (once, at the first batch)
         self._segments: set[str] = set()  # the segments written so far, all of new works only
         self._written: list[str] = []  # and the keys of their works
 
     def add(self, works: list[Work]) -> bool:
         """Index ``works``; False when that cannot be done here (no manifest to build on: the caller syncs all)."""
+        if not self._checked:  # documents no manifest lists would be doubled: the caller's sync repairs them
+            listed = self.index._listed_count()
+            if listed is None or not self.index._healthy(listed):
+                return False
+            self._checked = True
         known = self.index._known([work.key for work in works])
         if known is None:
             return False

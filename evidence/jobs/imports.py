@@ -109,7 +109,7 @@ def import_file(
     that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable). All the
     works land, or none: an import that fails part-way leaves the library as it was."""
     from evidence.files import read_head, read_text, text_pieces
-    from evidence.store.bibfile import parse_bibtex, verbatim_blocks
+    from evidence.store.bibfile import parse_bibtex_parts
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -157,23 +157,21 @@ def import_file(
 
         with store.appending_together(), _cancelled_on_failure(batches):
             if is_bibtex:
-                incoming_bib = parse_bibtex(text, path.name, importing=True)
-                problems.extend(incoming_bib.problems)
-                verbatim = verbatim_blocks(text)
+                held = len(bib.source)  # the library's own bytes: a block found there was copied before
+                for part in parse_bibtex_parts(text, path.name, BATCH):
+                    problems.extend(part.problems)
+                    for line, raw in part.verbatim:
+                        if bib.source.find(raw.strip().encode("utf-8"), 0, held) < 0:
+                            bib.append_raw(raw)
+                            kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
+                            skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
+                    for work in part.works:
+                        if not arriving(work.key, work.entry_type, work.title, work.doi):
+                            continue
+                        key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
+                        taken.add(key.lower())
+                        keep(store.make_work(key, work.entry_type, _resolve_macros(work, part.strings)))
                 del text
-                library_text = bib.render() if verbatim else ""  # a block copied before is not copied again
-                for line, raw in verbatim:
-                    if raw.strip() not in library_text:
-                        bib.append_raw(raw)
-                        kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
-                        skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
-                del library_text
-                for work in incoming_bib.works:
-                    if not arriving(work.key, work.entry_type, work.title, work.doi):
-                        continue
-                    key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
-                    taken.add(key.lower())
-                    keep(store.make_work(key, work.entry_type, _resolve_macros(work, incoming_bib.strings)))
             else:
                 read = 0
                 with text_pieces(path, "import file") as pieces:  # read as taken: the file is never held whole

@@ -9,7 +9,7 @@ edits use the canonical layout of ``bibtex.format_entry``.
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from evidence.errors import LibraryError
@@ -97,6 +97,8 @@ class BibFile:
     # The keys of the works written since the search index was last in line with the file: the index need look at
     # no other. None when that is not known (the file was edited, or rows dropped): then it compares every work.
     unindexed: set[str] | None = field(default=None, compare=False, repr=False)
+    # A file being imported: its @preamble and @comment blocks, (line, text), which the library copies as they are
+    verbatim: list[tuple[int, str]] = field(default_factory=list, compare=False, repr=False)
     # Read while another command was appending (its journal open): the file as it was before, which this command
     # must not write to the derived rows or the index, as they are the appending command's to keep.
     appending_elsewhere: bool = field(default=False, compare=False, repr=False)
@@ -307,12 +309,20 @@ def _text_after_value(value: str) -> str:
 
 
 def parse_bibtex(
-    text: str, source: str = "references.bib", strings: dict[str, str] | None = None, importing: bool = False
+    text: str,
+    source: str = "references.bib",
+    strings: dict[str, str] | None = None,
+    importing: bool = False,
+    first_line: int = 1,
+    seen: dict[tuple[str, str], tuple[int, str]] | None = None,
 ) -> BibFile:
     """Parse BibTeX text into blocks, keeping every block's raw text and reporting what could not be read.
 
     ``strings`` are @string macros defined elsewhere (when only some entries of a file are parsed). ``importing``
-    words the problems for a file being imported, whose unreadable blocks do not reach the library."""
+    words the problems for a file being imported, whose unreadable blocks do not reach the library, and keeps its
+    @preamble and @comment blocks in ``verbatim``. A part of a larger file (``parse_bibtex_parts``) starts on line
+    ``first_line`` and shares ``seen`` with the parts before it: ('entry', key lower-cased) and ('string', key) to
+    the line first on and the key as written."""
     fate = "was not imported (fix it and import the file again)" if importing else "was kept as it is"
     library = _bibtexparser().parse_string(text, parse_stack=[])
     bibmodel = _bibtexparser().model
@@ -321,24 +331,33 @@ def parse_bibtex(
     starts = [min(block.start_line or 0, len(lines)) for block in library.blocks]
     bib.head = "".join(lines[: starts[0]]) if starts else text
     ends = starts[1:] + [len(lines)] if starts else []
+    earlier = dict(seen or {})  # the keys of the parts before: one met again there is bibtexparser's duplicate
+    seen = {} if seen is None else seen
     for block in library.blocks:
-        if isinstance(block, bibmodel.String):
+        if isinstance(block, bibmodel.String) and ("string", block.key) not in earlier:
             bib.strings[block.key.lower()] = bibtex.strip_delimiters(str(block.value))
-    seen: dict[str, int] = {}
+            seen[("string", block.key)] = (0, block.key)
+        elif importing and isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
+            bib.verbatim.append(((block.start_line or 0) + first_line, block.raw))
     for block, start, end in zip(library.blocks, starts, ends, strict=True):
-        line = start + 1
+        line = start + first_line
         raw = "".join(lines[start:end])
-        if isinstance(block, bibmodel.Entry):
+        if (
+            isinstance(block, bibmodel.Entry) and earlier.get(("entry", block.key.lower()), (0, None))[1] == block.key
+        ) or (isinstance(block, bibmodel.String) and ("string", block.key) in earlier):
+            bib.problems.append(f"{source} line {line}: the key '{block.key}' is used again; this entry {fate}.")
+            bib.blocks.append(Block(raw=raw, line=line, failed=True))
+        elif isinstance(block, bibmodel.Entry):
             raw_fields = {f.key.lower(): str(f.value) for f in block.fields}
             work = make_work(block.key, block.entry_type, raw_fields, bib.strings)
-            if work.key.lower() in seen:
+            if ("entry", work.key.lower()) in seen:
                 bib.problems.append(
                     f"{source} line {line}: the key '{work.key}' is used again "
-                    f"(first on line {seen[work.key.lower()]})."
+                    f"(first on line {seen[('entry', work.key.lower())][0]})."
                 )
                 bib.blocks.append(Block(raw=raw, line=line, failed=True))
                 continue
-            seen[work.key.lower()] = line
+            seen[("entry", work.key.lower())] = (line, work.key)
             for name, value in raw_fields.items():
                 swallowed = _text_after_value(value)
                 if swallowed:
@@ -358,7 +377,7 @@ def parse_bibtex(
             for item in entry.fields:
                 name = item.key.lower()
                 if name in raw_fields:
-                    again = (item.start_line or 0) + 1
+                    again = (item.start_line or 0) + first_line
                     bib.problems.append(
                         f"{source} line {again}: in '{entry.key}', the field '{name}' is given again; "
                         "the first value is used."
@@ -366,11 +385,11 @@ def parse_bibtex(
                     continue
                 raw_fields[name] = str(item.value)
             work = make_work(entry.key, entry.entry_type, raw_fields, bib.strings)
-            if work.key.lower() in seen:
+            if ("entry", work.key.lower()) in seen:
                 bib.problems.append(f"{source} line {line}: the key '{work.key}' is used again; this entry {fate}.")
                 bib.blocks.append(Block(raw=raw, line=line, failed=True))
                 continue
-            seen[work.key.lower()] = line
+            seen[("entry", work.key.lower())] = (line, work.key)
             bib.blocks.append(Block(raw=raw, line=line, work=work))
         elif isinstance(block, bibmodel.ParsingFailedBlock):
             bib.problems.append(f"{source} line {line}: this block is not valid BibTeX and {fate}.")
@@ -380,17 +399,48 @@ def parse_bibtex(
     return bib
 
 
-def verbatim_blocks(text: str) -> list[tuple[int, str]]:
-    """(line, raw text) of the blocks of a BibTeX file that are not entries but must survive an import: @preamble
-    (a LaTeX user's macros) and @comment. Taken from bibtexparser's own raw text, so blocks that share a line are
-    not lost. Unreadable blocks are not among them: copied in, they would make the library unreadable to BibTeX."""
-    found = []
-    bibtexparser = _bibtexparser()
-    bibmodel = bibtexparser.model
-    for block in bibtexparser.parse_string(text, parse_stack=[]).blocks:
-        if isinstance(block, bibmodel.Preamble | bibmodel.ExplicitComment) and block.raw.strip():
-            found.append(((block.start_line or 0) + 1, block.raw))
-    return found
+_BLOCK_START = re.compile(r"(?m)^[ \t]*@")
+_STRING_START = re.compile(r"(?im)^[ \t]*@[ \t]*string[ \t]*[{(]")
+# A file whose lines end otherwise than in line feeds (a lone CR, a form feed, U+2028...) is parsed whole: its lines
+# as the parse numbers them (``str.splitlines``) are not those a part would start from.
+_ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def parse_bibtex_parts(text: str, source: str, entries: int) -> Iterator[BibFile]:
+    """``parse_bibtex(text, source, importing=True)`` as parts of about ``entries`` blocks each, in file order: the
+    same blocks, works, problems (their lines the file's) and verbatim blocks, without holding the whole file's
+    parse at once. A part begins at a line that starts with ``@`` where every brace before it is closed; the file's
+    @string macros are all read first, as a whole parse reads them before its entries."""
+    strings = parse_bibtex("".join(_string_blocks(text)), source).strings if _STRING_START.search(text) else {}
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    line = 1
+    for start, end in _parts(text, entries) if not _ODD_LINE_BREAK.search(text) else [(0, len(text))]:
+        part = text[start:end]
+        yield parse_bibtex(part, source, strings, importing=True, first_line=line, seen=seen)
+        line += part.count("\n")
+
+
+def _parts(text: str, entries: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each part: cut before a block start once ``entries`` blocks have begun since the last cut."""
+    begun, depth, last, cut = 0, 0, 0, 0
+    for found in _BLOCK_START.finditer(text):
+        position = found.start()
+        depth += text.count("{", last, position) - text.count("}", last, position)
+        last = position
+        if depth != 0:
+            continue  # inside a block (or after braces that never closed: no more cuts, which is safe)
+        if begun >= entries:
+            yield cut, position
+            cut, begun = position, 0
+        begun += 1
+    yield cut, len(text)
+
+
+def _string_blocks(text: str) -> Iterator[str]:
+    """The text of each @string block: from its start to the next line that starts with ``@``."""
+    for found in _STRING_START.finditer(text):
+        following = _BLOCK_START.search(text, found.end())
+        yield text[found.start() : following.start() if following else len(text)] + "\n"
 
 
 _ENTRY_KEY = re.compile(r"^(\s*@\s*\w+\s*[{(]\s*)([^,\s]+)")
