@@ -90,9 +90,9 @@ def read_bytes_and_text(path: Path, what: str = "file", max_bytes: int | None = 
 
 
 @contextlib.contextmanager
-def text_pieces(path: Path, what: str = "file"):
-    """``read_text`` a piece at a time: yields ``read(size) -> str`` ('' at the end), with the same checks and the
-    same sentences (UTF-8 or a byte-order mark, never binary), so a large file need not be in memory whole."""
+def open_text(path: Path, what: str = "file"):
+    """``read_text`` a piece or a line at a time: yields a ``TextPieces``, with the same checks and the same
+    sentences (UTF-8 or a byte-order mark, never binary), so a large file need not be in memory whole."""
     path = Path(path)
     head = read_head(path, what)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -101,16 +101,31 @@ def text_pieces(path: Path, what: str = "file"):
         raise BadInputError(f"The {what} {path} is a binary file, not text.")
     else:
         encoding = "utf-8-sig"
-    with open(path, encoding=encoding, newline="") as handle:  # newline='': line ends as they are, as read_text
+    with _told_why_not(path, what), open(path, encoding=encoding, newline="") as handle:  # line ends as they are
+        yield TextPieces(handle, path, what)
 
-        def read(size: int) -> str:
-            try:
-                return handle.read(size)
-            except UnicodeDecodeError:  # the whole file decoded, for the sentence that says where and why
-                decode_bytes(read_bytes(path, what), path, what)
-                raise BadInputError(f"The {what} {path} is not {encoding.upper()} text.") from None
 
-        yield read
+class TextPieces:
+    """A text file being read (``open_text``): ``read(size)`` ('' at the end), or its lines, each with its end."""
+
+    def __init__(self, handle, path: Path, what: str):
+        self._handle, self._path, self._what = handle, path, what
+
+    def read(self, size: int) -> str:
+        with self._undecodable():
+            return self._handle.read(size)
+
+    def __iter__(self):
+        with self._undecodable():
+            yield from self._handle
+
+    @contextlib.contextmanager
+    def _undecodable(self):
+        try:
+            yield
+        except UnicodeDecodeError:  # the whole file decoded, for the sentence that says where and why
+            decode_bytes(read_bytes(self._path, self._what), self._path, self._what)
+            raise BadInputError(f"The {self._what} {self._path} is not text in one encoding.") from None
 
 
 def read_head(path: Path, what: str = "file", size: int = 4096) -> bytes:

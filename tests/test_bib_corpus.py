@@ -2,6 +2,7 @@
 and others' test files) imports without a traceback, and its entries imported plus the blocks reported as unreadable
 account for every entry-like block in the file."""
 
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -226,7 +227,7 @@ def test_a_file_parsed_in_parts_gives_what_one_parse_gives(entries):
         except UnicodeDecodeError:
             continue
         whole = parse_bibtex(text, path.name, importing=True)
-        parts = list(parse_bibtex_parts(text, path.name, entries))
+        parts = list(parse_bibtex_parts(lambda text=text: io.StringIO(text, newline=""), path.name, entries))
         blocks = [block for part in parts for block in part.blocks]
         same = (
             [(b.raw, b.line, b.work, b.failed) for b in blocks]

@@ -266,3 +266,21 @@ def test_an_import_killed_part_way_is_undone_by_the_next_command(seed, tmp_path)
     assert json.loads(found.stdout)["hits"] == []
     assert (seed / "references.bib").read_bytes() == before
     assert not journal.exists()
+
+
+def test_a_bib_file_imported_in_parts_gives_the_library_one_part_gives(run, tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import ROOT
+
+    libraries = []
+    for folder, batch in (("whole", 10**6), ("parts", 1)):
+        library = tmp_path / folder
+        shutil.copytree(ROOT / "library", library, ignore=shutil.ignore_patterns(".index", ".lock"))
+        monkeypatch.setattr("evidence.jobs.imports.BATCH", batch)
+        for name in ("multiple_entries_and_comments.bib", "article_with_strings.bib", "article_missing_coma.bib"):
+            result = run("--library", library, "import", DATA / "bibtex" / name, "--json")
+            assert result.exit_code in (0, 1), result.stderr
+            libraries.append(result.json())
+        libraries.append((library / "references.bib").read_bytes())
+    assert libraries[:4] == libraries[4:]

@@ -108,7 +108,7 @@ def import_file(
     field twice is kept (first value), and the file's @preamble and @comment blocks are copied verbatim. A block
     that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable). All the
     works land, or none: an import that fails part-way leaves the library as it was."""
-    from evidence.files import read_head, read_text, text_pieces
+    from evidence.files import open_text, read_head
     from evidence.store.bibfile import parse_bibtex_parts
 
     path = Path(path)
@@ -117,7 +117,11 @@ def import_file(
     is_bibtex = suffix in (".bib", ".bibtex", ".txt") or (
         suffix not in (".json", ".jsonl", ".ndjson") and head.startswith((b"@", b"%"))
     )
-    text = read_text(path, "import file") if is_bibtex else ""
+
+    def lines():
+        with open_text(path, "import file") as text:
+            yield from text
+
     added, present, skipped, problems = [], [], [], []
     with store.locked(on_wait=notify):
         bib = load(store, notify)
@@ -158,24 +162,30 @@ def import_file(
         with store.appending_together(), _cancelled_on_failure(batches):
             if is_bibtex:
                 held = len(bib.source)  # the library's own bytes: a block found there was copied before
-                for part in parse_bibtex_parts(text, path.name, BATCH):
+                for part in parse_bibtex_parts(lines, path.name, BATCH):
                     problems.extend(part.problems)
-                    for line, raw in part.verbatim:
-                        if bib.source.find(raw.strip().encode("utf-8"), 0, held) < 0:
-                            bib.append_raw(raw)
-                            kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else "block"
-                            skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
-                    for work in part.works:
+                    verbatim = list(reversed(part.verbatim))
+                    for block in [*part.blocks, None]:  # in the file's order, the verbatim blocks among the entries
+                        if block is not None and block.work is None:
+                            continue
+                        while verbatim and (block is None or verbatim[-1][0] <= block.line):
+                            line, raw = verbatim.pop()
+                            if bib.source.find(raw.strip().encode("utf-8"), 0, held) < 0:
+                                bib.append_raw(raw)
+                                kind = raw.lstrip().split("{", 1)[0].lower() if raw.lstrip().startswith("@") else ""
+                                skipped.append(f"{path.name} line {line}: {kind or 'block'} copied as it is")
+                        if block is None:
+                            break
+                        work = block.work
                         if not arriving(work.key, work.entry_type, work.title, work.doi):
                             continue
                         key = work.key if work.key.lower() not in taken else unique_key(work.key, taken)
                         taken.add(key.lower())
                         keep(store.make_work(key, work.entry_type, _resolve_macros(work, part.strings)))
-                del text
             else:
                 read = 0
-                with text_pieces(path, "import file") as pieces:  # read as taken: the file is never held whole
-                    for item in iter_json_works(pieces, path.name):
+                with open_text(path, "import file") as text:  # read as taken: the file is never held whole
+                    for item in iter_json_works(text.read, path.name):
                         read += 1
                         doi = item.fields.get("doi", "")
                         if not arriving(item.key, item.entry_type, item.fields.get("title", ""), doi):

@@ -9,7 +9,7 @@ edits use the canonical layout of ``bibtex.format_entry``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from evidence.errors import LibraryError
@@ -399,48 +399,50 @@ def parse_bibtex(
     return bib
 
 
-_BLOCK_START = re.compile(r"(?m)^[ \t]*@")
-_STRING_START = re.compile(r"(?im)^[ \t]*@[ \t]*string[ \t]*[{(]")
+_BLOCK_START = re.compile(r"[ \t]*@")  # at the start of a line
+_STRING = re.compile(r"@[ \t]*string[ \t]*[{(]", re.I)
 # A file whose lines end otherwise than in line feeds (a lone CR, a form feed, U+2028...) is parsed whole: its lines
 # as the parse numbers them (``str.splitlines``) are not those a part would start from.
 _ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def parse_bibtex_parts(text: str, source: str, entries: int) -> Iterator[BibFile]:
+def parse_bibtex_parts(lines: Callable[[], Iterable[str]], source: str, entries: int) -> Iterator[BibFile]:
     """``parse_bibtex(text, source, importing=True)`` as parts of about ``entries`` blocks each, in file order: the
-    same blocks, works, problems (their lines the file's) and verbatim blocks, without holding the whole file's
-    parse at once. A part begins at a line that starts with ``@`` where every brace before it is closed; the file's
-    @string macros are all read first, as a whole parse reads them before its entries."""
-    strings = parse_bibtex("".join(_string_blocks(text)), source).strings if _STRING_START.search(text) else {}
+    same blocks, works, problems (their lines the file's) and verbatim blocks, without holding the file's text or
+    its whole parse. ``lines()`` gives the file's lines afresh (with their line ends, as a file opened with
+    ``newline=''`` gives them): read twice, first for the @string macros, which a whole parse reads before its
+    entries. A part begins at a line that starts with ``@`` where every brace before it is closed."""
+    strings, odd = _strings_and_breaks(lines(), source)
+    if odd:
+        yield parse_bibtex("".join(lines()), source, importing=True)
+        return
     seen: dict[tuple[str, str], tuple[int, str]] = {}
-    line = 1
-    for start, end in _parts(text, entries) if not _ODD_LINE_BREAK.search(text) else [(0, len(text))]:
-        part = text[start:end]
-        yield parse_bibtex(part, source, strings, importing=True, first_line=line, seen=seen)
-        line += part.count("\n")
+    first_line, part, begun, depth = 1, [], 0, 0
+    for line in lines():
+        if depth == 0 and _BLOCK_START.match(line):
+            if begun >= entries:
+                text = "".join(part)
+                yield parse_bibtex(text, source, strings, importing=True, first_line=first_line, seen=seen)
+                first_line, part, begun = first_line + text.count("\n"), [], 0
+            begun += 1
+        part.append(line)
+        depth += line.count("{") - line.count("}")  # braces that never close: no more cuts, which is safe
+    yield parse_bibtex("".join(part), source, strings, importing=True, first_line=first_line, seen=seen)
 
 
-def _parts(text: str, entries: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of each part: cut before a block start once ``entries`` blocks have begun since the last cut."""
-    begun, depth, last, cut = 0, 0, 0, 0
-    for found in _BLOCK_START.finditer(text):
-        position = found.start()
-        depth += text.count("{", last, position) - text.count("}", last, position)
-        last = position
-        if depth != 0:
-            continue  # inside a block (or after braces that never closed: no more cuts, which is safe)
-        if begun >= entries:
-            yield cut, position
-            cut, begun = position, 0
-        begun += 1
-    yield cut, len(text)
-
-
-def _string_blocks(text: str) -> Iterator[str]:
-    """The text of each @string block: from its start to the next line that starts with ``@``."""
-    for found in _STRING_START.finditer(text):
-        following = _BLOCK_START.search(text, found.end())
-        yield text[found.start() : following.start() if following else len(text)] + "\n"
+def _strings_and_breaks(lines: Iterable[str], source: str) -> tuple[dict[str, str], bool]:
+    """The @string macros of the whole file (each @string block from its line to the next line that starts with
+    ``@``, parsed together), and whether a line ends otherwise than in a line feed."""
+    blocks, taking, odd = [], False, False
+    for line in lines:
+        odd = odd or bool(_ODD_LINE_BREAK.search(line))
+        if _BLOCK_START.match(line):
+            taking = False
+        if "@" in line and _STRING.search(line):
+            taking = True
+        if taking:
+            blocks.append(line)
+    return (parse_bibtex("".join(blocks) + "\n", source).strings if blocks else {}), odd
 
 
 _ENTRY_KEY = re.compile(r"^(\s*@\s*\w+\s*[{(]\s*)([^,\s]+)")
