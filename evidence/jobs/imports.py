@@ -59,6 +59,7 @@ class _Batches:
         self.dois = bib.doi_map()
         self.new_works = index.adding() if index is not None else None
         self.unwritten: set[str] = set()  # the keys of the works appended since the last batch was written
+        self.holding = False  # whether the appends are held together (from the first batch written before the end)
 
     def appended(self) -> None:
         if len(self.bib.blocks) - self.first >= BATCH and self.bib.source_hash is not None:
@@ -66,6 +67,9 @@ class _Batches:
 
     def write(self) -> None:
         bib, blocks = self.bib, self.bib.blocks
+        if not self.holding:
+            self.store.hold_appends()
+            self.holding = True
         self.store.save_bib(bib, self.notify)
         if self.new_works is not None:
             changed = bib.unindexed_works()

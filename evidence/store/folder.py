@@ -252,15 +252,20 @@ class Store:
 
     @contextlib.contextmanager
     def appending_together(self):
-        """Let the appends made within be undone together (``append.begin``): a bulk import written in batches
-        adds all its works or, when it fails or is killed part-way, none. The caller holds the lock."""
-        append.begin(self.bib_path)
+        """Let the appends made within, once ``hold_appends`` was called, be undone together (``append.begin``): a
+        bulk import written in batches adds all its works or, when it fails or is killed part-way, none. A small
+        import never calls it, so pays nothing for it (its one write is journalled as any append). The caller holds
+        the lock."""
         try:
             yield
         except BaseException:
             append.recover(self.bib_path)  # the file as it was before the first batch
             raise
         append.end(self.bib_path)
+
+    def hold_appends(self) -> None:
+        """From here to the end of ``appending_together``, appends stand or fall together."""
+        append.begin(self.bib_path)
 
     def save_bib(self, bib: BibFile, notify=None) -> bool:
         """Write the file if its text changed; True when something was written.
