@@ -715,3 +715,22 @@ def test_a_bulk_addition_refuses_an_index_holding_unlisted_documents(tmp_path):
     adding.finish()
     _killed_between_commits(index, [works(13)[12]])
     assert not index.adding().add(works(14)[13:])  # the caller's sync repairs the index first
+
+
+def test_updates_merge_the_small_segments_they_make_and_leave_a_builds_large_ones(tmp_path, monkeypatch):
+    from whoosh import index as windex
+
+    from evidence.index import search_index
+
+    monkeypatch.setattr(search_index, "SMALL_SEGMENT", 10)
+    library = works(30)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(library)  # one segment of 30 documents: "large" here
+    (built,) = [segment.segment_id() for segment in windex.open_dir(str(index.path))._segments()]
+    for number in range(6):  # Whoosh's own policy would fold the 30 into the fifth update's merge
+        added = make_work(f"new{number}", "article", bibtex.encode_fields({"title": f"added {number}"}))
+        assert index.sync_changed([added])
+    segments = windex.open_dir(str(index.path))._segments()
+    assert built in [segment.segment_id() for segment in segments]
+    assert len(segments) < 7  # the one-document segments were merged
+    assert sorted(hit.key for hit in index.search("added", limit=50)[0]) == [f"new{n}" for n in range(6)]
