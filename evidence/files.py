@@ -94,13 +94,7 @@ def open_text(path: Path, what: str = "file"):
     """``read_text`` a piece or a line at a time: yields a ``TextPieces``, with the same checks and the same
     sentences (UTF-8 or a byte-order mark, never binary), so a large file need not be in memory whole."""
     path = Path(path)
-    head = read_head(path, what)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in head and not head.startswith(b"\xef\xbb\xbf"):
-        raise BadInputError(f"The {what} {path} is a binary file, not text.")
-    else:
-        encoding = "utf-8-sig"
+    encoding = text_encoding(read_head(path, what), path, what)
     with _told_why_not(path, what), open(path, encoding=encoding, newline="") as handle:  # line ends as they are
         yield TextPieces(handle, path, what)
 
@@ -182,14 +176,22 @@ def read_buffer(path: Path, what: str = "file") -> bytearray:
             return buffer
 
 
+def text_encoding(head: bytes, path: Path | str, what: str = "file") -> str:
+    """The encoding a text file's first 4,096 bytes (``head``) say it is in: UTF-16 by its byte-order mark, else
+    UTF-8 (with or without a mark); refused with a sentence when they hold a NUL byte but no such mark."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head[:4096] and not head.startswith(b"\xef\xbb\xbf"):
+        raise BadInputError(f"The {what} {path} is a binary file, not text.")
+    return "utf-8-sig"
+
+
 def decode_bytes(data: bytes, path: Path | str, what: str = "file") -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if text_encoding(data[:4096], path, what) == "utf-16":
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise BadInputError(f"The {what} {path} starts like UTF-16 but is not valid UTF-16.") from None
-    if b"\x00" in data[:4096] and not data.startswith(b"\xef\xbb\xbf"):
-        raise BadInputError(f"The {what} {path} is a binary file, not text.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

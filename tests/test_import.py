@@ -284,3 +284,11 @@ def test_a_bib_file_imported_in_parts_gives_the_library_one_part_gives(run, tmp_
             libraries.append(result.json())
         libraries.append((library / "references.bib").read_bytes())
     assert libraries[:4] == libraries[4:]
+
+
+def test_a_utf16_bibtex_file_without_a_bib_suffix_is_read_as_bibtex(run, library, tmp_path):
+    source = tmp_path / "exported.references"
+    source.write_bytes("\ufeff@article{utf16work, title = {Read from UTF-16}}\n".encode("utf-16-le"))
+    result = run("--library", library, "import", source, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["added"] == ["utf16work"]

@@ -112,14 +112,15 @@ def import_file(
     field twice is kept (first value), and the file's @preamble and @comment blocks are copied verbatim. A block
     that is not valid BibTeX is reported with its line, not copied (it would make the library unreadable). All the
     works land, or none: an import that fails part-way leaves the library as it was."""
-    from evidence.files import open_text, read_head
+    from evidence.files import open_text, read_head, text_encoding
     from evidence.store.bibfile import parse_bibtex_parts
 
     path = Path(path)
     suffix = path.suffix.lower()
-    head = read_head(path, "import file").lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = read_head(path, "import file")
+    start = head.decode(text_encoding(head, path, "import file"), errors="ignore").lstrip()
     is_bibtex = suffix in (".bib", ".bibtex", ".txt") or (
-        suffix not in (".json", ".jsonl", ".ndjson") and head.startswith((b"@", b"%"))
+        suffix not in (".json", ".jsonl", ".ndjson") and start.startswith(("@", "%"))
     )
 
     def lines():
@@ -202,7 +203,7 @@ def import_file(
                         f"{path.name} holds no works in a format evidence reads (CSL-JSON or Crossref)."
                     )
             if aliases:
-                for block in list(bib.blocks):
+                for block in bib.blocks:  # an alias changes its block's text, never the list
                     for alias in aliases.get(block.key, ()) if block.key is not None else ():
                         bib.add_alias(block.work, alias)
             store.save_bib(bib, notify)

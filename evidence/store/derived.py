@@ -46,7 +46,7 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS chunks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, hash TEXT NOT NULL)",
 )
 # what a read makes each block from: the block hashes and sizes are for writes and catch-ups only
-ROWS = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks ORDER BY seq"
+ROWS_FROM = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks WHERE seq >= ? ORDER BY seq"
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -101,7 +101,7 @@ def set_meta(connection: sqlite3.Connection, **values) -> None:
 
 
 def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
-    """The meta values and the block rows (``ROWS``) in file order; None when there are none to trust (absent,
+    """The meta values and the block rows (``ROWS_FROM``) in file order; None when there are none to trust (absent,
     damaged, by other parsing code, or not of the file whose bytes hash to ``fingerprint`` when one is given: known
     before any row is read)."""
     try:
@@ -112,7 +112,7 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
             meta = read_meta(connection)
             if meta.get("parser") != parser_version() or fingerprint not in (None, meta.get("file")):
                 return None
-            rows = connection.execute(ROWS).fetchall()  # a row naming a work not stored: the block is read again
+            rows = connection.execute(ROWS_FROM, (0,)).fetchall()  # a row naming a work not stored: read again
         finally:
             connection.close()
     except (sqlite3.DatabaseError, ValueError):
@@ -167,7 +167,7 @@ def settle(index_dir: Path, bib: BibFile, first: int) -> None:
         try:
             if read_meta(connection).get("file") != bib.saved_as:
                 return
-            rows = connection.execute(ROWS.replace("ORDER BY", "WHERE seq >= ? ORDER BY"), (first,)).fetchall()
+            rows = connection.execute(ROWS_FROM, (first,)).fetchall()
         finally:
             connection.close()
     except sqlite3.DatabaseError:
