@@ -4,7 +4,9 @@ Builds a library of SciFact's abstracts (copied until it holds ``--works`` works
 alternating: a cold `search`; `import` of one new work; `add` of one new DOI (from a fake Crossref on 127.0.0.1, the
 tests' own; PubMed, Europe PMC and OpenAlex not asked); `suggest --claim --link` (words only, so the figure is the
 write's and not the model's); the first `search` after a hand edit of one entry (a title changed in place, as an
-editor would). Medians, and their ratios to the cold search, as a Markdown table for bench/RESULTS.md.
+editor would). Medians, and their ratios to the cold search, as a Markdown table for bench/RESULTS.md. Then, once
+each, the commands that read every work (exports, a search that rebuilds a deleted index, one that parses the whole
+file again), with their peak memory: issue 22 holds every command under 500 MB at 100,000 works.
 
 Usage: python bench/writes.py [--works 10000] [--rounds 5]
 """
@@ -106,12 +108,47 @@ def main() -> None:
             text = bib.read_text(encoding="utf-8")
             bib.write_text(text.replace("title = {", f"title = {{Edited {number} ", 1), encoding="utf-8")
             measure("search after a hand edit", [*on, "search", "vagal tone"], env)
+        # Then, once each, the commands that read every work, beside one more cold search
+        whole: dict[str, list[float]] = {name: [] for name in WHOLE_LIBRARY}
+        whole_peaks: dict[str, float] = {}
+        for name, (arguments, before) in WHOLE_LIBRARY.items():
+            before(library)
+            whole[name].append(timed([*on, *(a.replace("SCRATCH", scratch) for a in arguments)], env))
+            whole_peaks[name] = last_peak_mb()
     about = (
         f"{args.works} works (built and indexed in {built:.0f} s; the import of all of them peaked at "
         f"{build_peak:.0f} MB), {args.rounds} rounds"
     )
     crossref.stop()
     print_table(times, "cold search", about, "command (new process)", peaks)
+    print()
+    print_table(whole, "cold search", f"{args.works} works, once each", "command reading every work", whole_peaks)
+
+
+def _nothing(library: Path) -> None:
+    """Run as it is."""
+
+
+def _index_deleted(library: Path) -> None:
+    """The search index removed (as after a schema change or damage): the next search builds it anew."""
+    for entry in (library / ".index").iterdir():
+        if entry.name.startswith(("MAIN", "_MAIN")) or entry.name == "evidence-manifest.sqlite":
+            entry.unlink()
+
+
+def _parse_deleted(library: Path) -> None:
+    """The saved parse removed (as after the parsing code changes): the next command parses the whole file."""
+    (library / ".index" / "library.sqlite").unlink()
+
+
+WHOLE_LIBRARY = {
+    "cold search": (["search", "vagal tone"], _nothing),
+    "export --format csl-json": (["export", "--format", "csl-json", "-o", "SCRATCH/all.csl.json"], _nothing),
+    "export --format bibtex": (["export", "--format", "bibtex", "-o", "SCRATCH/all.bib"], _nothing),
+    "search, index deleted (rebuilt)": (["search", "vagal tone"], _index_deleted),
+    "search after the rebuild": (["search", "vagal tone"], _nothing),
+    "search, saved parse deleted (full parse)": (["search", "vagal tone"], _parse_deleted),
+}
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ and the CLI see the same results. Configuration comes in as arguments: reading t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -281,7 +281,8 @@ class Library:
         pubmed = self.enrich_clients["pubmed"] if self.enrich_clients else None
         return check(store, self.client, sources, read, max_age, notify=self.notify, pubmed=pubmed)
 
-    def export(self, fmt: str = "bibtex") -> str:
+    def export(self, fmt: str = "bibtex") -> Iterator[str]:
+        """The library as BibTeX or CSL-JSON, in pieces to write one after another (``jobs.search.export``)."""
         from evidence.jobs import search
 
         return search.export(self.store, fmt)

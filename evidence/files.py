@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from evidence.errors import BadInputError, LibraryError
@@ -120,6 +121,18 @@ class TextPieces:
         except UnicodeDecodeError:  # the whole file decoded, for the sentence that says where and why
             decode_bytes(read_bytes(self._path, self._what), self._path, self._what)
             raise BadInputError(f"The {self._what} {self._path} is not text in one encoding.") from None
+
+
+def utf8_lines(data: bytes, piece: int = 1 << 20) -> Iterator[str]:
+    """The lines of UTF-8 bytes, each with its end, as a file opened with ``newline=''`` gives them, decoded about
+    ``piece`` bytes at a time (cut after a line feed, so never inside a character or a CR LF): the text of a large
+    file is never held whole. Raises ``UnicodeDecodeError`` where the bytes are not UTF-8."""
+    position = 0
+    while position < len(data):
+        end = data.find(b"\n", position + piece)
+        end = len(data) if end < 0 else end + 1
+        yield from io.StringIO(data[position:end].decode("utf-8"), newline="")
+        position = end
 
 
 def read_head(path: Path, what: str = "file", size: int = 4096) -> bytes:

@@ -64,11 +64,16 @@ def test_every_corpus_file_imports_and_every_block_is_accounted_for(tmp_path):
 
 
 @pytest.mark.skipif(not FILES, reason="../shared/test-corpora/bibtex is not beside the checkout")
-def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(tmp_path):
+@pytest.mark.parametrize("part", [2_000, 2], ids=["one-part", "parts-of-two-blocks"])
+def test_every_corpus_file_read_back_from_its_saved_parse_is_what_parsing_gives(tmp_path, monkeypatch, part):
+    """A full parse goes to the rows a part at a time (``Store._parse_in_parts``): read back, every file is what
+    one parse of it gives, its problems' line numbers included, however small the parts."""
     from evidence.files import decode_bytes
+    from evidence.store import folder
     from evidence.store.bibfile import parse_bibtex
     from evidence.store.derived import DERIVED_DB
 
+    monkeypatch.setattr(folder, "PARSE_PART", part)
     store = Store.init(tmp_path / "lib")
     saved_and_reused = 0
     for path in FILES:

@@ -221,6 +221,49 @@ def test_when_the_helper_process_dies_this_process_writes_its_half(tmp_path, mon
     assert index._open_searcher().doc_count() == len(library)
 
 
+def test_a_rebuild_in_rounds_from_works_decoded_as_they_are_read_scores_like_one_build(tmp_path, monkeypatch):
+    """A rebuild writes ``REBUILD_ROUND`` works a round, and each process decodes its own half from the library's
+    rows (``BibFile.each_work``): the same answers, scores and claim candidates as one build from a list."""
+    from evidence.index._whoosh import bulk as index_bulk
+    from evidence.store.folder import Store
+
+    monkeypatch.setattr(index_bulk, "_can_fork", lambda: True)  # the suite's fake server runs in a thread
+    library = varied_works()
+    store = Store.init(tmp_path / "lib")
+    entries = (bibtex.format_entry(work.entry_type, work.key, work.fields) for work in library)
+    store.bib_path.write_text("\n\n".join(entries) + "\n", encoding="utf-8")
+    store.load_bib()  # parsed and saved as rows: the next load reads the works from them as they are asked for
+    from_rows = store.load_bib().each_work()
+    one = SearchIndex(tmp_path / "one", processes=1)
+    one.sync(library)
+    monkeypatch.setattr(SearchIndex, "REBUILD_ROUND", 150)
+    rounds = SearchIndex(tmp_path / "rounds", processes=2)
+    assert rounds.sync(from_rows) == len(library)
+    assert len(rounds._open_searcher().reader().leaf_readers()) == 6  # three rounds, two processes each
+    for query in ("nerve repair", '"endorphin release"', "title:acupuncture", "über", "pain OR tone", "quokka"):
+        assert one.search(query, limit=500)[0] == rounds.search(query, limit=500)[0]
+    claim = "Acupuncture supports nerve repair and endorphin release in sciatic pain"
+    assert one.candidates(claim, limit=60) == rounds.candidates(claim, limit=60)
+    assert rounds.sync(from_rows) == 0  # the manifest lists every work
+
+
+def test_a_sync_that_finds_more_works_changed_than_an_update_holds_builds_the_index_anew(tmp_path, monkeypatch):
+    library = works(60)
+    index = SearchIndex(tmp_path / "ix")
+    index.sync(library)
+    monkeypatch.setattr(SearchIndex, "UPDATE_AT_MOST", 5)
+    changed = [make_work(w.key, "article", {**w.fields, "note": "nerve repair again"}) for w in library[:20]]
+    now = changed + library[20:50]
+    assert index.sync(now) == 50  # every work written, as a build writes them
+    reader = index._open_searcher().reader()
+    assert not reader.has_deletions() and reader.doc_count() == 50
+    fresh = SearchIndex(tmp_path / "fresh")
+    fresh.sync(now)
+    for query in ("nerve repair again", "pain OR tone", "w55", "sciatic"):
+        assert index.search(query, limit=100)[0] == fresh.search(query, limit=100)[0]
+    assert index.sync(now) == 0
+
+
 ARRAY_QUERIES = (
     "nerve repair",
     "nerve AND repair",

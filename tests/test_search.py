@@ -120,6 +120,31 @@ def test_show_and_export_give_the_stored_work(run, seed):
     assert run("--library", seed, "show", "nobody2020").exit_code == 3
 
 
+def test_an_export_written_a_work_at_a_time_is_what_one_dump_of_every_work_gives(run, seed, tmp_path):
+    import json
+
+    from evidence.cite.csl_map import work_to_csl
+    from evidence.store.bibtex_export import export_entry
+    from evidence.store.folder import Store
+    from evidence.store.latex import marked_fields
+
+    works = Store(seed).load_bib().works
+    items = [work_to_csl(work, marked_fields(work)) for work in works]
+    expected = json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+    assert run("--library", seed, "export", "--format", "csl-json").stdout == expected
+    output = tmp_path / "out.json"
+    assert run("--library", seed, "export", "--format", "csl-json", "-o", output).exit_code == 0
+    assert output.read_text(encoding="utf-8") == expected
+    bib = run("--library", seed, "export").stdout
+    assert bib == "\n\n".join(export_entry(work) for work in works) + "\n"
+    empty = tmp_path / "empty"
+    run("init", empty)
+    assert run("--library", empty, "export", "--format", "csl-json").stdout == "[]\n"
+    assert run("--library", empty, "export").stdout == ""
+    assert run("--library", tmp_path / "nowhere", "export", "-o", output).exit_code != 0
+    assert output.read_text(encoding="utf-8") == expected  # a failed export leaves the file it would have replaced
+
+
 def test_a_phrase_can_start_a_boolean_query(run, filled):
     result = run("--library", filled, "search", '"alpha-synuclein" AND oligomers', "--json")
     assert result.exit_code == 0, result.stderr

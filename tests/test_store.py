@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from bibcheck import read_both
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -264,6 +265,21 @@ def test_a_library_loaded_again_comes_from_its_saved_parse_identical_to_a_fresh_
     assert again.render() == text + "\n"
 
 
+@pytest.mark.parametrize("run", [1, 1000], ids=["runs-of-one-row", "one-run"])
+def test_a_pass_over_every_work_gives_them_in_file_order_and_leaves_them_undecoded(tmp_path, monkeypatch, run):
+    from evidence.store.derived import SavedWorks, _unchanged_work
+
+    monkeypatch.setattr(SavedWorks, "RUN", run)  # the rows' works read a run at a time
+    store = _library_with(tmp_path, USER_FILE)
+    expected = store.load_bib().works  # parsed: saved as rows
+    bib = store.load_bib()  # from the rows
+    assert list(bib.each_work()) == expected
+    assert list(bib.each_work()) == expected  # and again: each pass starts afresh
+    assert len(bib.each_work()) == len(expected) and list(bib.each_work()[1:]) == expected[1:]
+    assert all(_unchanged_work(block) for block in bib.blocks if block.key is not None)  # none kept decoded
+    assert bib.works == expected
+
+
 def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkeypatch):
     import os
 
@@ -280,10 +296,14 @@ def test_an_edited_file_or_changed_parsing_code_is_parsed_again(tmp_path, monkey
     from evidence.store import derived
 
     monkeypatch.setattr(derived, "parser_version", lambda: "another parser")
+    from evidence.store import bibfile
+
     calls = []
-    real = store_module.parse_bibtex
-    monkeypatch.setattr(store_module, "parse_bibtex", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert len(store.load_bib().works) == 3 and calls == [1]
+    real = bibfile.parse_bibtex
+    counted = lambda *a, **k: calls.append(1) or real(*a, **k)  # noqa: E731
+    monkeypatch.setattr(store_module, "parse_bibtex", counted)  # a parse at once
+    monkeypatch.setattr(bibfile, "parse_bibtex", counted)  # a parse in parts (``Store._parse_in_parts``)
+    assert len(store.load_bib().works) == 3 and calls
 
 
 def test_a_damaged_saved_parse_is_ignored_and_replaced(tmp_path):

@@ -209,14 +209,15 @@ def show(settings: Settings, key_or_doi, as_json) -> None:
 @click.pass_obj
 def export(settings: Settings, fmt, output, as_json) -> None:
     """Write the whole library as BibTeX or CSL-JSON."""
-    text = settings.open().export("csl-json" if as_json else fmt)
+    pieces = settings.open().export("csl-json" if as_json else fmt)
     if output:
         from evidence.files import write_atomic
 
-        write_atomic(Path(output), text.encode("utf-8"))
+        write_atomic(Path(output), (piece.encode("utf-8") for piece in pieces))
         note(f"Wrote {output}.")
     else:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

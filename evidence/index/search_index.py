@@ -15,6 +15,7 @@ import math
 import shutil
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,7 +242,7 @@ class SearchIndex:
             return self._healthy()
         self.close()
         try:
-            self._update(todo, gone, rebuild=False)
+            self._update(todo, gone)
         except LibraryError:
             raise
         except index_damage(opening=True):
@@ -253,33 +254,74 @@ class SearchIndex:
         """A writer for many new works, given a batch at a time (a bulk import): see ``NewWorks``."""
         return NewWorks(self)
 
-    def sync(self, works: list[Work]) -> int:
-        """Bring the index in line with ``works``; returns how many documents were written or removed."""
+    def sync(self, works: Iterable[Work]) -> int:
+        """Bring the index in line with ``works``; returns how many documents were written or removed.
+
+        The works are read in one pass, each compared by its fingerprint and let go unless it changed, so a caller
+        that decodes them as they come (``BibFile.each_work``) holds one at a time. When more than
+        ``UPDATE_AT_MOST`` changed, or the index must be built anew, they are read once more and written as new
+        segments (``_rebuild``): ``works`` must then give them again (a list, or an iterable that starts afresh)."""
+        if iter(works) is works:  # a one-pass iterator: a rebuild would find it spent
+            works = list(works)
         old = self._read_manifest()
-        current = {work.key: fingerprint(work) for work in works}
-        healthy = old is not None and self._healthy(len(old))
+        if old is None:
+            if any(self._index_files()):
+                self.notify("The search index was out of date or unreadable; rebuilding it.")
+            return self._rebuild(works)
+        healthy = self._healthy(len(old))
+        unlisted, doubled = ([], set()) if healthy else self._unlisted(old)
+        current: dict[str, str] = {}
+        changed: list[Work] = []
+        many = False
+        for work in works:
+            mark = current[work.key] = fingerprint(work)
+            if old.get(work.key) != mark or work.key in doubled:
+                many = many or len(changed) >= self.UPDATE_AT_MOST
+                if not many:
+                    changed.append(work)
         if healthy and old == current:
             return 0
-        if old is None and any(self._index_files()):
-            self.notify("The search index was out of date or unreadable; rebuilding it.")
-        self.close()
-        unlisted, doubled = self._unlisted(old) if old is not None and not healthy else ([], set())
-        changed = (
-            works
-            if old is None
-            else [work for work in works if old.get(work.key) != current[work.key] or work.key in doubled]
-        )
-        removed = [] if old is None else [key for key in [*old, *unlisted] if key not in current]
+        if many:
+            return self._rebuild(works, current)
+        removed = [key for key in [*old, *unlisted] if key not in current]
         removed += sorted(doubled)  # every copy deleted, then written once (an update deletes only the first)
+        self.close()
         try:
-            count = self._update(changed, removed, rebuild=old is None)
+            count = self._update(changed, removed)
         except LibraryError:
             raise
         except index_damage(opening=True):  # damage inside Whoosh's files: rebuild from the .bib
             self.notify("The search index was damaged; rebuilding it from references.bib.")
-            count = self._update(works, [], rebuild=True)
+            return self._rebuild(works, current)
         self._write_manifest(current)
         return count
+
+    # A full sync that finds more works changed than this builds the index anew: an update holds every changed work
+    # and sends it through Whoosh's posting pool, where a rebuild holds one segment's documents at a time.
+    UPDATE_AT_MOST = 2_000
+
+    def _rebuild(self, works: Iterable[Work], current: dict[str, str] | None = None) -> int:
+        """The index built anew from ``works`` by the bulk writer, ``REBUILD_ROUND`` works at a time, each round
+        written as new segments by two processes that make their own half's documents as they read the works: no
+        process holds more than its half's postings. ``current``: the works' fingerprints, when a first pass has
+        them already. The manifest goes first and is written last: a rebuild cut short leaves no manifest, so the
+        next sync builds again."""
+        from evidence.index._whoosh.bulk import write_new_index
+
+        if not hasattr(works, "__getitem__"):
+            works = list(works)
+        if current is None:
+            current = {work.key: fingerprint(work) for work in works}
+        self.close()
+        index = self._open_or_create(rebuild=True)
+        for start in range(0, max(1, len(works)), self.REBUILD_ROUND):
+            write_new_index(index, _Documents(works[start : start + self.REBUILD_ROUND]), self.processes)
+        self._write_manifest(current)
+        return len(works)
+
+    # Works a rebuild writes in one round, half in each process: the fewer rounds, the fewer segments every query
+    # walks; a process holds about 5 MB of postings a thousand works (bench/RESULTS.md), 160 MB at this size.
+    REBUILD_ROUND = 64_000
 
     def _healthy(self, listed: int | None = None) -> bool:
         """Whether the index can be read, and holds as many documents as the manifest lists (``listed``, when
@@ -316,31 +358,26 @@ class SearchIndex:
         finally:
             connection.close()
 
-    def _update(self, changed: list[Work], removed: list[str], rebuild: bool) -> int:
-        """Write ``changed`` and delete ``removed`` (or build the index anew from ``changed``); the manifest is the
-        caller's to record, after this succeeded."""
-        index = self._open_or_create(rebuild)
-        if not changed and not removed and not rebuild:
+    def _update(self, changed: list[Work], removed: list[str]) -> int:
+        """Write ``changed`` and delete ``removed`` in the existing index; the manifest is the caller's to record,
+        after this succeeded."""
+        # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different scores
+        # from one build to the next (a document's BM25 score halved), so it is not used.
+        from evidence.index._whoosh.fixes import CachedLengthsWriter
+
+        index = self._open_or_create(False)
+        if not changed and not removed:
             return 0
-        if rebuild:
-            from evidence.index._whoosh.bulk import write_new_index
-
-            write_new_index(index, [document(work) for work in changed], self.processes)
-        else:
-            # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different
-            # scores from one build to the next (a document's BM25 score halved), so it is not used.
-            from evidence.index._whoosh.fixes import CachedLengthsWriter
-
-            writer = CachedLengthsWriter(index, limitmb=256)
-            try:
-                for key in removed:
-                    writer.delete_by_term("key", key)
-                for work in changed:
-                    writer.update_document(**document(work))
-                writer.commit(mergetype=_merge_small_segments)
-            except BaseException:
-                writer.cancel()
-                raise
+        writer = CachedLengthsWriter(index, limitmb=256)
+        try:
+            for key in removed:
+                writer.delete_by_term("key", key)
+            for work in changed:
+                writer.update_document(**document(work))
+            writer.commit(mergetype=_merge_small_segments)
+        except BaseException:
+            writer.cancel()
+            raise
         return len(changed) + len(removed)
 
     # Searching ----------------------------------------------------------------------------------------------------
@@ -431,6 +468,23 @@ class SearchIndex:
 
 # Updates merge the segments below this many documents only: see ``_merge_small_segments``.
 SMALL_SEGMENT = 2_000
+
+
+class _Documents:
+    """The indexed documents of ``works`` (a list, or ``BibFile.each_work()``), made as they are read: sized and
+    sliced without making any, so each of the bulk writer's processes makes (and holds) only its own half."""
+
+    def __init__(self, works):
+        self._works = works
+
+    def __len__(self) -> int:
+        return len(self._works)
+
+    def __getitem__(self, part: slice) -> _Documents:
+        return _Documents(self._works[part])
+
+    def __iter__(self):
+        return (document(work) for work in self._works)
 
 
 def _merge_small_segments(writer, segments):

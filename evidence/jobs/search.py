@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from evidence.cite.csl_map import work_to_csl
@@ -33,7 +34,7 @@ def index_written(index: WorkIndex, bib) -> None:
     """The index in line with ``bib``: only the works written since it last was, when those are known."""
     changed = bib.unindexed_works()
     if changed is None or not index.sync_changed(changed):
-        index.sync(bib.works)
+        index.sync(bib.each_work())
     bib.unindexed = set()
 
 
@@ -144,16 +145,32 @@ def describe_work(work: Work) -> WorkView:
     )
 
 
-def export(store: LibraryStore, fmt: str) -> str:
-    """The whole library as BibTeX (written for other programs: ``store.bibtex_export``) or as CSL-JSON."""
+def export(store: LibraryStore, fmt: str) -> Iterator[str]:
+    """The whole library as BibTeX (written for other programs: ``store.bibtex_export``) or as CSL-JSON, in pieces
+    of one work each, so a large library is written out without holding every work or the whole text. The format
+    and the library are checked here, before the first piece."""
+    if fmt not in ("bibtex", "csl-json"):
+        raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")
+    works = store.load_bib().each_work()
+    return _bibtex_pieces(works) if fmt == "bibtex" else _csl_json_pieces(works)
+
+
+def _bibtex_pieces(works: Iterable[Work]) -> Iterator[str]:
     from evidence.store.bibtex_export import export_entry
 
-    bib = store.load_bib()
-    if fmt == "bibtex":
-        return "\n\n".join(export_entry(work) for work in bib.works) + ("\n" if bib.works else "")
-    if fmt == "csl-json":
-        return (
-            json.dumps([work_to_csl(work, marked_fields(work)) for work in bib.works], ensure_ascii=False, indent=2)
-            + "\n"
-        )
-    raise UsageError(f"Unknown export format '{fmt}'; use bibtex or csl-json.")
+    separator = ""
+    for work in works:
+        yield separator + export_entry(work)
+        separator = "\n\n"
+    if separator:
+        yield "\n"
+
+
+def _csl_json_pieces(works: Iterable[Work]) -> Iterator[str]:
+    """What ``json.dumps(items, indent=2)`` writes, an item at a time: its lines one level in, commas between."""
+    opening = "[\n  "
+    for work in works:
+        item = json.dumps(work_to_csl(work, marked_fields(work)), ensure_ascii=False, indent=2)
+        yield opening + item.replace("\n", "\n  ")
+        opening = ",\n  "
+    yield "[]\n" if opening == "[\n  " else "\n]\n"

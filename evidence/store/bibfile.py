@@ -64,6 +64,11 @@ class Block:
     def newlines(self) -> int:
         return self.raw.count("\n")
 
+    def work_in_passing(self) -> Work | None:
+        """The block's work for a caller that reads every work once (``BibFile.each_work``): a block read from the
+        derived store decodes it without keeping it, so a pass over a large library holds one work at a time."""
+        return self.work
+
     def text_as_saved(self) -> bool:
         """Whether the block's text is still what its row (``saved``) was written from."""
         return self.saved is not None and self.saved[1] == self.raw
@@ -109,7 +114,15 @@ class BibFile:
 
     @property
     def works(self) -> list[Work]:
+        """Every work, decoded and kept: for callers that look works up many times. A single pass over all of
+        them is ``each_work``'s."""
         return [block.work for block in self.blocks if block.work is not None]
+
+    def each_work(self) -> Iterable[Work]:
+        """Every work in file order, decoded as it comes and not kept by the blocks: an export or an index rebuild
+        of a 100,000-work library holds one work at a time instead of all of them (about 1.5 GB). Each iteration
+        starts afresh, so a caller may pass over them twice."""
+        return _EachWork(self.blocks)
 
     def unindexed_works(self) -> list[Work] | None:
         """The works the search index has not seen as they are now (``unindexed``), or None when not known."""
@@ -239,6 +252,28 @@ class BibFile:
                 return position, number
             position += length
         return position, len(self.blocks)
+
+
+class _EachWork:
+    """``BibFile.each_work``: iterable any number of times, one work held at a time; sized and sliced by the blocks
+    that hold a work (a slice decodes nothing), so the index's bulk writer can give each of its processes a half."""
+
+    def __init__(self, blocks: list[Block]):
+        self._blocks = [block for block in blocks if block.key is not None]
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def __getitem__(self, part: slice) -> _EachWork:
+        sliced = _EachWork([])
+        sliced._blocks = self._blocks[part]
+        return sliced
+
+    def __iter__(self) -> Iterator[Work]:
+        for block in self._blocks:
+            work = block.work_in_passing()
+            if work is not None:
+                yield work
 
 
 class WorksByDoi(MutableMapping):
@@ -406,15 +441,18 @@ _STRING = re.compile(r"@[ \t]*string[ \t]*[{(]", re.I)
 _ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def parse_bibtex_parts(lines: Callable[[], Iterable[str]], source: str, entries: int) -> Iterator[BibFile]:
-    """``parse_bibtex(text, source, importing=True)`` as parts of about ``entries`` blocks each, in file order: the
-    same blocks, works, problems (their lines the file's) and verbatim blocks, without holding the file's text or
-    its whole parse. ``lines()`` gives the file's lines afresh (with their line ends, as a file opened with
-    ``newline=''`` gives them): read twice, first for the @string macros, which a whole parse reads before its
-    entries. A part begins at a line that starts with ``@`` where every brace before it is closed."""
+def parse_bibtex_parts(
+    lines: Callable[[], Iterable[str]], source: str, entries: int, importing: bool = True
+) -> Iterator[BibFile]:
+    """``parse_bibtex(text, source, importing=importing)`` as parts of about ``entries`` blocks each, in file order:
+    the same blocks, works, problems (their lines the file's) and verbatim blocks, without holding the file's text
+    or its whole parse. The first part's head is the file's; the others have none (each begins with a block).
+    ``lines()`` gives the file's lines afresh (with their line ends, as a file opened with ``newline=''`` gives
+    them): read twice, first for the @string macros, which a whole parse reads before its entries. A part begins
+    at a line that starts with ``@`` where every brace before it is closed."""
     strings, odd = _strings_and_breaks(lines(), source)
     if odd:
-        yield parse_bibtex("".join(lines()), source, importing=True)
+        yield parse_bibtex("".join(lines()), source, importing=importing)
         return
     seen: dict[tuple[str, str], tuple[int, str]] = {}
     first_line, part, begun, depth = 1, [], 0, 0
@@ -422,12 +460,12 @@ def parse_bibtex_parts(lines: Callable[[], Iterable[str]], source: str, entries:
         if depth == 0 and _BLOCK_START.match(line):
             if begun >= entries:
                 text = "".join(part)
-                yield parse_bibtex(text, source, strings, importing=True, first_line=first_line, seen=seen)
+                yield parse_bibtex(text, source, strings, importing, first_line=first_line, seen=seen)
                 first_line, part, begun = first_line + text.count("\n"), [], 0
             begun += 1
         part.append(line)
         depth += line.count("{") - line.count("}")  # braces that never close: no more cuts, which is safe
-    yield parse_bibtex("".join(part), source, strings, importing=True, first_line=first_line, seen=seen)
+    yield parse_bibtex("".join(part), source, strings, importing, first_line=first_line, seen=seen)
 
 
 def _strings_and_breaks(lines: Iterable[str], source: str) -> tuple[dict[str, str], bool]:

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from evidence.model import Work
@@ -248,23 +249,31 @@ class SavedWorks:
     """The stored works of one parse, fetched by id when a block first needs its work. The first few are fetched one
     by one (a write of one work touches a few); past that, the caller is reading them all, so the rest come in one
     query. By id, which is the hash of the work's own text, so a row another command has rewritten since cannot be
-    mistaken for this one: a work no longer stored is read again from its block's text."""
+    mistaken for this one: a work no longer stored is read again from its block's text.
+
+    A pass over every work (``BibFile.each_work``) reads them instead in runs of ``RUN`` rows in file order
+    (``text_in_passing``), keeping one run at a time."""
 
     SINGLY = 32
+    RUN = 1000
 
     def __init__(self, index_dir: Path, strings: dict[str, str]):
         self.index_dir, self.strings = index_dir, strings
         self._fetched: dict[str, str] | None = None
         self._asked = 0
         self._connection: sqlite3.Connection | None = None  # one for the lookups one by one, closed after them
+        self._connection_pid = 0  # the process it was opened in: a forked one (the index's helper) opens its own
+        self._run: dict[str, str] = {}  # the works of the rows from ``_run_from`` on, by id (``text_in_passing``)
+        self._run_from: int | None = None
 
     def text_of(self, work_id: str) -> str | None:
         if self._fetched is not None:
             return self._fetched.get(work_id)
         self._asked += 1
         try:
-            if self._connection is None:
+            if self._connection is None or self._connection_pid != os.getpid():
                 self._connection = sqlite3.connect(self.index_dir / DERIVED_DB, timeout=30)
+                self._connection_pid = os.getpid()
             if self._asked <= self.SINGLY:
                 # read to the end, so the statement holds no read lock between lookups
                 found = self._connection.execute("SELECT work FROM works WHERE id = ?", (work_id,)).fetchall()
@@ -272,10 +281,36 @@ class SavedWorks:
             self._fetched = dict(self._connection.execute("SELECT id, work FROM works"))
         except sqlite3.DatabaseError:
             self._fetched = {}
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._close()
         return self._fetched.get(work_id)
+
+    def text_in_passing(self, work_id: str, seq: int) -> str | None:
+        """The work ``work_id`` of the block stored in row ``seq``, read with the next ``RUN`` rows' works, which a
+        pass in file order asks for next; ``text_of`` when the row holds another work now (rows rewritten since)."""
+        if self._fetched is not None:
+            return self._fetched.get(work_id)
+        if self._run_from is None or not self._run_from <= seq < self._run_from + self.RUN:
+            self._run, self._run_from = {}, seq
+            try:
+                connection = sqlite3.connect(self.index_dir / DERIVED_DB, timeout=30)
+                try:
+                    self._run = dict(connection.execute(RUN_OF_WORKS, (seq, seq + self.RUN - 1)))
+                finally:
+                    connection.close()
+            except sqlite3.DatabaseError:
+                pass
+        found = self._run.get(work_id)
+        return found if found is not None else self.text_of(work_id)
+
+    def _close(self) -> None:
+        if self._connection is not None and self._connection_pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
+RUN_OF_WORKS = (
+    "SELECT works.id, works.work FROM blocks JOIN works ON works.id = blocks.work_id WHERE blocks.seq BETWEEN ? AND ?"
+)
 
 
 class StoredBlock(Block):
@@ -326,14 +361,28 @@ class StoredBlock(Block):
     @property
     def work(self) -> Work | None:
         if self._work is _PENDING:
-            try:
-                self._work = _work(self._works.text_of(self.work_id))
-                if self._work is None or self._work.key != self._hints[0]:
-                    raise ValueError("not this block's work")
-            except (ValueError, TypeError, KeyError):  # gone or damaged: the block's own text says what it holds
-                reread = parse_bibtex(self.raw.rstrip() + "\n", strings=self._works.strings).works
-                self._work, self.work_id = (reread[0] if reread else None), None
+            self._work = self._decoded(self._works.text_of(self.work_id))
+            if self._work is None or self._work.key != self._hints[0]:
+                self._work, self.work_id = self._reread(), None
         return self._work
+
+    def work_in_passing(self) -> Work | None:
+        if self._work is not _PENDING:
+            return self._work
+        work = self._decoded(self._works.text_in_passing(self.work_id, self.saved[0]))
+        return work if work is not None and work.key == self._hints[0] else self.work
+
+    @staticmethod
+    def _decoded(text: str | None) -> Work | None:
+        try:
+            return _work(text)
+        except (ValueError, TypeError, KeyError):  # damaged: the block's own text says what it holds
+            return None
+
+    def _reread(self) -> Work | None:
+        """The work as the block's own text gives it: its stored work is gone, damaged or another's."""
+        reread = parse_bibtex(self.raw.rstrip() + "\n", strings=self._works.strings).works
+        return reread[0] if reread else None
 
     @work.setter
     def work(self, value: Work | None) -> None:
@@ -481,22 +530,81 @@ def _write_rows(
             return saved[3], saved[3] + saved[4]
 
         refresh_chunks(connection, bib.source, count, dirty, span)
-        set_meta(
-            connection,
-            file=fingerprint,
-            parser=parser_version(),
-            length=len(bib.source),
-            head=len(bib.head),
-            head_bytes=len(bib.head.encode("utf-8")),
-            strings=bib.strings,
-            problems=bib.problems,
-            signature=None,  # the entry map is trusted again once the index is in line with this file
-        )
+        set_meta(connection, **_meta(bib.source, bib.head, bib.strings, bib.problems, fingerprint))
         connection.execute("COMMIT")
     finally:
         connection.close()
     written_keys = {row[4] for row in written if row[4] is not None}
     return rows, None if whole or dropped - written_keys else new_works, kept
+
+
+def save_parts(index_dir: Path, parts: Iterable[BibFile], source: bytes, fingerprint: str) -> bool:
+    """Keep the parse of the file ``source`` (whose bytes hash to ``fingerprint``), given in parts in file order
+    (``bibfile.parse_bibtex_parts``), as rows written part by part in one transaction, so that the full parse of a
+    large file holds one part's works at a time; ``read_saved_parse`` then gives the file as parsed. False, with
+    nothing written, when the parts do not tile ``source`` or the rows cannot be written (derived data: the caller
+    parses the file whole)."""
+    try:
+        connection = connect(index_dir, create=True)
+    except (OSError, sqlite3.DatabaseError):
+        return False
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        for table in ("blocks", "works", "chunks"):
+            connection.execute(f"DELETE FROM {table}")  # noqa: S608 - the table names are the three above
+        head, strings, problems = None, {}, []
+        starts: list[int] = []  # each block's byte offset, and the end of the last: the runs' hashes need them
+        number = 0
+        for part in parts:
+            if head is None:
+                head, strings = part.head, part.strings
+                starts.append(len(head.encode("utf-8")))
+            elif part.head:
+                raise ValueError("a part after the first with text before its first block")
+            problems.extend(part.problems)
+            rows, works = [], []
+            for block in part.blocks:
+                raw = block.raw.encode("utf-8")
+                work_id = None
+                if block.work is not None:
+                    work_id, _ = entry = work_entry(block.work)
+                    works.append(entry)
+                rows.append(block_row(number, block, block.line, starts[-1], raw, work_id))
+                starts.append(starts[-1] + len(raw))
+                number += 1
+            connection.executemany(INSERT_BLOCK, rows)
+            connection.executemany(INSERT_WORK, works)
+        if head is None or starts[-1] != len(source):
+            connection.execute("ROLLBACK")
+            return False
+        refresh_chunks(connection, source, number, range(-(-number // CHUNK)), lambda seq: starts[seq : seq + 2])
+        set_meta(connection, **_meta(source, head, strings, problems, fingerprint))
+        connection.execute("COMMIT")
+    except (OSError, sqlite3.DatabaseError, ValueError):
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        return False
+    except BaseException:  # an undecodable line, an interrupt: nothing is kept of the parts written so far
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
+    return True
+
+
+def _meta(source: bytes, head: str, strings: dict, problems: list, fingerprint: str) -> dict:
+    """The meta values of a parse: what ``read_saved_parse`` checks the rows against, and the file's own parts."""
+    return {
+        "file": fingerprint,
+        "parser": parser_version(),
+        "length": len(source),
+        "head": len(head),
+        "head_bytes": len(head.encode("utf-8")),
+        "strings": strings,
+        "problems": problems,
+        "signature": None,  # the entry map is trusted again once the index is in line with this file
+    }
 
 
 def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None) -> None:

@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from evidence.errors import LibraryError
-from evidence.files import decode_bytes, read_buffer, read_text, write_atomic
+from evidence.files import decode_bytes, read_buffer, read_text, text_encoding, utf8_lines, write_atomic
 from evidence.model import Work
 from evidence.store import append, derived, hand_edit, ledger
-from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex
+from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex, parse_bibtex_parts
 
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
@@ -31,6 +31,8 @@ CLAIMS_NAME = "claims.toml"
 ARTICLES_DIR = "articles"
 CONFIG_NAME = "evidence.toml"
 LOCK_NAME = ".lock"
+# A full parse of references.bib goes to the rows this many blocks at a time (``Store._parse_in_parts``)
+PARSE_PART = 2_000
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -223,13 +225,29 @@ class Store:
         # before is parsed here and kept to this command alone.
         if bib is None and length is None:  # edited since: parse only what changed where that gives a full parse
             bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, fingerprint)
-        if bib is None:  # else all of it
+        if bib is None and length is None and digest is not None:  # else all of it, a part at a time
+            bib = self._parse_in_parts(data, fingerprint)
+        if bib is None:  # or at once, where the rows cannot be written or the file is not plain UTF-8
             bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
             bib.source = data
             if length is None:
                 derived.save_parse(self.index_dir, bib, fingerprint)
         bib.read_as, bib.source_hash, bib.appending_elsewhere = fingerprint, digest, length is not None
         return bib
+
+    def _parse_in_parts(self, data: bytearray, fingerprint: str) -> BibFile | None:
+        """The full parse of references.bib (``data``, plain UTF-8 on disk, whose bytes hash to ``fingerprint``)
+        written to the rows ``PARSE_PART`` blocks at a time and read back from them, so that the parse of a large
+        file is never held whole (1.8 GB at 100,000 works); None where the rows cannot be written here, or the
+        bytes are not UTF-8 (the caller parses at once, and says why)."""
+        text_encoding(data[:4096], self.bib_path, "library file")  # a NUL byte: refused, as a whole read refuses it
+        parts = parse_bibtex_parts(lambda: utf8_lines(data), BIB_NAME, PARSE_PART, importing=False)
+        try:
+            if not derived.save_parts(self.index_dir, parts, data, fingerprint):
+                return None
+        except UnicodeDecodeError:
+            return None
+        return derived.read_saved_parse(self.index_dir, fingerprint, data, derived.bib_signature(self.bib_path))
 
     def _settle_unattended_append(self) -> bool:
         """Settle an append journal no command is behind (one killed part-way: the lock is free) as the next writer

@@ -22,6 +22,7 @@ import pickle
 import sys
 import threading
 from array import array
+from collections.abc import Iterable, Sequence
 
 from whoosh import writing
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
@@ -47,10 +48,12 @@ DOCUMENTS_PER_PROCESS = 1000
 MAX_PROCESSES = 2
 
 
-def write_new_index(index, documents: list[dict], processes: int | None = None) -> None:
-    """Write ``documents`` into the empty ``index``: the first half in this process, the second in a forked one,
-    each as its own segment, written at the same time (searches score across segments with the whole index's
-    statistics, so the split changes no score; a test checks). One process writes everything for a small library
+def write_new_index(index, documents: Sequence[dict], processes: int | None = None) -> None:
+    """Write ``documents`` into ``index`` as new segments: the first half in this process, the second in a forked
+    one, each as its own segment, written at the same time (searches score across segments with the whole index's
+    statistics, so the split changes no score; a test checks). ``documents`` need only be sized, sliced and
+    iterated: a lazy sequence that makes each document as it is read lets each process hold its own half's postings
+    and no document. One process writes everything for a small library
     (unless ``processes`` says otherwise), without fork, or with other threads running (forking those is unsafe);
     if the helper process fails, this one writes its half afterwards."""
     if processes is None:
@@ -62,7 +65,7 @@ def write_new_index(index, documents: list[dict], processes: int | None = None) 
         _write(index, documents[split:], None)
 
 
-def _write(index, documents: list[dict], helper: _Helper | None) -> None:
+def _write(index, documents: Iterable[dict], helper: _Helper | None) -> None:
     writer = BulkWriter(index, helper=helper)
     try:
         for document in documents:
@@ -90,7 +93,7 @@ def _can_fork() -> bool:
 class _Helper:
     """A forked process writing one segment of the new index; ``result`` is that segment, or None if it failed."""
 
-    def __init__(self, index, documents: list[dict]):
+    def __init__(self, index, documents: Iterable[dict]):
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_write_segment, args=(index, documents, sender), daemon=True)
@@ -113,7 +116,7 @@ class _Helper:
         self._process.join()
 
 
-def _write_segment(index, documents: list[dict], sender) -> None:
+def _write_segment(index, documents: Iterable[dict], sender) -> None:
     """In the helper process: write ``documents`` as a segment (without the lock, which the parent holds) and send
     it. When the machine runs short (disk, memory) it sends None and the parent writes these documents itself. Any
     other error is a bug: the helper dies with its traceback, and the parent, writing the same documents with the
@@ -137,8 +140,7 @@ class BulkWriter(writing.SegmentWriter):
     def __init__(self, index, helper: _Helper | None = None, **kwargs):
         kwargs.setdefault("codec", Codec(blocklimit=BLOCK_POSTINGS, compression=0))
         super().__init__(index, **kwargs)
-        # field -> term (str from our fields, bytes from Whoosh's) -> [(docnum, weight, encoded value), ...]
-        self._postings: dict[str, dict] = {}
+        self._postings: dict[str, _FieldPostings] = {}
         self._lengths: dict[str, dict[int, int]] = {}
         self._helper = helper
 
@@ -156,20 +158,18 @@ class BulkWriter(writing.SegmentWriter):
                 raise TypeError(f"BulkWriter does not write boosts, vectors, columns or spellings (field {name}).")
             length = 0
             if field.indexed:
-                terms = self._postings.setdefault(name, {})
-                if hasattr(field, "postings") and field.format.field_boost == 1:
-                    get = terms.get
-                    for word, frequency, encoded in field.postings(value):  # the weight is the frequency
+                direct = hasattr(field, "postings") and field.format.field_boost == 1
+                postings = self._postings.get(name)
+                if postings is None:
+                    postings = self._postings[name] = _FieldPostings(whole_weights=direct)
+                if direct:  # the weight is the frequency
+                    for word, frequency, encoded in field.postings(value):
                         length += frequency
-                        postings = get(word)
-                        if postings is None:
-                            terms[word] = [(docnum, frequency, encoded)]
-                        else:
-                            postings.append((docnum, frequency, encoded))
+                        postings.add(word, docnum, frequency, encoded)
                 else:
                     for tbytes, frequency, weight, vbytes in field.index(value):
                         length += frequency
-                        terms.setdefault(tbytes, []).append((docnum, weight, vbytes))
+                        postings.add(tbytes, docnum, weight, vbytes)
                 if not field.scorable:
                     length = 0
                 elif length:
@@ -201,23 +201,67 @@ class BulkWriter(writing.SegmentWriter):
                 docnum: byte_to_length(length_to_byte(length)) for docnum, length in self._lengths.get(name, {}).items()
             }
             # A str sorts as its UTF-8 bytes do (both by code point), so the terms come out in the index's order.
-            for term, postings in sorted(self._postings[name].items()):
+            for term, docnums, weights, values in self._postings[name].by_term():
                 fieldwriter.start_term(term.encode("utf-8") if isinstance(term, str) else term)
-                docnums, weights = _write_postings(fieldwriter._postwriter, postings, lengths)
+                _write_postings(fieldwriter._postwriter, docnums, weights, values, lengths)
                 fieldwriter.finish_term()
-                if len(postings) >= POSTING_ARRAYS_FROM:  # after the term's extent: see ``POSTING_ARRAYS_MAGIC``
+                if len(docnums) >= POSTING_ARRAYS_FROM:  # after the term's extent: see ``POSTING_ARRAYS_MAGIC``
                     fieldwriter._postfile.write(_posting_arrays(docnums, weights))
             fieldwriter.finish_field()
         fieldwriter.close()
         self._postings, self._lengths = {}, {}
 
 
-def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> tuple[tuple, tuple]:
+class _FieldPostings:
+    """One field's postings as they are added, in flat arrays (term number, document, weight) and a list of the
+    encoded values (one shared ``bytes`` for the many single positions): about 25 bytes a posting where a tuple per
+    posting took about 100, so a segment of 50,000 works fits in the memory of one process. ``whole_weights``: the
+    weights are frequencies (ints); else Whoosh's own, kept as floats or ints as it gave them."""
+
+    __slots__ = ("_numbers", "_terms", "_term_of", "_documents", "_weights", "_values", "_whole")
+
+    def __init__(self, whole_weights: bool):
+        self._numbers: dict = {}  # term -> its number, in first-seen order
+        self._terms: list = []
+        self._term_of, self._documents = array("I"), array("I")
+        self._whole = whole_weights
+        self._weights = array("I") if whole_weights else []
+        self._values: list[bytes] = []
+
+    def add(self, term, docnum: int, weight, value: bytes) -> None:
+        number = self._numbers.get(term)
+        if number is None:
+            number = self._numbers[term] = len(self._terms)
+            self._terms.append(term)
+        self._term_of.append(number)
+        self._documents.append(docnum)
+        self._weights.append(weight)
+        self._values.append(value)
+
+    def by_term(self):
+        """(term, document numbers, weights, values) for each term in sorted order, its postings in the order they
+        were added (by document)."""
+        import numpy as np
+
+        term_of = np.frombuffer(self._term_of, dtype=np.uint32) if self._term_of else np.zeros(0, np.uint32)
+        order = np.argsort(term_of, kind="stable")
+        ends = np.cumsum(np.bincount(term_of, minlength=len(self._terms)))
+        documents, weights, values = self._documents, self._weights, self._values
+        for number in sorted(range(len(self._terms)), key=self._terms.__getitem__):
+            picked = order[ends[number - 1] if number else 0 : ends[number]].tolist()
+            yield (
+                self._terms[number],
+                [documents[i] for i in picked],
+                [weights[i] for i in picked],
+                [values[i] for i in picked],
+            )
+
+
+def _write_postings(writer, docnums: list[int], weights: list, values: list, lengths: dict[int, int]) -> None:
     """Write a term's postings as whoosh3 blocks (length, header pickle, data pickle) with the block statistics its
     ``add_posting`` would have gathered; ids (delta-encoded) and weights go in as arrays rather than the tuples
     Whoosh writes: its reader indexes either, and ``_whoosh.arrays`` reads arrays without converting each number."""
-    postfile, limit, count = writer._postfile, writer._blocklimit, len(postings)
-    docnums, weights, values = zip(*postings, strict=True)
+    postfile, limit, count = writer._postfile, writer._blocklimit, len(docnums)
     for start in range(0, count, limit):
         end = min(count, start + limit)
         ids = docnums[start:end]
@@ -245,7 +289,6 @@ def _write_postings(writer, postings: list[tuple], lengths: dict[int, int]) -> t
         postfile.write(data)
         writer._blockcount += 1
         writer._new_block()
-    return docnums, weights
 
 
 def _posting_arrays(docnums, weights) -> bytes:
