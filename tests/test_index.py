@@ -755,7 +755,7 @@ def test_a_bulk_addition_refuses_an_index_holding_unlisted_documents(tmp_path):
     index.sync(library)
     adding = index.adding()
     assert adding.add(works(12)[10:])  # healthy: the new works are written as a segment of their own
-    adding.finish()
+    adding.finish(works(12)[10:])
     _killed_between_commits(index, [works(13)[12]])
     assert not index.adding().add(works(14)[13:])  # the caller's sync repairs the index first
 

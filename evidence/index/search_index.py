@@ -9,6 +9,7 @@ with a note.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import math
@@ -306,25 +307,30 @@ class SearchIndex:
         process holds more than its half's postings. ``current``: the works' fingerprints, when a first pass has
         them already. The manifest goes first and is written last: a rebuild cut short leaves no manifest, so the
         next sync builds again."""
-        from evidence.index._whoosh.bulk import write_new_index
-
         if not hasattr(works, "__getitem__"):
             works = list(works)
         if current is None:
             current = {work.key: fingerprint(work) for work in works}
         self.close()
-        index = self._open_or_create(rebuild=True)
-        rounds = max(1, -(-len(works) // self.REBUILD_ROUND))
-        size = max(1, -(-len(works) // rounds))  # rounds of one size: no round larger than it need be
-        for start in range(0, max(1, len(works)), size):
-            write_new_index(index, _Documents(works[start : start + size]), self.processes)
+        self._write_in_rounds(self._open_or_create(rebuild=True), works)
         self._write_manifest(current)
         return len(works)
 
-    # Works a rebuild writes in one round at most, half in each process: the fewer rounds, the fewer segments every
-    # query walks (at 100,000 works, a cold search took 0.30 s over 4 segments and 0.60 s over 14); a process holds
-    # about 7 MB of postings a thousand works, so 175 MB at this size, beside the library it reads from.
-    REBUILD_ROUND = 50_000
+    def _write_in_rounds(self, index, works, only: dict[str, str] | None = None) -> None:
+        """Write ``works`` (sized and sliced: a list, or ``BibFile.each_work()``) into ``index`` as new segments, in
+        rounds of one size, at most ``REBUILD_ROUND``, each by the bulk writer's two processes; ``only``: the keys
+        of the works to write, the others passed over."""
+        from evidence.index._whoosh.bulk import write_new_index
+
+        rounds = max(1, -(-len(works) // self.REBUILD_ROUND))
+        size = max(1, -(-len(works) // rounds))  # rounds of one size: no round larger than it need be
+        for start in range(0, max(1, len(works)), size):
+            write_new_index(index, _Documents(works[start : start + size], only), self.processes)
+
+    # Works a rebuild (or a bulk import) writes in one round at most, half in each process: the fewer rounds, the
+    # fewer segments every query walks (at 100,000 works a cold search took 0.30 s over 4 or 8 segments, 0.60 s over
+    # 14); a process holds about 7 MB a thousand works while it writes, so 90 MB at this size, beside the library.
+    REBUILD_ROUND = 25_000
 
     def _healthy(self, listed: int | None = None) -> bool:
         """Whether the index can be read, and holds as many documents as the manifest lists (``listed``, when
@@ -475,19 +481,21 @@ SMALL_SEGMENT = 2_000
 
 class _Documents:
     """The indexed documents of ``works`` (a list, or ``BibFile.each_work()``), made as they are read: sized and
-    sliced without making any, so each of the bulk writer's processes makes (and holds) only its own half."""
+    sliced without making any, so each of the bulk writer's processes makes (and holds) only its own half.
+    ``only``: the keys of the works to make documents of (None: all)."""
 
-    def __init__(self, works):
-        self._works = works
+    def __init__(self, works, only=None):
+        self._works, self._only = works, only
 
     def __len__(self) -> int:
         return len(self._works)
 
     def __getitem__(self, part: slice) -> _Documents:
-        return _Documents(self._works[part])
+        return _Documents(self._works[part], self._only)
 
     def __iter__(self):
-        return (document(work) for work in self._works)
+        only = self._only
+        return (document(work) for work in self._works if only is None or work.key in only)
 
 
 def _merge_small_segments(writer, segments):
@@ -501,22 +509,22 @@ def _merge_small_segments(writer, segments):
 
 
 class NewWorks:
-    """Many new works into the index, a batch at a time, in the memory of one segment: their documents are kept
-    until there are ``SEGMENT`` of them (or ``finish``), then written as new segments by the bulk writer
-    (``_whoosh.bulk.write_new_index``: no posting pool, no look-up of old documents, two processes), and their works
-    entered in the manifest. A work the manifest already knows (by key) goes through ``sync_changed``."""
-
-    # documents held, then written, half by a second process: their postings cost about 11 MB a thousand per process
-    SEGMENT = 16_000
+    """Many new works into the index (a bulk import): each batch's works are checked against the manifest as they
+    come and their fingerprints kept; at ``finish`` they are read again from the library as it now stands, and
+    written as new segments by the bulk writer in rounds (``SearchIndex._write_in_rounds``: no posting pool, no
+    look-up of old documents, two processes that each make their own half's documents), and then entered in the
+    manifest. So the import holds no document between batches, and 100,000 works make a few segments, not one per
+    batch. A work the manifest already knows (by key) goes through ``sync_changed`` at once."""
 
     def __init__(self, index: SearchIndex):
-        self.index, self._documents, self._pending = index, [], {}
+        self.index, self._pending = index, {}
         self._checked = False  # whether the index holds what its manifest lists (once, at the first batch)
-        self._segments: set[str] = set()  # the segments written so far, all of new works only
+        self._segments: set[str] = set()  # the segments written, all of new works only
         self._written: list[str] = []  # and the keys of their works
 
     def add(self, works: list[Work]) -> bool:
-        """Index ``works``; False when that cannot be done here (no manifest to build on: the caller syncs all)."""
+        """Take ``works`` in, to be written at ``finish``; False when that cannot be done here (no manifest to build
+        on: the caller syncs all)."""
         if not self._checked:  # documents no manifest lists would be doubled: the caller's sync repairs them
             listed = self.index._listed_count()
             if listed is None or not self.index._healthy(listed):
@@ -529,32 +537,31 @@ class NewWorks:
         if old and not self.index.sync_changed(old):
             return False
         for work in works:
-            if work.key not in known and work.key not in self._pending:
-                self._documents.append(document(work))
-                self._pending[work.key] = fingerprint(work)
-        if len(self._pending) >= self.SEGMENT:
-            self.finish()
+            if work.key not in known:
+                self._pending.setdefault(work.key, fingerprint(work))
         return True
 
-    def finish(self) -> None:
-        """Write what was added, and the manifest after it."""
-        documents, pending, self._documents, self._pending = self._documents, self._pending, [], {}
-        if not documents:
+    def finish(self, works) -> None:
+        """Write the works taken in, read from ``works``: the library's works from the first one an import added
+        (``BibFile.each_work()`` sliced), of which the others are passed over; then the manifest."""
+        pending, self._pending = self._pending, {}
+        if not pending:
             return
-        from evidence.index._whoosh.bulk import write_new_index
-
         self.index.close()
         index = self.index._open_or_create(False)
         before = {segment.segment_id() for segment in index._segments()}
-        write_new_index(index, documents, self.index.processes)
-        self._segments |= {segment.segment_id() for segment in index._segments()} - before  # the TOC read anew
+        try:
+            self.index._write_in_rounds(index, works, pending)
+        finally:  # a round written before a failure is the cancel's to drop
+            with contextlib.suppress(Exception):
+                self._segments |= {segment.segment_id() for segment in index._segments()} - before
         self.index._write_manifest(pending, whole=False)
         self._written.extend(pending)
 
     def cancel(self) -> None:
         """Undo every write: the segments written dropped whole, and their works taken out of the manifest, so the
         index is again what it was, its statistics (hence every score) too. On failure, the next sync repairs it."""
-        self._documents, self._pending = [], {}
+        self._pending = {}
         segments, written, self._segments, self._written = self._segments, self._written, set(), []
         if not segments:
             return

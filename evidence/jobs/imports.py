@@ -56,6 +56,7 @@ class _Batches:
     def __init__(self, store: LibraryStore, bib, index: WorkIndex | None, notify: Notify):
         self.store, self.bib, self.index, self.notify = store, bib, index, notify
         self.first = len(bib.blocks)  # the first block not yet written
+        self.works_before = len(bib.each_work())  # the works an import adds come after these
         self.dois = bib.doi_map()
         self.new_works = index.adding() if index is not None else None
         self.unwritten: set[str] = set()  # the keys of the works appended since the last batch was written
@@ -74,7 +75,7 @@ class _Batches:
         if self.new_works is not None:
             changed = bib.unindexed_works()
             if changed is None or not self.new_works.add(changed):
-                self.new_works.finish()
+                self.new_works.finish(self.added_works())
                 index_written(self.index, bib)
             bib.unindexed = set()
         # from the block before the batch: its spacing changed; from the start when the write merged a hand edit
@@ -83,10 +84,15 @@ class _Batches:
         self.dois = bib.doi_map()  # a new map: the old one held the batch's works
         self.unwritten = set()
 
+    def added_works(self):
+        """The works this import has added so far, read from the library's rows as they are asked for."""
+        return self.bib.each_work()[self.works_before :]
+
     def finish(self) -> None:
-        """The last batch written (by the caller's ``save_bib``), the index's last segment with it."""
+        """The last batch written (by the caller's ``save_bib``): the works of the batches before it indexed (the
+        last batch's are the caller's ``sync_index``'s)."""
         if self.new_works is not None:
-            self.new_works.finish()
+            self.new_works.finish(self.added_works())
 
     def cancel(self) -> None:
         if self.new_works is not None:

@@ -175,7 +175,10 @@ def settle(index_dir: Path, bib: BibFile, first: int) -> None:
         return
     if len(rows) != len(bib.blocks) - first:
         return
-    works = SavedWorks(index_dir, bib.strings)
+    # one SavedWorks for every batch settled, so a pass over all the works holds one run of them, not one a batch
+    known = bib.blocks[0] if bib.blocks else None
+    shared = isinstance(known, StoredBlock) and known._works.strings == bib.strings
+    works = known._works if shared else SavedWorks(index_dir, bib.strings)
     settled = []
     for block, row in zip(bib.blocks[first:], rows, strict=True):
         seq, line, failed, work_id, start, length, key, doi, aliases = row
