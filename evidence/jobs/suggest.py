@@ -160,7 +160,7 @@ def _bring_up_to_date(store: LibraryStore, embeddings, works: list[Work] | None,
     """Embed any work that is new or changed since the vectors were last synced (only then is references.bib read)."""
     signature = store.bib_signature()
     if not embeddings.is_current(signature):
-        embeddings.sync(works if works is not None else store.load_bib().works, signature, progress)
+        embeddings.sync(works if works is not None else store.load_bib().each_work(), signature, progress)
 
 
 def _works_by_key(store: LibraryStore, keys: list[str], works: list[Work] | None) -> dict[str, Work]:
@@ -168,8 +168,8 @@ def _works_by_key(store: LibraryStore, keys: list[str], works: list[Work] | None
         wanted = set(keys)
         return {work.key: work for work in works if work.key in wanted}
     found = store.works_by_key(keys) if store.has_entry_map() else None
-    if found is None:
-        found = {work.key: work for work in store.load_bib().works}
+    if found is None:  # only the hits decoded, not every work
+        found = {work.key: work for work in store.load_bib().works_with_keys(set(keys))}
     return found
 
 

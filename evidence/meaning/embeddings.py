@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from evidence.errors import LibraryError
@@ -125,11 +125,13 @@ class EmbeddingIndex:
     # Updating -----------------------------------------------------------------------------------------------------
     def sync(
         self,
-        works: list[Work],
+        works: Iterable[Work],
         signature: list[int] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> int:
-        """Embed the works that are new or changed, drop the removed ones, save; returns how many were embedded."""
+        """Embed the works that are new or changed, drop the removed ones, save; returns how many were embedded.
+        ``works`` is read once, each work let go once its text is taken (``BibFile.each_work`` holds one at a
+        time)."""
         import numpy
 
         self._load()
