@@ -261,8 +261,8 @@ class SearchIndex:
         The works are read in one pass, each compared by its fingerprint and let go unless it changed, so a caller
         that decodes them as they come (``BibFile.each_work``) holds one at a time. When more than
         ``UPDATE_AT_MOST`` changed, or the index must be built anew, they are read once more and written as new
-        segments (``_rebuild``): ``works`` must then give them again (a list, or an iterable that starts afresh)."""
-        if iter(works) is works:  # a one-pass iterator: a rebuild would find it spent
+        segments (``_rebuild``), sliced in rounds: works that cannot be sliced (an iterator) are made a list first."""
+        if not hasattr(works, "__getitem__"):  # a one-pass iterator would be spent, and a rebuild slices them
             works = list(works)
         old = self._read_manifest()
         if old is None:
@@ -301,14 +301,12 @@ class SearchIndex:
     # and sends it through Whoosh's posting pool, where a rebuild holds one round's postings, half in each process.
     UPDATE_AT_MOST = 2_000
 
-    def _rebuild(self, works: Iterable[Work], current: dict[str, str] | None = None) -> int:
-        """The index built anew from ``works`` by the bulk writer, ``REBUILD_ROUND`` works at a time, each round
-        written as new segments by two processes that make their own half's documents as they read the works: no
-        process holds more than its half's postings. ``current``: the works' fingerprints, when a first pass has
-        them already. The manifest goes first and is written last: a rebuild cut short leaves no manifest, so the
-        next sync builds again."""
-        if not hasattr(works, "__getitem__"):
-            works = list(works)
+    def _rebuild(self, works, current: dict[str, str] | None = None) -> int:
+        """The index built anew from ``works`` (sized and sliced) by the bulk writer, ``REBUILD_ROUND`` works at a
+        time, each round written as new segments by two processes that make their own half's documents as they read
+        the works: no process holds more than its half's postings. ``current``: the works' fingerprints, when a
+        first pass has them already. The manifest goes first and is written last: a rebuild cut short leaves no
+        manifest, so the next sync builds again."""
         if current is None:
             current = {work.key: fingerprint(work) for work in works}
         self.close()

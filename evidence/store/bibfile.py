@@ -122,7 +122,7 @@ class BibFile:
         """Every work in file order, decoded as it comes and not kept by the blocks: an export or an index rebuild
         of a 100,000-work library holds one work at a time instead of all of them (about 1.5 GB). Each iteration
         starts afresh, so a caller may pass over them twice."""
-        return _EachWork(self.blocks)
+        return _EachWork([block for block in self.blocks if block.key is not None])
 
     def unindexed_works(self) -> list[Work] | None:
         """The works the search index has not seen as they are now (``unindexed``), or None when not known."""
@@ -259,15 +259,13 @@ class _EachWork:
     that hold a work (a slice decodes nothing), so the index's bulk writer can give each of its processes a half."""
 
     def __init__(self, blocks: list[Block]):
-        self._blocks = [block for block in blocks if block.key is not None]
+        self._blocks = blocks  # those that hold a work (a key)
 
     def __len__(self) -> int:
         return len(self._blocks)
 
     def __getitem__(self, part: slice) -> _EachWork:
-        sliced = _EachWork([])
-        sliced._blocks = self._blocks[part]
-        return sliced
+        return _EachWork(self._blocks[part])
 
     def __iter__(self) -> Iterator[Work]:
         for block in self._blocks:
