@@ -2,6 +2,7 @@
 build shortcuts that answer exactly like plain Whoosh."""
 
 import pytest
+from aging import written_earlier
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import StemmingAnalyzer as WhooshStemmingAnalyzer
@@ -667,6 +668,7 @@ def test_an_entry_deleted_by_hand_is_gone_from_the_index_and_no_other_is_compare
     start = text.index("@article{fan2017acupuncture")
     end = text.index("@article{", start + 1)
     bib.write_text(text[:start] + text[end:], encoding="utf-8")
+    written_earlier(bib)
     seen = _counting_fingerprints(monkeypatch)
     result = run("--library", seed, "--offline", "search", "acupuncture", "-n", "50", "--json")
     assert not seen  # the rows say which entry went: no work is compared again
@@ -675,7 +677,7 @@ def test_an_entry_deleted_by_hand_is_gone_from_the_index_and_no_other_is_compare
     assert keys and "fan2017acupuncture" not in keys
 
 
-def test_a_damaged_index_is_rebuilt_by_the_next_write_that_would_look_at_one_work(run, seed, tmp_path):
+def test_a_damaged_index_written_to_by_a_one_work_write_is_rebuilt_by_the_next_search(run, seed, tmp_path):
     assert run("--library", seed, "--offline", "search", "nerve").exit_code == 0
     for segment in (seed / ".index").glob("*.seg"):
         segment.write_bytes(b"\0" * 64)
@@ -709,6 +711,7 @@ def test_a_search_after_a_hand_edit_reads_only_what_changed_and_never_loads_the_
     text = text.replace("@article{fan2017acupuncture,", "@article{fan2017renamed,")  # a key renamed
     text += "\n@article{handadded2026,\n  title = {Pulsar by hand},\n  year = {2026}\n}\n"  # an entry added
     bib.write_text(text, encoding="utf-8")
+    written_earlier(bib)  # as a user edits, then searches
     monkeypatch.setattr(Store, "load_bib", lambda self: pytest.fail("the whole library was loaded"))
 
     def keys(query: str) -> list[str]:
@@ -747,6 +750,29 @@ def test_documents_a_killed_write_left_unlisted_are_removed_or_written_once_by_t
     with index._open_searcher().reader() as reader:
         keys = [fields["key"] for fields in reader.all_stored_fields()]
     assert sorted(keys) == sorted(work.key for work in library)
+
+
+def test_a_new_work_is_added_without_a_look_up_unless_the_index_holds_a_document_its_manifest_does_not_list(
+    tmp_path, monkeypatch
+):
+    from whoosh import writing
+
+    library = works(10)
+    index = SearchIndex(tmp_path / "index")
+    index.sync(library)
+    looked_up: list[str] = []
+    real = writing.SegmentWriter.update_document
+    monkeypatch.setattr(
+        writing.SegmentWriter, "update_document", lambda self, **f: looked_up.append(f["key"]) or real(self, **f)
+    )
+    assert index.sync_changed([works(11)[10]])
+    assert looked_up == []  # listed in full: a key the manifest does not know has no document
+    late = make_work("late", "article", bibtex.encode_fields({"title": "Quokka late"}))
+    _killed_between_commits(index, [late])  # its document written, never listed
+    assert index.sync_changed([late])
+    assert looked_up == ["late"]  # one document more than listed: each new one is looked up, so none is doubled
+    with index._open_searcher().reader() as reader:
+        assert [fields["key"] for fields in reader.all_stored_fields()].count("late") == 1
 
 
 def test_a_bulk_addition_refuses_an_index_holding_unlisted_documents(tmp_path):

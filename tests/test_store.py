@@ -1,8 +1,10 @@
 """references.bib is the user's file: rewrites keep what the tool did not change, byte for byte."""
 
+import os
 from pathlib import Path
 
 import pytest
+from aging import written_earlier
 from bibcheck import read_both
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -529,6 +531,7 @@ def test_after_an_append_the_rows_describe_the_file_so_a_search_reads_only_its_h
     with store.locked():
         assert store.save_bib(bib)
     assert bib.unchanged_prefix() == (len(bib.source), len(bib.blocks))  # every block where its row says
+    written_earlier(store.bib_path)  # as the next command, a while later, finds it
     store.remember_entries(bib, store.bib_signature())
     found = store.works_by_key(["added", "Yang2023", "ok2020"])
     assert found is not None and found["added"].title == "Added" and found["Yang2023"].get("mynotes")
@@ -660,3 +663,75 @@ def test_an_append_that_fails_gives_back_the_old_file_and_a_sentence(tmp_path, m
         append.append(store.bib_path, b"\n@article{never, title = {Never}}\n")
     assert store.bib_path.read_bytes() == before
     assert not append.journal_path(store.bib_path).exists()
+
+
+@given(st.binary(max_size=200), st.integers(min_value=0, max_value=200), st.integers(min_value=1, max_value=16))
+@settings(max_examples=200, deadline=None)
+def test_a_fingerprint_extended_from_known_pieces_is_the_fingerprint_of_the_whole_bytes(data, cut, piece):
+    from evidence.store import fingerprint as module
+
+    saved = module.PIECE
+    module.PIECE = piece  # pieces of a few bytes, so that short data spans many
+    try:
+        whole, pieces = module.fingerprint(data)
+        before = data[: min(cut, len(data))]
+        _, known = module.fingerprint(before)
+        assert module.fingerprint(data, module.known_before(known, len(before))) == (whole, pieces)
+        assert len(pieces) == len(data) // piece
+        if data:
+            changed = bytes([data[0] ^ 1]) + data[1:]
+            assert module.fingerprint(changed)[0] != whole
+            assert module.fingerprint(data + b"\n")[0] != whole
+    finally:
+        module.PIECE = saved
+
+
+def test_a_write_just_made_is_not_trusted_by_its_signature_so_an_edit_keeping_size_and_time_is_seen(tmp_path):
+    """An editor saving in place within the same clock tick as the tool's write leaves size, time and inode as
+    they were: the signature recorded then must not be trusted, so the next read hashes the file and sees the edit."""
+    store = _library_with(tmp_path, USER_FILE)
+    store.load_bib()
+    bib = store.load_bib()
+    bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+    with store.locked():
+        assert store.save_bib(bib)
+    signature = store.bib_signature()
+    store.remember_entries(bib, signature)  # a signature not settled yet: not recorded
+    assert store.works_by_key(["added"]) is None
+    status = os.stat(store.bib_path)
+    text = store.bib_path.read_bytes()
+    with open(store.bib_path, "r+b") as handle:  # in place: same inode, same size
+        handle.write(text.replace(b"{Added}", b"{Edded}"))
+    os.utime(store.bib_path, ns=(status.st_atime_ns, status.st_mtime_ns))  # and the same time
+    assert store.bib_signature() == signature
+    assert store.load_bib().by_key("added").title == "Edded"
+
+
+def test_a_settled_file_is_not_hashed_whole_by_a_write_that_appends_to_it(tmp_path, monkeypatch):
+    from evidence.store import fingerprint as module
+    from evidence.store import folder
+
+    monkeypatch.setattr(module, "PIECE", 64)  # so the file spans many pieces
+    store = _library_with(tmp_path, USER_FILE * 4)
+    store.load_bib()
+    written_earlier(store.bib_path)
+    bib = store.load_bib()
+    store.remember_entries(bib, store.bib_signature())  # settled: recorded with the rows
+    hashed: list[int] = []
+    real = module.fingerprint
+
+    def counting(data, known=()):
+        hashed.append(len(data) - len(known) * module.PIECE)
+        return real(data, known)
+
+    monkeypatch.setattr(folder, "fingerprint", counting)
+    bib = store.load_bib()
+    assert hashed == [] and bib.read_signature is not None  # the rows' fingerprint, taken as the file's
+    bib.append(store.make_work("added", "article", {"title": "{Added}"}))
+    with store.locked():
+        assert store.save_bib(bib)
+    size = store.bib_path.stat().st_size
+    assert len(hashed) == 1 and hashed[0] < 64 + (size - len((USER_FILE * 4).encode("utf-8")))
+    assert bib.read_as == real(store.bib_path.read_bytes())[0]  # what the next read compares with
+    monkeypatch.undo()
+    assert store.load_bib().by_key("added").title == "Added"

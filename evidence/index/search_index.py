@@ -242,8 +242,9 @@ class SearchIndex:
         if not todo and not gone:
             return self._healthy()
         self.close()
+        unlisted = {work.key for work in todo if work.key not in known}
         try:
-            self._update(todo, gone)
+            self._update(todo, gone, unlisted)
         except LibraryError:
             raise
         except index_damage(opening=True):
@@ -270,7 +271,11 @@ class SearchIndex:
                 self.notify("The search index was out of date or unreadable; rebuilding it.")
             return self._rebuild(works)
         healthy = self._healthy(len(old))
-        unlisted, doubled = ([], set()) if healthy else self._unlisted(old)
+        found = ([], set()) if healthy else self._unlisted(old)
+        if found is None:  # unreadable, not only out of line with its manifest: whatever changed, built anew
+            self.notify("The search index was damaged; rebuilding it from references.bib.")
+            return self._rebuild(works)
+        unlisted, doubled = found
         current: dict[str, str] = {}
         changed: list[Work] = []
         many = False
@@ -342,16 +347,33 @@ class SearchIndex:
             return False
         return listed is None or count == listed
 
-    def _unlisted(self, listed: dict[str, str]) -> tuple[list[str], set[str]]:
+    def _lists_every_document(self, index) -> bool:
+        """Whether the manifest lists as many entries as the index holds documents, so a key it does not list has
+        none: a write killed between the index's commit and the manifest's leaves one more document than listed.
+        Both counts from what each keeps of itself (Whoosh's table of contents, SQLite's table), no segment opened."""
+        connection = self._manifest()
+        if connection is None:
+            return False
+        try:
+            listed = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
+            held = sum(segment.doc_count() for segment in index._segments())
+        except (sqlite3.DatabaseError, *index_damage(opening=True)):
+            return False
+        finally:
+            connection.close()
+        return listed == held
+
+    def _unlisted(self, listed: dict[str, str]) -> tuple[list[str], set[str]] | None:
         """The keys of documents the manifest does not list, and those listed that have more than one document: what
-        a write killed between the two commits left (see ``_healthy``), for ``sync`` to remove and write again."""
+        a write killed between the two commits left (see ``_healthy``), for ``sync`` to remove and write again. None
+        when the index cannot be read."""
         from whoosh import index as windex
 
         try:
             with windex.open_dir(str(self.path)).reader() as reader:
                 counts = Counter(fields.get("key") for fields in reader.all_stored_fields())
         except index_damage(opening=True):
-            return [], set()
+            return None
         return [key for key in counts if key not in listed], {key for key, n in counts.items() if n > 1}
 
     def _listed_count(self) -> int | None:
@@ -365,9 +387,10 @@ class SearchIndex:
         finally:
             connection.close()
 
-    def _update(self, changed: list[Work], removed: list[str]) -> int:
+    def _update(self, changed: list[Work], removed: list[str], new: set[str] = frozenset()) -> int:
         """Write ``changed`` and delete ``removed`` in the existing index; the manifest is the caller's to record,
-        after this succeeded."""
+        after this succeeded. ``new``: the keys of works known to have no document yet, added without Whoosh's
+        look-up of the old one (which opens every segment: on a large index, most of a one-work update)."""
         # Whoosh's own writer for updates; its multi-process writer (procs=2) gave the same work different scores
         # from one build to the next (a document's BM25 score halved), so it is not used.
         from evidence.index._whoosh.fixes import CachedLengthsWriter
@@ -375,12 +398,17 @@ class SearchIndex:
         index = self._open_or_create(False)
         if not changed and not removed:
             return 0
+        if new and not self._lists_every_document(index):
+            new = frozenset()  # a document the manifest does not list may be one of theirs: each is looked up
         writer = CachedLengthsWriter(index, limitmb=256)
         try:
             for key in removed:
                 writer.delete_by_term("key", key)
             for work in changed:
-                writer.update_document(**document(work))
+                if work.key in new:
+                    writer.add_document(**document(work))
+                else:
+                    writer.update_document(**document(work))
             writer.commit(mergetype=_merge_small_segments)
         except BaseException:
             writer.cancel()

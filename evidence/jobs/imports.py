@@ -56,14 +56,14 @@ class _Batches:
     def __init__(self, store: LibraryStore, bib, index: WorkIndex | None, notify: Notify):
         self.store, self.bib, self.index, self.notify = store, bib, index, notify
         self.first = len(bib.blocks)  # the first block not yet written
-        self.works_before = len(bib.each_work())  # the works an import adds come after these
+        self.blocks_before = len(bib.blocks)  # the works an import adds are in the blocks after these
         self.dois = bib.doi_map()
         self.new_works = index.adding() if index is not None else None
         self.unwritten: set[str] = set()  # the keys of the works appended since the last batch was written
         self.holding = False  # whether the appends are held together (from the first batch written before the end)
 
     def appended(self) -> None:
-        if len(self.bib.blocks) - self.first >= BATCH and self.bib.source_hash is not None:
+        if len(self.bib.blocks) - self.first >= BATCH and self.bib.source_pieces is not None:
             self.write()
 
     def write(self) -> None:
@@ -86,7 +86,7 @@ class _Batches:
 
     def added_works(self):
         """The works this import has added so far, read from the library's rows as they are asked for."""
-        return self.bib.each_work()[self.works_before :]
+        return self.bib.each_work(self.blocks_before)
 
     def finish(self) -> None:
         """The last batch written (by the caller's ``save_bib``): the works of the batches before it indexed (the

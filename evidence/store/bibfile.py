@@ -97,7 +97,12 @@ class BibFile:
     source: bytes = field(default=b"", repr=False)
     head: str = ""  # whatever precedes the first block (blank lines)
     read_as: str = field(default="", compare=False, repr=False)  # the fingerprint of the file ``source`` came from
-    source_hash: object = field(default=None, compare=False, repr=False)  # its hash, to extend as bytes are appended
+    # the digests of ``source``'s full pieces (``fingerprint``), to extend as bytes are appended; None when
+    # ``source`` is not the file's own bytes (its text re-encoded)
+    source_pieces: list[str] | None = field(default=None, compare=False, repr=False)
+    # the file's signature as read, when no change to it can keep that signature (``derived.settled``): a write
+    # that finds the file under it knows the file unchanged without reading it again
+    read_signature: list[int] | None = field(default=None, compare=False, repr=False)
     saved_as: str = field(default="", compare=False, repr=False)  # the file whose parse the blocks' rows hold
     # The keys of the works written since the search index was last in line with the file: the index need look at
     # no other. None when that is not known (the file was edited, or rows dropped): then it compares every work.
@@ -118,11 +123,11 @@ class BibFile:
         them is ``each_work``'s."""
         return [block.work for block in self.blocks if block.work is not None]
 
-    def each_work(self) -> Iterable[Work]:
-        """Every work in file order, decoded as it comes and not kept by the blocks: an export or an index rebuild
-        of a 100,000-work library holds one work at a time instead of all of them (about 1.5 GB). Each iteration
-        starts afresh, so a caller may pass over them twice."""
-        return _EachWork([block for block in self.blocks if block.key is not None])
+    def each_work(self, start: int = 0) -> _EachWork:
+        """Every work in file order (of the blocks from the ``start``-th on), decoded as it comes and not kept by the
+        blocks: an export or an index rebuild of a 100,000-work library holds one work at a time instead of all of
+        them (about 1.5 GB). Each iteration starts afresh, so a caller may pass over them twice."""
+        return _EachWork([block for block in self.blocks[start:] if block.key is not None])
 
     def unindexed_works(self) -> list[Work] | None:
         """The works the search index has not seen as they are now (``unindexed``), or None when not known."""

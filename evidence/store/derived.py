@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import importlib.util
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,6 +59,18 @@ def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
     except OSError:
         return None
     return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+def settled(signature: list[int] | None) -> bool:
+    """Whether a file under ``signature`` cannot be changed from now on without its signature changing: its
+    modification time lies further in the past than the clock that stamps it could blur (``git``'s "racy" rule).
+    An edit within the same tick as the last one, keeping the size, would otherwise pass for no edit. Whole-second
+    (or whole-millisecond) times say the file system keeps coarse ones (FAT keeps two seconds)."""
+    if signature is None:
+        return False
+    mtime = signature[1]
+    margin = 2_000_000_000 if mtime % 1_000_000 == 0 else 50_000_000
+    return time.time_ns() - mtime > margin
 
 
 def connect(index_dir: Path, create: bool = False) -> sqlite3.Connection | None:
@@ -127,6 +141,11 @@ def read_saved_parse(
     """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block's text is cut
     from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read; when the
     index was last brought in line with the file under it, the parse says so (``unindexed``)."""
+    with collector_paused():
+        return _blocks_from_rows(index_dir, fingerprint, source, signature)
+
+
+def _blocks_from_rows(index_dir: Path, fingerprint: str, source: bytes, signature: list[int] | None) -> BibFile | None:
     saved = _saved_rows(index_dir, fingerprint)
     if saved is None:
         return None
@@ -153,6 +172,19 @@ def read_saved_parse(
     if signature is not None and meta.get("signature") == signature:
         bib.unindexed = set()
     return bib
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector held off while rows become blocks: a row, a block and its tuples hold no cycle, and
+    the collector's passes over a heap growing by hundreds of thousands of them cost as much as making them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def settle(index_dir: Path, bib: BibFile, first: int) -> None:
@@ -533,7 +565,7 @@ def _write_rows(
             return saved[3], saved[3] + saved[4]
 
         refresh_chunks(connection, bib.source, count, dirty, span)
-        set_meta(connection, **_meta(bib.source, bib.head, bib.strings, bib.problems, fingerprint))
+        set_meta(connection, **_meta(bib.source, bib.head, bib.strings, bib.problems, fingerprint, bib.source_pieces))
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -541,7 +573,9 @@ def _write_rows(
     return rows, None if whole or dropped - written_keys else new_works, kept
 
 
-def save_parts(index_dir: Path, parts: Iterable[BibFile], source: bytes, fingerprint: str) -> bool:
+def save_parts(
+    index_dir: Path, parts: Iterable[BibFile], source: bytes, fingerprint: str, pieces: list[str] | None = None
+) -> bool:
     """Keep the parse of the file ``source`` (whose bytes hash to ``fingerprint``), given in parts in file order
     (``bibfile.parse_bibtex_parts``), as rows written part by part in one transaction, so that the full parse of a
     large file holds one part's works at a time; ``read_saved_parse`` then gives the file as parsed. False, with
@@ -581,7 +615,7 @@ def save_parts(index_dir: Path, parts: Iterable[BibFile], source: bytes, fingerp
             connection.execute("ROLLBACK")
             return False
         refresh_chunks(connection, source, number, range(-(-number // CHUNK)), lambda seq: starts[seq : seq + 2])
-        set_meta(connection, **_meta(source, head, strings, problems, fingerprint))
+        set_meta(connection, **_meta(source, head, strings, problems, fingerprint, pieces))
         connection.execute("COMMIT")
     except (OSError, sqlite3.DatabaseError, ValueError):
         with contextlib.suppress(sqlite3.Error):
@@ -596,10 +630,12 @@ def save_parts(index_dir: Path, parts: Iterable[BibFile], source: bytes, fingerp
     return True
 
 
-def _meta(source: bytes, head: str, strings: dict, problems: list, fingerprint: str) -> dict:
-    """The meta values of a parse: what ``read_saved_parse`` checks the rows against, and the file's own parts."""
+def _meta(source: bytes, head: str, strings: dict, problems: list, fingerprint: str, pieces: list[str] | None) -> dict:
+    """The meta values of a parse: what ``read_saved_parse`` checks the rows against, and the file's own parts.
+    ``pieces``: the digests of the file's full pieces, when known (``fingerprint.fingerprint``)."""
     return {
         "file": fingerprint,
+        "pieces": None if pieces is None else [fingerprint, pieces],
         "parser": parser_version(),
         "length": len(source),
         "head": len(head),
@@ -619,8 +655,10 @@ def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None)
 
 
 def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None) -> None:
-    """``remember_entries`` for rows known to be of the file whose bytes hash to ``fingerprint``."""
-    if signature is None:
+    """``remember_entries`` for rows known to be of the file whose bytes hash to ``fingerprint``. A signature not
+    yet ``settled`` is not recorded: a later edit could keep it, and the rows would be trusted for a file they do
+    not describe (the next command that reads the file whole records it)."""
+    if not settled(signature):
         return
     with contextlib.suppress(OSError, sqlite3.DatabaseError):
         connection = connect(index_dir)
@@ -637,6 +675,30 @@ def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None
             connection.execute("COMMIT")
         finally:
             connection.close()
+
+
+def recorded_fingerprint(index_dir: Path, signature: list[int] | None) -> tuple[str, list[str]] | None:
+    """The fingerprint of references.bib and its pieces' digests, as the rows recorded them, when the file is
+    still under the signature recorded with them (``remember_rows``: only a settled one is): so it need not be
+    hashed. None when that is not known."""
+    if signature is None:
+        return None
+    try:
+        connection = connect(index_dir)
+        if connection is None:
+            return None
+        try:
+            meta = read_meta(connection)
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return None
+    pieces = meta.get("pieces")
+    if meta.get("signature") != signature or not isinstance(pieces, list) or len(pieces) != 2:
+        return None
+    if pieces[0] != meta.get("file") or not isinstance(pieces[1], list):
+        return None
+    return pieces[0], pieces[1]
 
 
 def has_entry_map(index_dir: Path) -> bool:

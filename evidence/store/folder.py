@@ -10,7 +10,6 @@ appended under a journal (``append``): a crash leaves the old file or the new on
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from evidence.files import decode_bytes, read_buffer, read_text, text_encoding, 
 from evidence.model import Work
 from evidence.store import append, derived, hand_edit, ledger
 from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex, parse_bibtex_parts
+from evidence.store.fingerprint import fingerprint, known_before
 
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
@@ -39,22 +39,16 @@ PARSE_PART = 2_000
 # The library folder
 
 
-def file_fingerprint(data: bytes) -> str:
-    """What tells one state of references.bib from another: SHA-256, which the machine's instructions make the
-    fastest strong hash in hashlib, as the whole file is hashed on every read."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def _file_holds(path: Path, bib: BibFile) -> bool | None:
-    """Whether references.bib still holds what ``bib`` was read from: compared in pieces with ``bib.source`` when
-    that is the file's own bytes, else by fingerprint; None when the file cannot be read (nothing to merge into)."""
+    """Whether references.bib still holds what ``bib`` was read from: by its signature when the read's was settled
+    (no change keeps it), else compared in pieces with ``bib.source`` when that is the file's own bytes, else by
+    fingerprint; None when the file cannot be read (nothing to merge into)."""
     try:
         with open(path, "rb") as handle:
-            if bib.source_hash is None:  # the source is the file's text re-encoded: its bytes differ
-                digest = hashlib.sha256()
-                while chunk := handle.read(1 << 22):
-                    digest.update(chunk)
-                return digest.hexdigest() == bib.read_as
+            if bib.read_signature is not None and derived.bib_signature(path, handle) == bib.read_signature:
+                return True
+            if bib.source_pieces is None:  # the source is the file's text re-encoded: its bytes differ
+                return fingerprint(handle.read())[0] == bib.read_as
             if os.fstat(handle.fileno()).st_size != len(bib.source):
                 return False
             position = 0
@@ -207,47 +201,57 @@ class Store:
         The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
         would pass for no edit. The file is held as bytes and no entry is decoded until it is needed."""
         self.require()
+        before = derived.bib_signature(self.bib_path)
         data = read_buffer(self.bib_path, "library file")
+        signature = derived.bib_signature(self.bib_path)  # after the read: what the bytes are known to be under
         length = append.readable_length(self.bib_path)  # after the read: an append begun since is journalled
         if length is not None and self._settle_unattended_append():
             return self.load_bib()  # a killed command's append, undone: the file as it now is
         if length is not None:
             del data[length:]  # an append is running: the file as it was before it
-        digest = hashlib.sha256(data)
-        fingerprint = digest.hexdigest()
+        # Unchanged while read and since the rows were recorded under this signature: their fingerprint is the
+        # file's, and hashing 150 MB is most of a one-work write to a 100,000-work library (bench/writes.py).
+        steady = length is None and signature is not None and before == signature and derived.settled(before)
+        recorded = derived.recorded_fingerprint(self.index_dir, signature) if steady else None
+        if recorded is not None and signature[0] == len(data):
+            file_print, pieces = recorded
+        else:
+            file_print, pieces = fingerprint(data)
         bib = None
         if _plain_utf8(data):  # the rows' offsets are the file's own; else decoded below, or the error sentence
-            bib = derived.read_saved_parse(self.index_dir, fingerprint, data, derived.bib_signature(self.bib_path))
+            bib = derived.read_saved_parse(self.index_dir, file_print, data, signature)
         else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
             data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
-            digest = None
+            pieces = None
         # While another command appends, the rows and the index are that command's to write: the file as it was
         # before is parsed here and kept to this command alone.
         if bib is None and length is None:  # edited since: parse only what changed where that gives a full parse
-            bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, fingerprint)
-        if bib is None and length is None and digest is not None:  # else all of it, a part at a time
-            bib = self._parse_in_parts(data, fingerprint)
+            bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, file_print, pieces)
+        if bib is None and length is None and pieces is not None:  # else all of it, a part at a time
+            bib = self._parse_in_parts(data, file_print, pieces)
         if bib is None:  # or at once, where the rows cannot be written or the file is not plain UTF-8
             bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
-            bib.source = data
+            bib.source, bib.source_pieces = data, pieces
             if length is None:
-                derived.save_parse(self.index_dir, bib, fingerprint)
-        bib.read_as, bib.source_hash, bib.appending_elsewhere = fingerprint, digest, length is not None
+                derived.save_parse(self.index_dir, bib, file_print)
+        bib.read_as, bib.source_pieces, bib.appending_elsewhere = file_print, pieces, length is not None
+        bib.read_signature = signature if steady and pieces is not None else None
         return bib
 
-    def _parse_in_parts(self, data: bytearray, fingerprint: str) -> BibFile | None:
-        """The full parse of references.bib (``data``, plain UTF-8 on disk, whose bytes hash to ``fingerprint``)
-        written to the rows ``PARSE_PART`` blocks at a time and read back from them, so that the parse of a large
+    def _parse_in_parts(self, data: bytearray, file_print: str, pieces: list[str]) -> BibFile | None:
+        """The full parse of references.bib (``data``, plain UTF-8 on disk, whose fingerprint is ``file_print`` and
+        whose full pieces' digests are ``pieces``) written to the rows ``PARSE_PART`` blocks at a time and read back
+        from them, so that the parse of a large
         file is never held whole (1.8 GB at 100,000 works); None where the rows cannot be written here, or the
         bytes are not UTF-8 (the caller parses at once, and says why)."""
         text_encoding(data[:4096], self.bib_path, "library file")  # a NUL byte: refused, as a whole read refuses it
         parts = parse_bibtex_parts(lambda: utf8_lines(data), BIB_NAME, PARSE_PART, importing=False)
         try:
-            if not derived.save_parts(self.index_dir, parts, data, fingerprint):
+            if not derived.save_parts(self.index_dir, parts, data, file_print, pieces):
                 return None
         except UnicodeDecodeError:
             return None
-        return derived.read_saved_parse(self.index_dir, fingerprint, data, derived.bib_signature(self.bib_path))
+        return derived.read_saved_parse(self.index_dir, file_print, data, derived.bib_signature(self.bib_path))
 
     def _settle_unattended_append(self) -> bool:
         """Settle an append journal no command is behind (one killed part-way: the lock is free) as the next writer
@@ -307,21 +311,23 @@ class Store:
         if held is False and self._merge_edits(bib, notify):
             data, first = bib.source, 0
             write_atomic(self.bib_path, bytes(data))
-            bib.source_hash = hashlib.sha256(data)
-        elif held and bib.source_hash is not None and tail_bytes.startswith(bib.source[prefix:]):
+            bib.read_as, bib.source_pieces = fingerprint(data)
+        elif held and bib.source_pieces is not None and tail_bytes.startswith(bib.source[prefix:]):
             # only new entries at the end: add their bytes instead of writing every entry again
             added = tail_bytes[len(bib.source) - prefix :]
             append.append(self.bib_path, added)
+            unchanged = len(bib.source)
             bib.source += added  # in place: the blocks cut from it stay where they are
-            bib.source_hash = bib.source_hash.copy()
-            bib.source_hash.update(added)
+            bib.read_as, bib.source_pieces = fingerprint(bib.source, known_before(bib.source_pieces, unchanged))
         else:
+            known = known_before(bib.source_pieces, prefix) if bib.source_pieces is not None else []
             data = bytearray(bib.source[:prefix])
             data += tail_bytes
             del tail_bytes
             write_atomic(self.bib_path, data)
-            bib.source, bib.source_hash, first = data, hashlib.sha256(data), 0
-        bib.read_as = bib.source_hash.hexdigest()
+            bib.source, first = data, 0
+            bib.read_as, bib.source_pieces = fingerprint(data, known)
+        bib.read_signature = None  # written just now: a change could keep its signature, so the next write reads it
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
         # The blocks before the first change stand where they stood, in the same bytes: their lines and rows hold.
         bib.number_blocks(first)
@@ -364,7 +370,7 @@ class Store:
             return None
         if append.readable_length(self.bib_path) is not None:
             return None
-        caught = hand_edit.catch_up(self.index_dir, data, file_fingerprint(data), BIB_NAME)
+        caught = hand_edit.catch_up(self.index_dir, data, *fingerprint(data), BIB_NAME)
         if caught is not None:
             caught.signature = signature
         return caught

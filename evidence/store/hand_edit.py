@@ -39,11 +39,13 @@ class CaughtUp:
     signature: list[int] | None = None  # the file's size, time and inode as read
 
 
-def reparse_changed(index_dir: Path, source: bytes, name: str, fingerprint: str) -> BibFile | None:
-    """``source`` (the file as UTF-8, whose bytes hash to ``fingerprint``) as parsed, from the rows once brought in
-    line with it (``catch_up``); None where only a full parse can say. The works the search index has yet to see
-    are in ``unindexed`` when known."""
-    caught = catch_up(index_dir, source, fingerprint, name)
+def reparse_changed(
+    index_dir: Path, source: bytes, name: str, fingerprint: str, pieces: list[str] | None = None
+) -> BibFile | None:
+    """``source`` (the file as UTF-8, whose bytes hash to ``fingerprint``, its full pieces to ``pieces``) as
+    parsed, from the rows once brought in line with it (``catch_up``); None where only a full parse can say. The
+    works the search index has yet to see are in ``unindexed`` when known."""
+    caught = catch_up(index_dir, source, fingerprint, pieces, name)
     if caught is None:
         return None
     bib = derived.read_saved_parse(index_dir, fingerprint, source)
@@ -52,7 +54,7 @@ def reparse_changed(index_dir: Path, source: bytes, name: str, fingerprint: str)
     return bib
 
 
-def catch_up(index_dir: Path, source: bytes, fingerprint: str, name: str) -> CaughtUp | None:
+def catch_up(index_dir: Path, source: bytes, fingerprint: str, pieces: list[str] | None, name: str) -> CaughtUp | None:
     """Bring the rows in line with ``source``, parsing only the stretch a hand edit changed; None where that could
     differ from a full parse (see the module), or when there are no rows to build on."""
     try:
@@ -61,7 +63,7 @@ def catch_up(index_dir: Path, source: bytes, fingerprint: str, name: str) -> Cau
             return None
         try:
             connection.execute("BEGIN IMMEDIATE")  # read and write as one: another command's save cannot come between
-            caught = _catch_up(connection, source, fingerprint, name)
+            caught = _catch_up(connection, source, fingerprint, pieces, name)
             connection.execute("COMMIT" if caught is not None else "ROLLBACK")
             return caught
         finally:
@@ -70,7 +72,9 @@ def catch_up(index_dir: Path, source: bytes, fingerprint: str, name: str) -> Cau
         return None  # damaged rows: the full parse writes them again
 
 
-def _catch_up(connection: sqlite3.Connection, source: bytes, fingerprint: str, name: str) -> CaughtUp | None:
+def _catch_up(
+    connection: sqlite3.Connection, source: bytes, fingerprint: str, pieces: list[str] | None, name: str
+) -> CaughtUp | None:
     meta = derived.read_meta(connection)
     if meta.get("parser") != derived.parser_version() or meta["problems"]:
         return None
@@ -161,7 +165,8 @@ def _catch_up(connection: sqlite3.Connection, source: bytes, fingerprint: str, n
     derived.refresh_chunks(connection, source, total, dirty, _Spans(connection))
     if first == 0:
         derived.set_meta(connection, head=len(middle.head), head_bytes=gap)
-    derived.set_meta(connection, file=fingerprint, length=len(source), signature=None)
+    known = None if pieces is None else [fingerprint, pieces]
+    derived.set_meta(connection, file=fingerprint, pieces=known, length=len(source), signature=None)
     removed = {row[_KEY] for row in old if row[_KEY] is not None} - {block.key for block in middle.blocks}
     return CaughtUp(fingerprint, [block.work for block in middle.blocks if block.work], sorted(removed), indexed)
 
