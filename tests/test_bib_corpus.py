@@ -174,7 +174,7 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
 
     from evidence.store import derived, hand_edit
     from evidence.store.bibfile import parse_bibtex
-    from evidence.store.fingerprint import fingerprint
+    from evidence.store.fingerprint import file_fingerprint
     from evidence.store.folder import Store
 
     monkeypatch.setattr(derived, "CHUNK", run)
@@ -194,7 +194,7 @@ def test_reparsing_only_what_a_hand_edit_changed_gives_what_a_full_parse_gives(t
             store.load_bib()  # the saved parse of the file before the edit
             store.bib_path.write_text(edited, encoding="utf-8")
             data = edited.encode("utf-8")
-            incremental = hand_edit.reparse_changed(store.index_dir, data, "references.bib", *fingerprint(data))
+            incremental = hand_edit.reparse_changed(store.index_dir, data, "references.bib", *file_fingerprint(data))
             full = parse_bibtex(edited, "references.bib")
             if incremental is None:
                 continue

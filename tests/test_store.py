@@ -673,15 +673,15 @@ def test_a_fingerprint_extended_from_known_pieces_is_the_fingerprint_of_the_whol
     saved = module.PIECE
     module.PIECE = piece  # pieces of a few bytes, so that short data spans many
     try:
-        whole, pieces = module.fingerprint(data)
+        whole, pieces = module.file_fingerprint(data)
         before = data[: min(cut, len(data))]
-        _, known = module.fingerprint(before)
-        assert module.fingerprint(data, module.known_before(known, len(before))) == (whole, pieces)
+        _, known = module.file_fingerprint(before)
+        assert module.file_fingerprint(data, module.known_before(known, len(before))) == (whole, pieces)
         assert len(pieces) == len(data) // piece
         if data:
             changed = bytes([data[0] ^ 1]) + data[1:]
-            assert module.fingerprint(changed)[0] != whole
-            assert module.fingerprint(data + b"\n")[0] != whole
+            assert module.file_fingerprint(changed)[0] != whole
+            assert module.file_fingerprint(data + b"\n")[0] != whole
     finally:
         module.PIECE = saved
 
@@ -718,13 +718,13 @@ def test_a_settled_file_is_not_hashed_whole_by_a_write_that_appends_to_it(tmp_pa
     bib = store.load_bib()
     store.remember_entries(bib, store.bib_signature())  # settled: recorded with the rows
     hashed: list[int] = []
-    real = module.fingerprint
+    real = module.file_fingerprint
 
     def counting(data, known=()):
         hashed.append(len(data) - len(known) * module.PIECE)
         return real(data, known)
 
-    monkeypatch.setattr(folder, "fingerprint", counting)
+    monkeypatch.setattr(folder, "file_fingerprint", counting)
     bib = store.load_bib()
     assert hashed == [] and bib.read_signature is not None  # the rows' fingerprint, taken as the file's
     bib.append(store.make_work("added", "article", {"title": "{Added}"}))

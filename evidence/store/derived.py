@@ -141,7 +141,7 @@ def read_saved_parse(
     """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block's text is cut
     from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read; when the
     index was last brought in line with the file under it, the parse says so (``unindexed``)."""
-    with collector_paused():
+    with _collector_paused():
         return _blocks_from_rows(index_dir, fingerprint, source, signature)
 
 
@@ -175,7 +175,7 @@ def _blocks_from_rows(index_dir: Path, fingerprint: str, source: bytes, signatur
 
 
 @contextlib.contextmanager
-def collector_paused():
+def _collector_paused():
     """Python's cycle collector held off while rows become blocks: a row, a block and its tuples hold no cycle, and
     the collector's passes over a heap growing by hundreds of thousands of them cost as much as making them."""
     enabled = gc.isenabled()
@@ -632,7 +632,7 @@ def save_parts(
 
 def _meta(source: bytes, head: str, strings: dict, problems: list, fingerprint: str, pieces: list[str] | None) -> dict:
     """The meta values of a parse: what ``read_saved_parse`` checks the rows against, and the file's own parts.
-    ``pieces``: the digests of the file's full pieces, when known (``fingerprint.fingerprint``)."""
+    ``pieces``: the digests of the file's full pieces, when known (``fingerprint.file_fingerprint``)."""
     return {
         "file": fingerprint,
         "pieces": None if pieces is None else [fingerprint, pieces],

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 PIECE = 1 << 22
 
 
-def fingerprint(data: bytes, known: Sequence[str] = ()) -> tuple[str, list[str]]:
+def file_fingerprint(data: bytes, known: Sequence[str] = ()) -> tuple[str, list[str]]:
     """(the fingerprint of ``data``, the digests of its full pieces). ``known``: digests of full pieces from the
     start that are known to be those of ``data`` (its first bytes are as they were when they were taken: the file
     only grew, or was rewritten from a later point); the rest is hashed."""

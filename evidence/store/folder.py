@@ -21,7 +21,7 @@ from evidence.files import decode_bytes, read_buffer, read_text, text_encoding, 
 from evidence.model import Work
 from evidence.store import append, derived, hand_edit, ledger
 from evidence.store.bibfile import BibFile, make_work, merge_edits, parse_bibtex, parse_bibtex_parts
-from evidence.store.fingerprint import fingerprint, known_before
+from evidence.store.fingerprint import file_fingerprint, known_before
 
 BIB_NAME = "references.bib"
 RECORDS_DIR = "records"
@@ -48,7 +48,7 @@ def _file_holds(path: Path, bib: BibFile) -> bool | None:
             if bib.read_signature is not None and derived.bib_signature(path, handle) == bib.read_signature:
                 return True
             if bib.source_pieces is None:  # the source is the file's text re-encoded: its bytes differ
-                return fingerprint(handle.read())[0] == bib.read_as
+                return file_fingerprint(handle.read())[0] == bib.read_as
             if os.fstat(handle.fileno()).st_size != len(bib.source):
                 return False
             position = 0
@@ -214,32 +214,32 @@ class Store:
         steady = length is None and signature is not None and before == signature and derived.settled(before)
         recorded = derived.recorded_fingerprint(self.index_dir, signature) if steady else None
         if recorded is not None and signature[0] == len(data):
-            file_print, pieces = recorded
+            fingerprint, pieces = recorded
         else:
-            file_print, pieces = fingerprint(data)
+            fingerprint, pieces = file_fingerprint(data)
         bib = None
         if _plain_utf8(data):  # the rows' offsets are the file's own; else decoded below, or the error sentence
-            bib = derived.read_saved_parse(self.index_dir, file_print, data, signature)
+            bib = derived.read_saved_parse(self.index_dir, fingerprint, data, signature)
         else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
             data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
             pieces = None
         # While another command appends, the rows and the index are that command's to write: the file as it was
         # before is parsed here and kept to this command alone.
         if bib is None and length is None:  # edited since: parse only what changed where that gives a full parse
-            bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, file_print, pieces)
+            bib = hand_edit.reparse_changed(self.index_dir, data, BIB_NAME, fingerprint, pieces)
         if bib is None and length is None and pieces is not None:  # else all of it, a part at a time
-            bib = self._parse_in_parts(data, file_print, pieces)
+            bib = self._parse_in_parts(data, fingerprint, pieces)
         if bib is None:  # or at once, where the rows cannot be written or the file is not plain UTF-8
             bib = parse_bibtex(decode_bytes(data, self.bib_path, "library file"), BIB_NAME)
             bib.source, bib.source_pieces = data, pieces
             if length is None:
-                derived.save_parse(self.index_dir, bib, file_print)
-        bib.read_as, bib.source_pieces, bib.appending_elsewhere = file_print, pieces, length is not None
+                derived.save_parse(self.index_dir, bib, fingerprint)
+        bib.read_as, bib.source_pieces, bib.appending_elsewhere = fingerprint, pieces, length is not None
         bib.read_signature = signature if steady and pieces is not None else None
         return bib
 
-    def _parse_in_parts(self, data: bytearray, file_print: str, pieces: list[str]) -> BibFile | None:
-        """The full parse of references.bib (``data``, plain UTF-8 on disk, whose fingerprint is ``file_print`` and
+    def _parse_in_parts(self, data: bytearray, fingerprint: str, pieces: list[str]) -> BibFile | None:
+        """The full parse of references.bib (``data``, plain UTF-8 on disk, whose fingerprint is ``fingerprint``, and
         whose full pieces' digests are ``pieces``) written to the rows ``PARSE_PART`` blocks at a time and read back
         from them, so that the parse of a large
         file is never held whole (1.8 GB at 100,000 works); None where the rows cannot be written here, or the
@@ -247,11 +247,11 @@ class Store:
         text_encoding(data[:4096], self.bib_path, "library file")  # a NUL byte: refused, as a whole read refuses it
         parts = parse_bibtex_parts(lambda: utf8_lines(data), BIB_NAME, PARSE_PART, importing=False)
         try:
-            if not derived.save_parts(self.index_dir, parts, data, file_print, pieces):
+            if not derived.save_parts(self.index_dir, parts, data, fingerprint, pieces):
                 return None
         except UnicodeDecodeError:
             return None
-        return derived.read_saved_parse(self.index_dir, file_print, data, derived.bib_signature(self.bib_path))
+        return derived.read_saved_parse(self.index_dir, fingerprint, data, derived.bib_signature(self.bib_path))
 
     def _settle_unattended_append(self) -> bool:
         """Settle an append journal no command is behind (one killed part-way: the lock is free) as the next writer
@@ -311,14 +311,14 @@ class Store:
         if held is False and self._merge_edits(bib, notify):
             data, first = bib.source, 0
             write_atomic(self.bib_path, bytes(data))
-            bib.read_as, bib.source_pieces = fingerprint(data)
+            bib.read_as, bib.source_pieces = file_fingerprint(data)
         elif held and bib.source_pieces is not None and tail_bytes.startswith(bib.source[prefix:]):
             # only new entries at the end: add their bytes instead of writing every entry again
             added = tail_bytes[len(bib.source) - prefix :]
             append.append(self.bib_path, added)
             unchanged = len(bib.source)
             bib.source += added  # in place: the blocks cut from it stay where they are
-            bib.read_as, bib.source_pieces = fingerprint(bib.source, known_before(bib.source_pieces, unchanged))
+            bib.read_as, bib.source_pieces = file_fingerprint(bib.source, known_before(bib.source_pieces, unchanged))
         else:
             known = known_before(bib.source_pieces, prefix) if bib.source_pieces is not None else []
             data = bytearray(bib.source[:prefix])
@@ -326,7 +326,7 @@ class Store:
             del tail_bytes
             write_atomic(self.bib_path, data)
             bib.source, first = data, 0
-            bib.read_as, bib.source_pieces = fingerprint(data, known)
+            bib.read_as, bib.source_pieces = file_fingerprint(data, known)
         bib.read_signature = None  # written just now: a change could keep its signature, so the next write reads it
         # What was just written is already parsed: keep that parse, so the next command need not parse it again.
         # The blocks before the first change stand where they stood, in the same bytes: their lines and rows hold.
@@ -370,7 +370,7 @@ class Store:
             return None
         if append.readable_length(self.bib_path) is not None:
             return None
-        caught = hand_edit.catch_up(self.index_dir, data, *fingerprint(data), BIB_NAME)
+        caught = hand_edit.catch_up(self.index_dir, data, *file_fingerprint(data), BIB_NAME)
         if caught is not None:
             caught.signature = signature
         return caught
