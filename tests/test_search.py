@@ -151,6 +151,29 @@ def test_a_phrase_can_start_a_boolean_query(run, filled):
     assert keys(result) == ["tosatto2015single"]
 
 
+def test_a_search_moments_after_a_write_hashes_the_file_and_still_reads_only_the_entries_it_shows(
+    run, filled, monkeypatch
+):
+    """Within the clock's blur of the last write no signature is trusted (``derived.settled``): the file is hashed,
+    found to be the one the index holds, and only the hits are read from it."""
+    from evidence.store import derived
+
+    assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
+    bib = filled / "references.bib"
+    bib.write_bytes(bib.read_bytes())  # written again as it was: another time, so the recorded signature is not its
+    monkeypatch.setattr(derived, "settled", lambda signature: False)
+
+    def no_full_read(self):
+        raise AssertionError("the whole references.bib was parsed")
+
+    monkeypatch.setattr("evidence.store.folder.Store.load_bib", no_full_read)
+    for _ in range(2):
+        result = run("--library", filled, "search", "beagles", "--json")
+        assert result.exit_code == 0, result.stderr
+        assert result.json()["hits"][0]["title"].startswith("Growth hormone secretagogue")
+    assert derived.read_meta(derived.connect(filled / ".index")).get("signature") is None  # never recorded
+
+
 def test_while_the_bib_is_unchanged_a_search_reads_only_the_entries_it_shows(run, filled, monkeypatch):
     assert keys(run("--library", filled, "search", "beagles", "--json")) == ["lieber1997growth"]
 

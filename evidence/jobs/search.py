@@ -38,15 +38,16 @@ def index_written(index: WorkIndex, bib) -> None:
     bib.unindexed = set()
 
 
-def catch_up_index(store: LibraryStore, index: WorkIndex) -> bool:
-    """After a hand edit of references.bib: the saved rows, then the index, brought in line with the entries that
-    changed only, so a search goes on reading only its hits; False when that cannot be done (the caller then loads
-    the library and syncs the index with all of it)."""
+def catch_up_index(store: LibraryStore, index: WorkIndex) -> list[int] | None:
+    """After a hand edit of references.bib (or when its signature was not yet recorded): the saved rows, then the
+    index, brought in line with the entries that changed only, so a search goes on reading only its hits. Returns
+    the signature the file had when it was read and hashed for this, for reading its hits under; None when that
+    cannot be done (the caller then loads the library and syncs the index with all of it)."""
     caught = store.catch_up()
     if caught is None or not caught.indexed or not index.sync_changed(caught.changed, caught.removed):
-        return False
+        return None
     store.remember_caught_up(caught)
-    return True
+    return caught.signature
 
 
 def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[Work] | None = None):
@@ -61,9 +62,10 @@ def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[W
         try:
             result = rank()
             by_key = store.works_by_key([hit.key for hit in result[0]])
-            if by_key is None and catch_up_index(store, index):
+            verified = catch_up_index(store, index) if by_key is None else None
+            if verified is not None:
                 result = rank()
-                by_key = store.works_by_key([hit.key for hit in result[0]])
+                by_key = store.works_by_key([hit.key for hit in result[0]], verified)
             if by_key is not None:  # None: the file changed since the last sync, so the hits may be stale too
                 return result, by_key
         except LibraryError:

@@ -169,7 +169,7 @@ def _blocks_from_rows(index_dir: Path, fingerprint: str, source: bytes, signatur
     if position != len(source):
         return None
     bib.saved_as = bib.read_as = fingerprint
-    if signature is not None and meta.get("signature") == signature:
+    if meta.get("indexed") == fingerprint:  # the index was last brought in line with this very file
         bib.unindexed = set()
     return bib
 
@@ -655,10 +655,11 @@ def remember_entries(index_dir: Path, bib: BibFile, signature: list[int] | None)
 
 
 def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None) -> None:
-    """``remember_entries`` for rows known to be of the file whose bytes hash to ``fingerprint``. A signature not
-    yet ``settled`` is not recorded: a later edit could keep it, and the rows would be trusted for a file they do
-    not describe (the next command that reads the file whole records it)."""
-    if not settled(signature):
+    """``remember_entries`` for rows known to be of the file whose bytes hash to ``fingerprint``: the index is in
+    line with that file (``indexed``), and the file is under ``signature``. A signature not yet ``settled`` is not
+    recorded: a later edit could keep it, and the rows would be trusted for a file they do not describe (the next
+    command hashes the file, finds it the one indexed, and records it then)."""
+    if signature is None:
         return
     with contextlib.suppress(OSError, sqlite3.DatabaseError):
         connection = connect(index_dir)
@@ -671,7 +672,7 @@ def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None
             end = last[0] if last else meta.get("head_bytes", 0)
             # of this parse, and plain UTF-8 on disk (no BOM, no other encoding): else the spans would be wrong
             if meta.get("file") == fingerprint and end == signature[0]:
-                set_meta(connection, signature=signature)
+                set_meta(connection, indexed=fingerprint, signature=signature if settled(signature) else None)
             connection.execute("COMMIT")
         finally:
             connection.close()
@@ -705,9 +706,12 @@ def has_entry_map(index_dir: Path) -> bool:
     return (index_dir / DERIVED_DB).is_file()
 
 
-def works_by_key(index_dir: Path, bib_path: Path, keys: list[str]) -> dict[str, Work] | None:
+def works_by_key(
+    index_dir: Path, bib_path: Path, keys: list[str], verified: list[int] | None = None
+) -> dict[str, Work] | None:
     """The works with these keys, read from where the rows say they sit; None unless the rows still describe the
-    file (the signature recorded with them) and every key is found where they say."""
+    file (it is under the signature recorded with them, or under ``verified``: the one it had when this command
+    found it, by its hash, to be the file of the rows) and every key is found where they say."""
     try:
         connection = connect(index_dir)
         if connection is None:
@@ -725,7 +729,8 @@ def works_by_key(index_dir: Path, bib_path: Path, keys: list[str]) -> dict[str, 
         finally:
             connection.close()
         with open(bib_path, "rb") as handle:
-            if meta.get("signature") is None or meta["signature"] != bib_signature(bib_path, handle):
+            expected = verified if verified is not None else meta.get("signature")
+            if expected is None or expected != bib_signature(bib_path, handle):
                 return None
             chunks = []
             for start, size in spans.values():

@@ -385,8 +385,8 @@ class Store:
     def has_entry_map(self) -> bool:
         return derived.has_entry_map(self.index_dir)
 
-    def works_by_key(self, keys: list[str]) -> dict[str, Work] | None:
-        return derived.works_by_key(self.index_dir, self.bib_path, keys)
+    def works_by_key(self, keys: list[str], verified: list[int] | None = None) -> dict[str, Work] | None:
+        return derived.works_by_key(self.index_dir, self.bib_path, keys, verified)
 
     # records/ -----------------------------------------------------------------------------------------------------
     def record_path(self, doi: str) -> Path:

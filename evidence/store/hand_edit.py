@@ -78,7 +78,7 @@ def _catch_up(
     meta = derived.read_meta(connection)
     if meta.get("parser") != derived.parser_version() or meta["problems"]:
         return None
-    indexed = meta.get("signature") is not None
+    indexed = meta.get("indexed") == meta.get("file")
     if meta.get("file") == fingerprint:
         return CaughtUp(fingerprint, indexed=indexed)
     head, strings = int(meta["head_bytes"]), meta["strings"]
