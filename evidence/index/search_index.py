@@ -351,16 +351,13 @@ class SearchIndex:
         """Whether the manifest lists as many entries as the index holds documents, so a key it does not list has
         none: a write killed between the index's commit and the manifest's leaves one more document than listed.
         Both counts from what each keeps of itself (Whoosh's table of contents, SQLite's table), no segment opened."""
-        connection = self._manifest()
-        if connection is None:
+        listed = self._listed_count()
+        if listed is None:
             return False
         try:
-            listed = connection.execute("SELECT count(*) FROM entries").fetchone()[0]
             held = sum(segment.doc_count() for segment in index._segments())
-        except (sqlite3.DatabaseError, *index_damage(opening=True)):
+        except index_damage(opening=True):
             return False
-        finally:
-            connection.close()
         return listed == held
 
     def _unlisted(self, listed: dict[str, str]) -> tuple[list[str], set[str]] | None:

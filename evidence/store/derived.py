@@ -115,17 +115,23 @@ def set_meta(connection: sqlite3.Connection, **values) -> None:
     )
 
 
-def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, list] | None:
+def _saved_rows(index_dir: Path, fingerprint: str | None, signature: list[int] | None) -> tuple[dict, list] | None:
     """The meta values and the block rows (``ROWS_FROM``) in file order; None when there are none to trust (absent,
-    damaged, by other parsing code, or not of the file whose bytes hash to ``fingerprint`` when one is given: known
-    before any row is read)."""
+    damaged, by other parsing code, or not of the file whose bytes hash to ``fingerprint``; with no ``fingerprint``,
+    not recorded under ``signature`` with the digests of the file's pieces: known before any row is read)."""
     try:
         connection = connect(index_dir)
         if connection is None:
             return None
         try:
             meta = read_meta(connection)
-            if meta.get("parser") != parser_version() or fingerprint not in (None, meta.get("file")):
+            if meta.get("parser") != parser_version():
+                return None
+            if fingerprint is None and (signature is None or meta.get("signature") != signature):
+                return None
+            if fingerprint is None and _recorded_pieces(meta) is None:
+                return None
+            if fingerprint is not None and fingerprint != meta.get("file"):
                 return None
             rows = connection.execute(ROWS_FROM, (0,)).fetchall()  # a row naming a work not stored: read again
         finally:
@@ -136,20 +142,28 @@ def _saved_rows(index_dir: Path, fingerprint: str | None = None) -> tuple[dict, 
 
 
 def read_saved_parse(
-    index_dir: Path, fingerprint: str, source: bytes, signature: list[int] | None = None
+    index_dir: Path, fingerprint: str | None, source: bytes, signature: list[int] | None = None
 ) -> BibFile | None:
     """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block's text is cut
-    from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read; when the
-    index was last brought in line with the file under it, the parse says so (``unindexed``)."""
+    from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read. With no
+    ``fingerprint`` (the caller has not hashed the file, whose signature is settled: ``settled``), the rows are
+    taken when they were recorded under ``signature`` (``remember_rows``), and their fingerprint and pieces'
+    digests are the file's (``read_as``, ``source_pieces``). When the index was last brought in line with this
+    file, the parse says so (``unindexed``)."""
     with _collector_paused():
         return _blocks_from_rows(index_dir, fingerprint, source, signature)
 
 
-def _blocks_from_rows(index_dir: Path, fingerprint: str, source: bytes, signature: list[int] | None) -> BibFile | None:
-    saved = _saved_rows(index_dir, fingerprint)
+def _blocks_from_rows(
+    index_dir: Path, fingerprint: str | None, source: bytes, signature: list[int] | None
+) -> BibFile | None:
+    saved = _saved_rows(index_dir, fingerprint, signature)
     if saved is None:
         return None
     meta, rows = saved
+    pieces = _recorded_pieces(meta)
+    if fingerprint is None:
+        fingerprint = meta["file"]
     if meta.get("file") != fingerprint or meta.get("length") != len(source):
         return None
     try:
@@ -169,6 +183,7 @@ def _blocks_from_rows(index_dir: Path, fingerprint: str, source: bytes, signatur
     if position != len(source):
         return None
     bib.saved_as = bib.read_as = fingerprint
+    bib.source_pieces = pieces
     if meta.get("indexed") == fingerprint:  # the index was last brought in line with this very file
         bib.unindexed = set()
     return bib
@@ -678,28 +693,12 @@ def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None
             connection.close()
 
 
-def recorded_fingerprint(index_dir: Path, signature: list[int] | None) -> tuple[str, list[str]] | None:
-    """The fingerprint of references.bib and its pieces' digests, as the rows recorded them, when the file is
-    still under the signature recorded with them (``remember_rows``: only a settled one is): so it need not be
-    hashed. None when that is not known."""
-    if signature is None:
-        return None
-    try:
-        connection = connect(index_dir)
-        if connection is None:
-            return None
-        try:
-            meta = read_meta(connection)
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError:
-        return None
+def _recorded_pieces(meta: dict) -> list[str] | None:
+    """The digests of the file's full pieces as the rows recorded them, when recorded for the rows' own file."""
     pieces = meta.get("pieces")
-    if meta.get("signature") != signature or not isinstance(pieces, list) or len(pieces) != 2:
+    if not isinstance(pieces, list) or len(pieces) != 2 or pieces[0] != meta.get("file"):
         return None
-    if pieces[0] != meta.get("file") or not isinstance(pieces[1], list):
-        return None
-    return pieces[0], pieces[1]
+    return pieces[1] if isinstance(pieces[1], list) else None
 
 
 def has_entry_map(index_dir: Path) -> bool:

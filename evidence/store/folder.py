@@ -198,8 +198,9 @@ class Store:
     def load_bib(self) -> BibFile:
         """references.bib, parsed; from the saved parse while the file's bytes (by their hash) and the parsing code
         are unchanged: parsing is the largest cost of every command that loads the library (bench/RESULTS.md, issue 8).
-        The hash rather than the file's size and time: an edit that keeps the size within the clock's resolution
-        would pass for no edit. The file is held as bytes and no entry is decoded until it is needed."""
+        The file's size and time stand in for the hash only once they are settled (``derived.settled``): before,
+        an edit that keeps the size within the clock's resolution would pass for no edit. The file is held as bytes
+        and no entry is decoded until it is needed."""
         self.require()
         before = derived.bib_signature(self.bib_path)
         data = read_buffer(self.bib_path, "library file")
@@ -212,15 +213,16 @@ class Store:
         # Unchanged while read and since the rows were recorded under this signature: their fingerprint is the
         # file's, and hashing 150 MB is most of a one-work write to a 100,000-work library (bench/writes.py).
         steady = length is None and signature is not None and before == signature and derived.settled(before)
-        recorded = derived.recorded_fingerprint(self.index_dir, signature) if steady else None
-        if recorded is not None and signature[0] == len(data):
-            fingerprint, pieces = recorded
+        bib = None
+        if steady and signature[0] == len(data) and _plain_utf8(data):
+            bib = derived.read_saved_parse(self.index_dir, None, data, signature)
+        if bib is not None:
+            fingerprint, pieces = bib.read_as, bib.source_pieces
         else:
             fingerprint, pieces = file_fingerprint(data)
-        bib = None
-        if _plain_utf8(data):  # the rows' offsets are the file's own; else decoded below, or the error sentence
+        if bib is None and _plain_utf8(data):  # the rows' offsets are the file's own; else decoded below
             bib = derived.read_saved_parse(self.index_dir, fingerprint, data, signature)
-        else:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
+        elif bib is None:  # the text's UTF-8 differs from the file's bytes: a write rewrites it whole (as plain UTF-8)
             data = bytearray(decode_bytes(data, self.bib_path, "library file").encode("utf-8"))
             pieces = None
         # While another command appends, the rows and the index are that command's to write: the file as it was
