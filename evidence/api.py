@@ -174,10 +174,19 @@ class Library:
 
         return imports.import_file(self.store, Path(path), index=self.index, notify=self.notify)
 
-    def search(self, query: str, limit: int = 10, default_and: bool = False) -> list[SearchHit]:
+    def search(self, query: str, limit: int = 10, default_and: bool = False, filters=None) -> list[SearchHit]:
+        """Ranked works with their best passages; ``filters`` (``jobs.search.SearchFilters``) keeps only works of
+        some years, one design, or with an abstract."""
         from evidence.jobs import search
 
-        return search.search(self.store, self.index, query, limit=limit, default_and=default_and)
+        return search.search(
+            self.store,
+            self.index,
+            query,
+            limit=limit,
+            default_and=default_and,
+            filters=filters or search.SearchFilters(),
+        )
 
     def work(self, key_or_doi: str) -> Work:
         from evidence.jobs import search

@@ -9,11 +9,9 @@ import click
 
 from evidence.cli.progress import Progress, ProgressOnceKnown
 from evidence.cli.settings import (
-    ARTICLE_LIMIT,
     ENV_LIBRARY,
     ENV_MAILTO,
     ENV_OFFLINE,
-    WORD_LIMIT,
     Settings,
     json_option,
     note,
@@ -63,19 +61,9 @@ def init(settings: Settings, directory, as_json) -> None:
 
 
 def _read_article(path, what: str = "article") -> str:
-    """An article file as evidence reads it: Markdown and text as written, a saved web page as its visible text,
-    a Word document as one line per paragraph (``cite.word``)."""
-    from evidence.cite.webpage import readable_article
-    from evidence.cite.word import is_word_file, word_text
-    from evidence.files import decode_bytes, read_bytes
+    from evidence.cite.reading import read_article
 
-    path = Path(path)
-    data = read_bytes(path, what, WORD_LIMIT if path.suffix.lower() == ".docx" else ARTICLE_LIMIT)
-    if is_word_file(path.name, data[:4096]):
-        return word_text(data, path.name)
-    if len(data) > ARTICLE_LIMIT:
-        raise BadInputError(f"The {what} {path} is {len(data) / 1e6:.1f} MB, more than evidence reads as one {what}.")
-    return readable_article(decode_bytes(data, path, what), path.name)
+    return read_article(Path(path), what)
 
 
 def _read_from(source: str) -> str:
@@ -177,12 +165,19 @@ def import_(settings: Settings, file: Path, as_json) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("-n", "--limit", default=10, show_default=True, help="How many works to list.")
 @click.option("--all-terms", is_flag=True, help="Require every term (AND) instead of ranking by any.")
+@click.option("--from-year", type=int, metavar="YEAR", help="Only works published in YEAR or later.")
+@click.option("--to-year", type=int, metavar="YEAR", help="Only works published in YEAR or earlier.")
+@click.option("--design", metavar="DESIGN", help="Only works of this study design (as `show` names it).")
+@click.option("--has-abstract", is_flag=True, help="Only works with an abstract.")
 @json_option
 @click.pass_obj
-def search(settings: Settings, query, limit, all_terms, as_json) -> None:
+def search(settings: Settings, query, limit, all_terms, from_year, to_year, design, has_abstract, as_json) -> None:
     """Search titles, abstracts, annotations, keywords, authors and journals (Whoosh query syntax)."""
+    from evidence.jobs.search import SearchFilters
+
     text = " ".join(query)
-    hits = settings.open().search(text, limit=limit, default_and=all_terms)
+    filters = SearchFilters(from_year, to_year, design or "", has_abstract)
+    hits = settings.open().search(text, limit=limit, default_and=all_terms, filters=filters)
     if as_json:
         render.print_json({"query": text, "hits": hits})
     else:
@@ -400,6 +395,7 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
         raise UsageError("--insert writes a text or Markdown list into the article; choose --format text or markdown.")
     if insert and fmt == "text" and article.suffix.lower() in (".md", ".markdown"):
         fmt = "markdown"
+    from evidence.cite.reading import ARTICLE_LIMIT
     from evidence.cite.webpage import is_web_page
     from evidence.cite.word import WORD_SUFFIXES
 
@@ -448,6 +444,8 @@ def refs(settings: Settings, article: Path, style, fmt, output, insert, as_json)
 @click.pass_obj
 def publish(settings: Settings, article: Path, style, target, output, as_json) -> None:
     """Write an ARTICLE (Markdown, text, Word or HTML) with its citations and reference list in a CSL style."""
+    from evidence.cite.reading import WORD_LIMIT
+
     library = settings.open()
     result = library.publish(article, target, output, style, max_bytes=WORD_LIMIT)
     _note_problems(article, result.problems)
@@ -481,3 +479,46 @@ def styles(word, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# serve
+
+
+@cli.command()
+@click.option("--port", "-p", default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told).")
+@click.option("--allow-remote", is_flag=True, help="Allow a --host other machines can reach (no login protects it).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser.")
+@json_option
+@click.pass_obj
+def serve(settings: Settings, port, host, allow_remote, no_browser, as_json) -> None:
+    """Open the library in your browser: search, works, claims, articles and adding works, on this machine."""
+    from evidence.api import Library
+    from evidence.web.server import is_loopback
+    from evidence.web.server import serve as run_server
+    from evidence.web.site import Site
+
+    if not is_loopback(host):
+        if not allow_remote:
+            raise UsageError(
+                f"--host {host} would let other machines reach your library, with no login to stop them; "
+                "add --allow-remote if that is what you want."
+            )
+        note(f"Warning: serving on {host}: anyone who can reach this address can read and change the library.")
+    Library.open(settings.library_path, **settings.options())  # a sentence now, not on the first page
+    options = settings.options()
+
+    def opener(**overrides):
+        return Library.open(settings.library_path, **{**options, **overrides})
+
+    def announce(line: str) -> None:
+        if as_json:
+            url = line.split(" at ", 1)[1].split(" ", 1)[0]
+            render.print_json({"library": str(settings.library_path), "url": url})
+            sys.stdout.flush()
+        else:
+            note(line)
+
+    site = Site(settings.library_path, opener, offline=settings.offline)
+    run_server(site, host, port, open_browser=not no_browser, announce=announce)

@@ -11,10 +11,6 @@ from evidence.controls import terminal_safe
 from evidence.sources.endpoints import DEFAULT_CROSSREF_URL, DEFAULT_DOI_URL, EnrichEndpoints
 
 ENV_LIBRARY = "EVIDENCE_LIBRARY"
-# A whole book manuscript is about 2 MB of text; far beyond that a file is not an article, and claim mapping of it
-# would take minutes (a 25 MB file took 170 s), so it is refused with a sentence up front.
-ARTICLE_LIMIT = 10_000_000
-WORD_LIMIT = 50_000_000  # a .docx is zipped, and carries its images
 ENV_CROSSREF = "EVIDENCE_CROSSREF_URL"
 ENV_DOI = "EVIDENCE_DOI_URL"
 ENV_MAILTO = "EVIDENCE_MAILTO"

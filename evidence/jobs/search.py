@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from evidence.cite.csl_map import work_to_csl
@@ -77,20 +78,65 @@ def ranked_with_works(store: LibraryStore, index: WorkIndex, rank, works: list[W
     return result, {work.key: work for work in bib.works_with_keys({hit.key for hit in result[0]})}
 
 
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a hit must also be: published within the years (either end open), of one study design (a name of
+    ``claims.design.DESIGNS``), with an abstract."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    design: str = ""
+    has_abstract: bool = False
+
+    def __bool__(self) -> bool:
+        return self.year_from is not None or self.year_to is not None or bool(self.design) or self.has_abstract
+
+    def keeps(self, work: Work) -> bool:
+        if self.year_from is not None or self.year_to is not None:
+            year = int(work.year) if work.year.isdigit() else None
+            if year is None or (self.year_from or year) > year or year > (self.year_to or year):
+                return False
+        if self.has_abstract and not work.get("abstract").strip():
+            return False
+        if self.design:
+            from evidence.claims.design import design_of
+
+            return design_of(work).name == self.design
+        return True
+
+
+# With filters, the index is asked for this many hits at least, so that enough of them pass.
+FILTERED_POOL = 500
+
+
 def search(
-    store: LibraryStore, index: WorkIndex, query: str, limit: int = 10, default_and: bool = False
+    store: LibraryStore,
+    index: WorkIndex,
+    query: str,
+    limit: int = 10,
+    default_and: bool = False,
+    filters: SearchFilters = SearchFilters(),
 ) -> list[SearchHit]:
-    """Ranked works for a query, each with its best-matching sentence and the query terms marked."""
+    """Ranked works for a query, each with its best-matching sentence and the query terms marked; with
+    ``filters``, only the works they keep (looked for among the first ``FILTERED_POOL`` hits, or more)."""
     if limit < 1:
         raise UsageError("--limit must be at least 1.")
+    if filters.design:
+        from evidence.claims.design import DESIGNS
+
+        if filters.design not in DESIGNS:
+            raise UsageError(f"Unknown design '{filters.design}'; use one of: {', '.join(DESIGNS)}.")
+    pool = max(limit, FILTERED_POOL) if filters else limit
     (raw_hits, terms), by_key = ranked_with_works(
-        store, index, lambda: index.search(query, limit=limit, default_and=default_and)
+        store, index, lambda: index.search(query, limit=pool, default_and=default_and)
     )
     hits = []
     for raw in raw_hits:
         work = by_key.get(raw.key)
-        if work is None:
+        if work is None or not filters.keeps(work):
             continue
+        if len(hits) == limit:
+            break
         # The passage comes from the abstract or the annotation; the title is shown anyway, so it is only a fallback.
         passage, matched = best_passage([work.get("abstract"), work.get("annotation")], terms, index.stem)
         if not matched:
