@@ -513,9 +513,11 @@ def serve(settings: Settings, port, host, allow_remote, no_browser, as_json) -> 
         return Library.open(settings.library_path, **{**options, **overrides})
 
     def announce(line: str) -> None:
-        if as_json:
+        if as_json:  # one line, so a program starting the server can read the address as soon as it is there
+            import json
+
             url = line.split(" at ", 1)[1].split(" ", 1)[0]
-            render.print_json({"library": str(settings.library_path), "url": url})
+            click.echo(json.dumps({"library": str(settings.library_path), "url": url}))
             sys.stdout.flush()
         else:
             note(line)
