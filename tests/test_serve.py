@@ -93,6 +93,18 @@ def test_search_filters_keep_only_the_years_and_the_design_asked_for(seed, run):
     assert bad.status_code == 400 and "A year is four digits" in bad.text
 
 
+def test_the_works_page_lists_every_work_a_hundred_to_a_page(seed, run):
+    client, _ = _client(seed)
+    listed = re.findall(r'<td><a href="/works/([^"]+)">', client.get("/works").text)
+    assert sorted(listed) == sorted(w.key for w in Library.open(seed).works())
+    bib = seed / "references.bib"
+    bib.write_text(
+        bib.read_text() + "".join(f"\n@misc{{extra{n}, title = {{Extra {n}}}, year = {{2020}}}}\n" for n in range(150))
+    )
+    second = client.get("/works", params={"page": "2"}).text
+    assert len(re.findall(r'<td><a href="/works/', second)) == 55 and "Page 2 of 2" in second
+
+
 def test_a_work_page_shows_its_fields_note_design_and_the_claims_it_backs(seed):
     client, _ = _client(seed)
     page = client.get("/works/hamvas2023acupuncture")
@@ -197,6 +209,7 @@ def test_add_fetches_the_pasted_identifiers_in_the_background_and_shows_the_outc
         assert 'http-equiv="refresh"' in job  # the page reloads itself while the job runs
         time.sleep(0.1)
     assert "status-added" in job and 'href="/works/lieber1997growth"' in job
+    assert re.search(r'<p id="summary">1 added; \d+ requests? to Crossref\.</p>', job)
     assert "lieber1997growth" in (library / "references.bib").read_text()
     nothing = client.post("/add", data={"csrf": _token(page.text), "ids": "no identifiers"}, headers={"origin": ORIGIN})
     assert nothing.status_code == 400 and "No DOI or PubMed identifier" in nothing.text

@@ -25,6 +25,7 @@ table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;overflow-wrap:anywhere;font-size:.9rem}
 .status-ok{color:#166534}.status-mismatch,.status-retracted{color:#991b1b;font-weight:600}
 .status-not-checked,.status-unreachable{color:#92400e}.csl-entry{margin:.5rem 0;padding-left:2rem;text-indent:-2rem}
+.csl-entry:has(.csl-left-margin){padding-left:0;text-indent:0;display:flex}.csl-left-margin{flex:0 0 2.4rem}
 @media print{body{margin:0;max-width:none}.card{border-color:#999}}
 """
 

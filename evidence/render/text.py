@@ -119,13 +119,18 @@ def add_report(report: AddReport, out: Console) -> None:
         elif outcome.message and (outcome.status != "present" or "record" in outcome.message):
             line += f"  ({escape(outcome.message)})"
         out.print(line)
+    out.print(escape(add_summary(report)))
+    enrich_lines(report.enriched, out)
+
+
+def add_summary(report: AddReport) -> str:
+    """The line ``add`` ends with (the web app's add page ends with it too): each outcome counted, and the cost."""
     counts = [f"{report.count(s)} {s}" for s in _STATUS_STYLE if report.count(s)]
     summary = ", ".join(counts) or "nothing to do"
     extra = f"; {report.requests} requests to Crossref" if report.requests else ""
     if report.rate_limited:
         extra += f", {report.rate_limited} slowed down by rate limits"
-    out.print(f"{summary}{extra}.")
-    enrich_lines(report.enriched, out)
+    return f"{summary}{extra}."
 
 
 def enrich_lines(outcomes, out: Console) -> None:

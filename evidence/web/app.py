@@ -22,6 +22,7 @@ def create_app(site: Site, allowed_hosts: set[str], max_body: int = MAX_BODY) ->
     routes = [
         Route("/", pages.home),
         Route("/search", pages.search),
+        Route("/works", pages.works),
         Route("/works/{key:path}", pages.work),
         Route("/claims", pages.claims),
         Route("/claims/{claim}/link", pages.link, methods=["POST"]),

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from evidence.errors import BadInputError, EvidenceError
 from evidence.model import STANCES
+from evidence.render.text import add_summary
 from evidence.web.templating import render
 
 STYLES = ("apa", "vancouver", "ieee", "chicago-author-date", "harvard-cite-them-right", "nature", "ama")
@@ -179,6 +180,20 @@ def article_download(request: Request) -> Response:
     )
 
 
+PAGE_SIZE = 100
+
+
+@_guarded
+def works(request: Request) -> Response:
+    """Every work, a hundred to a page, in the order of references.bib."""
+    everything = _site(request).open().works()
+    text = request.query_params.get("page", "1")
+    pages = max(1, -(-len(everything) // PAGE_SIZE))
+    number = min(max(1, int(text)), pages) if text.isdigit() else 1
+    shown = everything[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    return _page(request, "works.html", works=shown, total=len(everything), page=number, pages=pages)
+
+
 @_guarded
 def add_form(request: Request) -> Response:
     return _page(request, "add.html", text="")
@@ -192,7 +207,7 @@ def job(request: Request) -> Response:
         return _page(
             request, "error.html", status=404, message=f"There is no job {number} (the server was restarted?)."
         )
-    return _page(request, "job.html", job=found)
+    return _page(request, "job.html", job=found, summary=add_summary(found.result) if found.result else "")
 
 
 # -- writes ------------------------------------------------------------------------------------------------------
