@@ -202,6 +202,13 @@ class Library:
     def works(self) -> list[Work]:
         return self.store.load_bib().works
 
+    def list_works(self, offset: int = 0, limit: int = 100, lacking: str = "") -> tuple[int, list[Work]]:
+        """How many works there are (without the field ``lacking``, when given: 'abstract'), and ``limit`` of them
+        from the ``offset``-th on, in the library file's order."""
+        from evidence.jobs import search
+
+        return search.list_works(self.store, max(0, offset), max(0, limit), lacking)
+
     def references(self, article_text: str, style: str | None = None, fmt: str = "text") -> RefsResult:
         """The reference list of an article (text of a Markdown or plain-text file) in a CSL style."""
         from evidence.cite import refs
@@ -261,6 +268,10 @@ class Library:
         from evidence.jobs import suggest
 
         return suggest.suggest(self.store, self.index, text, limit=limit, embeddings=self.embeddings, progress=progress)
+
+    def articles(self) -> dict[str, str]:
+        """The text of every article in the library's articles/ folder, by file name."""
+        return self.store.article_texts()
 
     def claims_text(self) -> str:
         return self.store.read_claims_text()

@@ -203,3 +203,30 @@ def test_claims_warns_when_a_supporting_passage_appears_to_contradict_the_claim(
     assert any("hamvas2023acupuncture appears to contradict the claim" in w for w in claim["warnings"])
     others = [w for c in result.json()["claims"] if c["id"] != "vagal-low" for w in c["warnings"]]
     assert not any("appears to contradict" in w for w in others)  # the seed's own passages raise no hint
+
+
+def test_show_and_claims_read_only_the_works_they_name_while_the_file_is_unchanged(run, seed, monkeypatch):
+    before = run("--library", seed, "claims", "--json").json()
+    run("--library", seed, "search", "acupuncture")  # the entry map recorded, as any search leaves it
+
+    def no_full_read(self):
+        raise AssertionError("the whole references.bib was parsed")
+
+    monkeypatch.setattr("evidence.store.folder.Store.load_bib", no_full_read)
+    shown = run("--library", seed, "show", "hamvas2023acupuncture", "--json")
+    assert shown.exit_code == 0 and shown.json()["design"] == "systematic review or meta-analysis"
+    assert run("--library", seed, "claims", "--json").json() == before
+
+
+def test_claims_after_a_hand_edit_show_the_work_as_edited(run, seed):
+    run("--library", seed, "search", "acupuncture")
+    bib = seed / "references.bib"
+    bib.write_text(bib.read_text().replace("Acupuncture increases parasympathetic tone", "Edited title: tone"))
+    claims = run("--library", seed, "claims", "--json").json()["claims"]
+    titles = {s["key"]: s["title"] for claim in claims for s in claim["supports"]}
+    assert titles["hamvas2023acupuncture"].startswith("Edited title: tone")
+    assert (
+        run("--library", seed, "show", "hamvas2023acupuncture", "--json")
+        .json()["fields"]["title"]
+        .startswith("Edited title")
+    )

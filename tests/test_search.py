@@ -210,3 +210,43 @@ def test_words_inside_hyphenated_compounds_are_marked_as_the_index_matched_them(
     )
     assert passage == "Its **blood**-**pressure**-lowering effect was small."
     assert matched == ("blood", "pressur")
+
+
+def test_works_are_listed_a_page_at_a_time_in_file_order_reading_only_that_page(run, seed, monkeypatch):
+    from evidence.api import Library
+
+    everything = [work.key for work in Library.open(seed).works()]
+    assert Library.open(seed).list_works(1, 2)[0] == 5  # before any entry map: from the whole file
+    run("--library", seed, "search", "acupuncture")
+
+    def no_full_read(self):
+        raise AssertionError("the whole references.bib was parsed")
+
+    monkeypatch.setattr("evidence.store.folder.Store.load_bib", no_full_read)
+    total, first = Library.open(seed).list_works(0, 3)
+    assert total == 5 and [w.key for w in first] == everything[:3]
+    assert [w.key for w in Library.open(seed).list_works(3, 10)[1]] == everything[3:]
+    assert Library.open(seed).list_works(0, 50, lacking="abstract")[0] == 5
+    assert Library.open(seed).list_works(0, 50, lacking="annotation") == (0, [])
+
+
+def test_the_works_lacking_a_field_are_the_same_from_the_entry_map_and_from_the_file(run, seed, monkeypatch):
+    from evidence.api import Library
+
+    bib = seed / "references.bib"
+    bib.write_text(
+        bib.read_text().replace(
+            "@article{hamvas2023acupuncture,", "@article{hamvas2023acupuncture,\n  abstract = {HRV rose.},"
+        )
+        + "\n@misc{empty2020, title = {Empty}, year = {2020}, abstract = {}}\n"
+    )
+    from_file = Library.open(seed).list_works(0, 50, lacking="abstract")
+    run("--library", seed, "search", "acupuncture")
+    from aging import written_earlier
+
+    written_earlier(bib)
+    run("--library", seed, "search", "acupuncture")  # the signature recorded now the file has settled
+    monkeypatch.setattr("evidence.store.folder.Store.load_bib", lambda self: 1 / 0)
+    from_rows = Library.open(seed).list_works(0, 50, lacking="abstract")
+    assert [w.key for w in from_rows[1]] == [w.key for w in from_file[1]]
+    assert from_rows[0] == from_file[0] == 5 and "hamvas2023acupuncture" not in [w.key for w in from_rows[1]]

@@ -460,3 +460,26 @@ def test_in_chromium_a_page_on_another_site_cannot_post_to_the_server(seed, tmp_
         browser.close()
         hostile.shutdown()
     assert (seed / "claims.toml").read_bytes() == before
+
+
+def test_the_server_answers_to_its_own_loopback_names_only():
+    from evidence.web.server import allowed_hosts
+
+    assert allowed_hosts("127.0.0.1", 8765) == {"127.0.0.1:8765", "localhost:8765", "[::1]:8765"}
+    assert "127.0.0.1" in allowed_hosts("127.0.0.1", 80)  # browsers leave out the default port
+    assert allowed_hosts("192.168.1.20", 8765) == {"192.168.1.20:8765"}
+
+
+def test_the_home_pages_verdicts_follow_every_change_they_rest_on(seed):
+    client, _ = _client(seed)
+    verdict = lambda: re.search(r'class="verdict-[^"]*">([^<]*)<', client.get("/").text).group(1)  # noqa: E731
+    assert verdict().startswith("not checked")
+    claims = seed / "claims.toml"
+    kept = claims.read_text()
+    claims.write_text(kept.split("[claims.autonomic-balance]")[0])  # the article's last claim is gone from it
+    assert verdict().startswith("problems")
+    claims.write_text(kept)
+    assert verdict().startswith("not checked")
+    article = seed / "articles" / "nerve-pain.md"
+    article.write_text(article.read_text() + "\nAs [@nobody1999] found.\n")
+    assert verdict().startswith("problems")

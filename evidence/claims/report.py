@@ -41,6 +41,23 @@ def _key_for(cite_key: str, bib_by_key: dict[str, Work], doi_map: dict[str, Work
     return work.key if work else cite_key
 
 
+def _works_named(store, ledger, article, bib) -> tuple[dict[str, Work], dict[str, Work]]:
+    """The works the claims and the article's citations name, by lower-cased key, and the works by DOI. Without a
+    library read already (``bib``), the named works are read from where the entry map says they sit, so the claims
+    of a large library are shown without parsing all of it; a DOI citation, an alias or a key the rows do not know
+    (or rows that no longer describe the file) mean the whole library is loaded instead."""
+    if bib is None and store.has_entry_map():
+        named = {support.key for claim in ledger.values() for support in claim.supports}
+        cites = [cite.key for cite in article.cites] if article is not None else []
+        cites += [cite.key for span in article.claims for cite in span.cites] if article is not None else []
+        if not any(key.lower().startswith("doi:") for key in cites):
+            found = store.works_by_key(sorted(named | set(cites))) if named | set(cites) else {}
+            if found is not None:
+                return {key.lower(): work for key, work in found.items()}, {}
+    bib = bib if bib is not None else store.load_bib()
+    return bib.key_map(), bib.doi_map()
+
+
 def support_view(store, support, work: Work | None) -> SupportView:
     if work is None:
         return SupportView(
@@ -144,12 +161,10 @@ def claims_report(
     """The claim map of one article (or of the whole ledger), with its problems. ``bib`` and ``article``: the
     library and the article as a caller (``report``) has already read them."""
     ledger = parse_ledger(store.read_claims_text(), LEDGER)
-    bib = bib if bib is not None else store.load_bib()
-    by_key = bib.key_map()
-    doi_map = bib.doi_map()
     problems: list[Problem] = []
     if article is None and article_text is not None:
         article = parse_article(article_text)
+    by_key, doi_map = _works_named(store, ledger, article, bib)
 
     made_anywhere: set[str] = set()
     for name, text in store.article_texts().items():

@@ -149,7 +149,30 @@ def search(
     return hits
 
 
+def list_works(store: LibraryStore, offset: int, limit: int, lacking: str = "") -> tuple[int, list[Work]]:
+    """How many works the library holds (those without the field ``lacking``, when given), and ``limit`` of them
+    from the ``offset``-th on, in the file's order: read from where the entry map says they sit while the file is
+    as it describes, else from the whole file."""
+    listed = store.entry_keys(offset, limit, lacking)
+    if listed is not None:
+        total, keys = listed
+        found = store.works_by_key(keys) if keys else {}
+        if found is not None and all(key in found for key in keys):
+            return total, [found[key] for key in keys]
+    everything = store.load_bib().each_work()
+    if lacking:
+        chosen = [work for work in everything if not work.get(lacking).strip()]
+        return len(chosen), chosen[offset : offset + limit]
+    return len(everything), list(everything[offset : offset + limit])
+
+
 def find_work(store: LibraryStore, key_or_doi: str) -> Work:
+    """The work with this key (else alias, DOI, or 'pmid:N'); a key as written is read from where the entry map
+    says it sits, so opening one work of a large library does not parse all of it."""
+    if store.has_entry_map():
+        found = store.works_by_key([key_or_doi])
+        if found is not None and key_or_doi in found:
+            return found[key_or_doi]
     bib = store.load_bib()
     work = bib.by_key(key_or_doi)
     if work is None:

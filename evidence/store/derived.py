@@ -742,6 +742,37 @@ def works_by_key(
     return works if all(key in works for key in keys) else None
 
 
+def entry_keys(
+    index_dir: Path, bib_path: Path, offset: int, limit: int, lacking: str = ""
+) -> tuple[int, list[str]] | None:
+    """How many entries the file holds (those without the field ``lacking``, when given), and the keys of ``limit``
+    of them from the ``offset``-th on, in the file's order, from the rows; None unless the rows describe the file
+    as it is (its signature is the one recorded)."""
+    where = "b.key IS NOT NULL"
+    arguments: tuple = ()
+    if lacking:  # the field as written, in the stored work's fields (``stored_work``): absent, or only braces
+        where += " AND trim(coalesce(json_extract(w.work, '$[2].' || ?), ''), '{} ') = ''"
+        arguments = (json.dumps(lacking),)
+    tables = "blocks b JOIN works w ON w.id = b.work_id" if lacking else "blocks b"
+    try:
+        connection = connect(index_dir)
+        if connection is None:
+            return None
+        try:
+            expected = read_meta(connection).get("signature")
+            if expected is None or expected != bib_signature(bib_path):
+                return None
+            total = connection.execute(f"SELECT COUNT(*) FROM {tables} WHERE {where}", arguments).fetchone()[0]
+            rows = connection.execute(
+                f"SELECT b.key FROM {tables} WHERE {where} ORDER BY b.seq LIMIT ? OFFSET ?", (*arguments, limit, offset)
+            )
+            return total, [key for (key,) in rows]
+        finally:
+            connection.close()
+    except (OSError, ValueError, sqlite3.DatabaseError):
+        return None
+
+
 def _installed_version(package: str) -> str:
     """The package's version as its install records it (the dist-info folder's name), found without importing the
     package or importlib.metadata, which a command served by the saved parse would otherwise pay for."""

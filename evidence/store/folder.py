@@ -128,6 +128,23 @@ class Store:
             if path.suffix.lower() in (".md", ".markdown", ".txt") and path.is_file()
         }
 
+    def state_stamp(self) -> tuple:
+        """What changes whenever anything a verdict rests on changes: the size, time and inode of references.bib,
+        claims.toml and evidence.toml, and the times of records/ and its folders (every record is written by
+        replacing its file, which changes its folder's time). For a caller that keeps a verdict between requests."""
+
+        def stamp(path: Path) -> tuple:
+            try:
+                status = path.stat()
+            except OSError:
+                return ()
+            return (status.st_size, status.st_mtime_ns, status.st_ino)
+
+        folders = [self.records_dir] + (
+            sorted(p for p in self.records_dir.iterdir() if p.is_dir()) if self.records_dir.is_dir() else []
+        )
+        return tuple(stamp(path) for path in (self.bib_path, self.claims_path, self.config_path, *folders))
+
     def read_config_text(self) -> str:
         """The text of evidence.toml, or '' when the library has none."""
         return read_text(self.config_path, "settings file") if self.config_path.exists() else ""
@@ -389,6 +406,9 @@ class Store:
 
     def works_by_key(self, keys: list[str], verified: list[int] | None = None) -> dict[str, Work] | None:
         return derived.works_by_key(self.index_dir, self.bib_path, keys, verified)
+
+    def entry_keys(self, offset: int, limit: int, lacking: str = "") -> tuple[int, list[str]] | None:
+        return derived.entry_keys(self.index_dir, self.bib_path, offset, limit, lacking)
 
     # records/ -----------------------------------------------------------------------------------------------------
     def record_path(self, doi: str) -> Path:

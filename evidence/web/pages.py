@@ -71,28 +71,29 @@ def home(request: Request) -> Response:
     site = _site(request)
     notes: list[str] = []
     library = site.open(notes, offline=True)
-    works = library.works()
+    works, _ = library.list_works(0, 0)
+    no_abstract_count, no_abstract = library.list_works(0, 50, lacking="abstract")
     claims = library.claims()
-    articles = []
-    for name, text in library.store.article_texts().items():
-        report = library.report(text, name)
-        bad = [c for c in report.checks if c.status in ("retracted", "mismatch", "not-found", "invalid")]
-        articles.append({"name": name, "verdict": report.verdict, "line": report.verdict_line, "bad": bad})
+    articles = [_summary(name, site.report(name, text, offline=True)[0]) for name, text in library.articles().items()]
     unsupported = [c for c in claims.claims if not any(s.stance == "supports" for s in c.supports)]
     warned = [c for c in claims.claims if c.warnings]
-    no_abstract = [w for w in works if not w.get("abstract").strip()]
     return _page(
         request,
         "home.html",
-        works=len(works),
+        works=works,
         claims=claims.claims,
         articles=articles,
         unsupported=unsupported,
         warned=warned,
-        no_abstract=no_abstract[:50],
-        no_abstract_count=len(no_abstract),
+        no_abstract=no_abstract,
+        no_abstract_count=no_abstract_count,
         notes=notes,
     )
+
+
+def _summary(name: str, report) -> dict:
+    bad = [c for c in report.checks if c.status in ("retracted", "mismatch", "not-found", "invalid")]
+    return {"name": name, "verdict": report.verdict, "line": report.verdict_line, "bad": bad}
 
 
 @_guarded
@@ -156,8 +157,7 @@ def article(request: Request) -> Response:
     name = request.path_params["name"]
     text = _article_text(request, name)
     style = request.query_params.get("style", "").strip() or None
-    notes: list[str] = []
-    report = _site(request).open(notes).report(text, name, style=style, html=True)
+    report, notes = _site(request).report(name, text, style)
     return _page(
         request, "article.html", report=report, name=name, style=style or "", styles=STYLES, notes=notes, uploaded=False
     )
@@ -186,12 +186,15 @@ PAGE_SIZE = 100
 @_guarded
 def works(request: Request) -> Response:
     """Every work, a hundred to a page, in the order of references.bib."""
-    everything = _site(request).open().works()
     text = request.query_params.get("page", "1")
-    pages = max(1, -(-len(everything) // PAGE_SIZE))
-    number = min(max(1, int(text)), pages) if text.isdigit() else 1
-    shown = everything[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-    return _page(request, "works.html", works=shown, total=len(everything), page=number, pages=pages)
+    number = max(1, int(text)) if text.isdigit() else 1
+    library = _site(request).open()
+    total, shown = library.list_works((number - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if number > pages:
+        number = pages
+        total, shown = library.list_works((number - 1) * PAGE_SIZE, PAGE_SIZE)
+    return _page(request, "works.html", works=shown, total=total, page=number, pages=pages)
 
 
 @_guarded
@@ -317,7 +320,7 @@ async def check_upload(request: Request) -> Response:
 def _article_text(request: Request, name: str) -> str:
     """An article of the library's articles/ folder, found by its exact file name among those listed there (the
     name is never joined to a path, so no name reaches outside the folder)."""
-    texts = _site(request).open().store.article_texts()
+    texts = _site(request).open().articles()
     if name not in texts:
         raise BadInputError(f"The library has no article named {name}.")
     return texts[name]

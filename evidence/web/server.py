@@ -23,10 +23,11 @@ def is_loopback(host: str) -> bool:
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host headers this server answers to: its own address with the port (and localhost when on loopback)."""
+    """The Host headers this server answers to: its own address with the port (and localhost when on loopback);
+    on port 80 also without it, as browsers then send it."""
     names = {host} | ({"127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else set())
     shown = {f"[{name}]" if ":" in name and not name.startswith("[") else name for name in names}
-    return {f"{name}:{port}" for name in shown}
+    return {f"{name}:{port}" for name in shown} | (shown if port == 80 else set())
 
 
 def bind(host: str, port: int) -> socket.socket:
