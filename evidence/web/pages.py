@@ -72,7 +72,9 @@ def home(request: Request) -> Response:
     notes: list[str] = []
     library = site.open(notes, offline=True)
     works, _ = library.list_works(0, 0)
-    no_abstract_count, no_abstract = library.list_works(0, 50, lacking="abstract")
+    no_abstract_count, no_abstract = site.kept(
+        library, ("lacking", "abstract"), lambda: library.list_works(0, 50, "abstract")
+    )
     claims = library.claims()
     articles = [_summary(name, site.report(name, text, offline=True)[0]) for name, text in library.articles().items()]
     unsupported = [c for c in claims.claims if not any(s.stance == "supports" for s in c.supports)]

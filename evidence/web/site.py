@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evidence.web.jobs import JobBoard
 
-KEPT_REPORTS = 64  # reports kept between requests, oldest forgotten first
+KEPT_ANSWERS = 64  # answers kept between requests (``Site.kept``), the oldest forgotten first
 
 
 class Site:
@@ -24,7 +24,7 @@ class Site:
         self.offline = offline
         self.token = secrets.token_urlsafe(32)  # per server run: a page from another run cannot post here
         self.jobs = JobBoard()
-        self._reports: dict[tuple, tuple] = {}
+        self._kept: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
     def open(self, notes: list[str] | None = None, offline: bool | None = None):
@@ -34,25 +34,35 @@ class Site:
 
     def report(self, name: str, text: str, style: str | None = None, offline: bool | None = None) -> tuple:
         """An article's report (with its list as HTML) and the remarks made while making it. A report made offline
-        rests only on what the library holds, so it is kept while neither the article nor anything it rests on
-        (``Store.state_stamp``) has changed: it reads the whole library, and the home page would otherwise pay for
-        one per article on every visit. One made online is made afresh each time (a server that did not answer
-        must not be remembered)."""
+        rests only on what the library holds, so it is kept (``kept``): it reads the whole library, and the home
+        page would otherwise pay for one per article on every visit. One made online is made afresh each time (a
+        server that did not answer must not be remembered)."""
         notes: list[str] = []
         library = self.open(notes, offline)
         if not library.offline:
             return library.report(text, name, style=style, html=True), notes
-        stamp = (hashlib.sha256(text.encode("utf-8")).hexdigest(), library.store.state_stamp())
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+        def make():
+            return library.report(text, name, style=style, html=True), tuple(notes)
+
+        report, said = self.kept(library, ("report", name, style, digest), make)
+        return report, list(said)
+
+    def kept(self, library, what: tuple, make: Callable[[], object]):
+        """``make()``'s answer for ``what``, made again only when the library changed (``Store.state_stamp``) since
+        it was last made: for answers that read the whole library and depend on nothing else."""
+        stamp = library.store.state_stamp()  # taken first: a change while making the answer makes it again next time
         with self._lock:
-            known = self._reports.get((name, style))
+            known = self._kept.get(what)
         if known is not None and known[0] == stamp:
-            return known[1], list(known[2])
-        report = library.report(text, name, style=style, html=True)
+            return known[1]
+        answer = make()
         with self._lock:
-            self._reports[(name, style)] = (stamp, report, tuple(notes))
-            while len(self._reports) > KEPT_REPORTS:
-                self._reports.pop(next(iter(self._reports)))
-        return report, notes
+            self._kept[what] = (stamp, answer)
+            while len(self._kept) > KEPT_ANSWERS:
+                self._kept.pop(next(iter(self._kept)))
+        return answer
 
     def check_token(self, sent: str | None) -> bool:
         return bool(sent) and hmac.compare_digest(sent.encode("utf-8", "replace"), self.token.encode())
