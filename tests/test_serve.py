@@ -483,3 +483,29 @@ def test_the_home_pages_verdicts_follow_every_change_they_rest_on(seed):
     article = seed / "articles" / "nerve-pain.md"
     article.write_text(article.read_text() + "\nAs [@nobody1999] found.\n")
     assert verdict().startswith("problems")
+
+
+def test_suggestions_that_take_long_show_their_progress_until_they_are_found(seed, monkeypatch):
+    import threading
+
+    from evidence.web import pages
+
+    release = threading.Event()
+    real = Library.suggest
+
+    def slow(self, text, limit=10, progress=None):  # as the first suggest of a large library embeds its works
+        progress(3, 10)
+        release.wait(60)
+        return real(self, text, limit=limit)
+
+    monkeypatch.setattr(Library, "suggest", slow)
+    monkeypatch.setattr(pages, "SUGGEST_WAIT", 0.05)
+    client, site = _client(seed)
+    page = client.get("/claims", params={"suggest": "autonomic-balance"}).text
+    assert 'http-equiv="refresh"' in page and "embedding 3 of 10 works" in page and 'name="key"' not in page
+    again = client.get("/claims", params={"suggest": "autonomic-balance"}).text
+    assert "embedding 3 of 10 works" in again  # the same job followed, not a second one started
+    release.set()
+    monkeypatch.setattr(pages, "SUGGEST_WAIT", 30.0)
+    found = client.get("/claims", params={"suggest": "autonomic-balance"}).text
+    assert 'http-equiv="refresh"' not in found and 'name="key" value="fan2017acupuncture"' in found

@@ -24,9 +24,14 @@ class Job:
     error: str = ""
     notes: list[str] = field(default_factory=list)
     finished: bool = False
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def progress(self, done: int, total: int, current: str = "") -> None:
         self.done, self.total, self.current = done, total, current
+
+    def wait(self, seconds: float) -> bool:
+        """Whether the job ended within ``seconds`` (a page waits that long before it shows progress instead)."""
+        return self.ended.wait(seconds)
 
 
 class JobBoard:
@@ -34,6 +39,20 @@ class JobBoard:
         self._jobs: dict[int, Job] = {}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
+        self._by_purpose: dict[tuple, Job] = {}
+
+    def start_once(self, purpose: tuple, what: str, work: Callable[[Job], object]) -> Job:
+        """The job already started for ``purpose`` (running, or ended well), else a new one: a page reloaded while
+        its job runs follows that job instead of starting another."""
+        with self._lock:
+            known = self._by_purpose.get(purpose)
+            if known is not None and not known.error and known.id in self._jobs:
+                return known
+        job = self.start(what, work)
+        with self._lock:
+            self._by_purpose = {p: j for p, j in self._by_purpose.items() if j.id in self._jobs}
+            self._by_purpose[purpose] = job
+        return job
 
     def start(self, what: str, work: Callable[[Job], object]) -> Job:
         """Run ``work(job)`` in a thread; its return value becomes the job's result, an EvidenceError its sentence."""
@@ -53,6 +72,7 @@ class JobBoard:
                 job.error = f"Something went wrong: {type(error).__name__}: {error}"
             finally:
                 job.finished = True
+                job.ended.set()
 
         threading.Thread(target=run, name=f"evidence-job-{job.id}", daemon=True).start()
         return job

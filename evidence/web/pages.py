@@ -25,6 +25,8 @@ DOWNLOADS = {
     "json": ("csl-json", "application/json"),
 }
 UPLOAD_FIELD = "article"
+SUGGESTED = 5  # works suggested for a claim
+SUGGEST_WAIT = 3.0  # seconds a page waits for its suggestions before it shows their progress instead
 
 
 def _page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -133,22 +135,29 @@ def work(request: Request) -> Response:
 def claims(request: Request) -> Response:
     """Every claim with its evidence and warnings; ``?suggest=ID`` adds the works suggested for that claim, each
     with a form to link it."""
-    library = _site(request).open()
-    report = library.claims()
+    site = _site(request)
+    report = site.open().claims()
     chosen = request.query_params.get("suggest", "")
-    suggestions = []
+    suggestions, finding = [], None
     if chosen:
         claim = next((c for c in report.claims if c.id == chosen), None)
         if claim is None:
             raise BadInputError(f"claims.toml has no claim #{chosen}.")
         linked = {s.key.lower() for s in claim.supports}
-        suggestions = [hit for hit in library.suggest(claim.text, limit=5) if hit.key.lower() not in linked]
+        job = site.suggestions(claim.text, SUGGESTED + len(linked))
+        if not job.wait(SUGGEST_WAIT):
+            finding = job  # the page shows its progress and reloads itself
+        elif job.error:
+            raise BadInputError(job.error)
+        else:
+            suggestions = [hit for hit in job.result if hit.key.lower() not in linked][:SUGGESTED]
     return _page(
         request,
         "claims.html",
         report=report,
         chosen=chosen,
         suggestions=suggestions,
+        finding=finding,
         stances=STANCES,
         linked=request.query_params.get("linked", ""),
     )

@@ -49,6 +49,18 @@ class Site:
         report, said = self.kept(library, ("report", name, style, digest), make)
         return report, list(said)
 
+    def suggestions(self, claim_text: str, limit: int):
+        """The job finding the works that may support a claim: the first time, the library's works are embedded
+        for meaning-based ranking, which takes minutes in a large library, so it runs apart from the page, which
+        shows its progress. One job per claim text and state of the library."""
+        stamp = self.open().store.state_stamp()
+
+        def find(job):
+            library = self.open(job.notes)
+            return library.suggest(claim_text, limit=limit, progress=lambda done, total: job.progress(done, total))
+
+        return self.jobs.start_once(("suggest", claim_text, limit, stamp), "Finding works for the claim", find)
+
     def kept(self, library, what: tuple, make: Callable[[], object]):
         """``make()``'s answer for ``what``, made again only when the library changed (``Store.state_stamp``) since
         it was last made: for answers that read the whole library and depend on nothing else."""
