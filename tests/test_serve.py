@@ -91,6 +91,8 @@ def test_search_filters_keep_only_the_years_and_the_design_asked_for(seed, run):
     assert keys(client.get("/search", params={"q": "acupuncture", "has_abstract": "1"}).text) == []
     bad = client.get("/search", params={"q": "acupuncture", "from_year": "last year"})
     assert bad.status_code == 400 and "A year is four digits" in bad.text
+    unclosed = client.get("/search", params={"q": '"unclosed'})  # the CLI's own sentence, on the page
+    assert unclosed.status_code == 400 and "unmatched double quote" in unclosed.text
 
 
 def test_the_works_page_lists_every_work_a_hundred_to_a_page(seed, run):
