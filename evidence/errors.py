@@ -37,6 +37,10 @@ class InvalidDOIError(BadInputError):
     """A string that looks like it was meant as a DOI but is not one."""
 
 
+class NotInLibraryError(BadInputError):
+    """A work, article or claim asked for by its name is not in the library (the web app answers 404)."""
+
+
 class QuerySyntaxError(BadInputError):
     """A search query that cannot be parsed as the user wrote it."""
 

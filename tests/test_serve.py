@@ -116,6 +116,8 @@ def test_a_work_page_shows_its_fields_note_design_and_the_claims_it_backs(seed):
     assert "<h2>Note</h2>" in page.text and 'href="/claims#claim-autonomic-balance"' in page.text
     missing = client.get("/works/nobody1999")
     assert missing.status_code == 404 and "No work with the key" in missing.text
+    assert client.get("/articles/other.md").status_code == 404
+    assert client.get("/claims", params={"suggest": "no-such-claim"}).status_code == 404
 
 
 def test_the_claims_page_shows_every_claim_with_its_evidence_and_warnings(seed, run):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from evidence.cite.csl_map import work_to_csl
 from evidence.doi import normalize_doi
-from evidence.errors import BadInputError, InvalidDOIError, LibraryError, UsageError
+from evidence.errors import InvalidDOIError, LibraryError, NotInLibraryError, UsageError
 from evidence.index.snippets import best_passage
 from evidence.model import Work
 from evidence.results.works import SearchHit, WorkView
@@ -184,7 +184,7 @@ def find_work(store: LibraryStore, key_or_doi: str) -> Work:
         pmid = normal_pmid(key_or_doi)
         work = next((w for w in bib.works if w.get("pmid").strip() == pmid), None)
     if work is None:
-        raise BadInputError(f"No work with the key, DOI or PMID '{key_or_doi}' is in the library.")
+        raise NotInLibraryError(f"No work with the key, DOI or PMID '{key_or_doi}' is in the library.")
     return work
 
 

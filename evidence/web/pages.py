@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from evidence.errors import BadInputError, EvidenceError
+from evidence.errors import BadInputError, EvidenceError, NotInLibraryError
 from evidence.model import STANCES
 from evidence.render.text import add_summary
 from evidence.web.templating import render
@@ -38,13 +38,13 @@ def _page(request: Request, template: str, status: int = 200, **context) -> HTML
 
 
 def _guarded(handler: Callable) -> Callable:
-    """The handler, with an EvidenceError shown as the page's one sentence (404 for a work that is not there)."""
+    """The handler, with an EvidenceError shown as the page's one sentence (404 for what the library lacks)."""
 
     def page(request: Request) -> Response:
         try:
             return handler(request)
         except EvidenceError as error:
-            status = 404 if str(error).startswith("No work with") else 400
+            status = 404 if isinstance(error, NotInLibraryError) else 400
             return _page(request, "error.html", status=status, message=str(error))
 
     page.__name__ = handler.__name__
@@ -142,7 +142,7 @@ def claims(request: Request) -> Response:
     if chosen:
         claim = next((c for c in report.claims if c.id == chosen), None)
         if claim is None:
-            raise BadInputError(f"claims.toml has no claim #{chosen}.")
+            raise NotInLibraryError(f"claims.toml has no claim #{chosen}.")
         linked = {s.key.lower() for s in claim.supports}
         job = site.suggestions(claim.text, SUGGESTED + len(linked))
         if not job.wait(SUGGEST_WAIT):
@@ -256,7 +256,7 @@ async def link(request: Request) -> Response:
         library = _site(request).open()
         claim = next((c for c in library.claims().claims if c.id == claim_id), None)
         if claim is None:
-            raise BadInputError(f"claims.toml has no claim #{claim_id}.")
+            raise NotInLibraryError(f"claims.toml has no claim #{claim_id}.")
         hits = library.suggest(claim.text, limit=20)
         linked = library.link(claim_id, [key], stance, hits, claim.text)
         return RedirectResponse(f"/claims?linked={','.join(linked) or 'none'}#claim-{claim_id}", status_code=303)
@@ -333,7 +333,7 @@ def _article_text(request: Request, name: str) -> str:
     name is never joined to a path, so no name reaches outside the folder)."""
     texts = _site(request).open().articles()
     if name not in texts:
-        raise BadInputError(f"The library has no article named {name}.")
+        raise NotInLibraryError(f"The library has no article named {name}.")
     return texts[name]
 
 
