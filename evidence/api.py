@@ -144,8 +144,14 @@ class Library:
 
     # Jobs ---------------------------------------------------------------------------------------------------------
     def add(
-        self, dois: Iterable[str], refresh: bool = False, progress: Callable[[int, int, str], None] = _quiet
+        self,
+        dois: Iterable[str],
+        refresh: bool = False,
+        progress: Callable[[int, int, str], None] = _quiet,
+        references: Iterable[str] = (),
     ) -> AddReport:
+        """Fetch works by DOI or PubMed identifier, and (``references``) the works written references without one
+        name, found by Crossref's bibliographic search when a match agrees with them; add them to the library."""
         from evidence.jobs import add
 
         return add.add_dois(
@@ -158,6 +164,7 @@ class Library:
             notify=self.notify,
             enrich_clients=self.enrich_clients,
             enrich_services=self.enrich_services,
+            references=references,
         )
 
     def enrich(self, keys: Iterable[str] = (), progress: Callable[[int, int, str], None] = _quiet) -> EnrichReport:

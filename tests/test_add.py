@@ -106,6 +106,29 @@ def test_dois_are_read_from_a_file_of_free_text(run, library, crossref, tmp_path
     assert [o["doi"] for o in result.json()["outcomes"]] == [GOOD, OTHERS[0], OTHERS[1]]
 
 
+def test_references_without_a_doi_are_added_by_the_work_crossref_finds_that_agrees(run, library, crossref, tmp_path):
+    listing = tmp_path / "references.txt"
+    listing.write_text(
+        "1. Lieber RL, Jacks TM, Mohler RG, et al. Growth hormone secretagogue increases muscle strength during "
+        "remobilization after canine hindlimb immobilization. J Orthop Res. 1997;15(4):519-27.\n"
+        "2. Lieber RL. Growth hormone secretagogue misremembered as a title nobody wrote. Nature. 2003;1:1.\n"
+        f"3. {OTHERS[0]}\n"
+    )
+    without = run("--library", library, "add", "--from", listing, "--json").json()
+    assert [o["doi"] for o in without["outcomes"]] == [OTHERS[0]]  # only identifiers, unless asked
+    result = run("--library", library, "add", "--from", listing, "--references", "--json")
+    outcomes = {o["status"]: o for o in result.json()["outcomes"] if o["doi"] != OTHERS[0]}
+    assert outcomes["added"]["key"] == "lieber1997growth" and outcomes["added"]["doi"] == GOOD
+    assert "found for the reference '1. Lieber RL" in outcomes["added"]["message"]
+    assert outcomes["not-found"]["doi"].startswith("2. Lieber RL.")  # a near match that disagrees is not taken
+    assert result.exit_code == 1  # one reference was not found
+    assert crossref.requests_to("query")
+    offline = run("--library", library, "--offline", "add", "--from", listing, "--references", "--json").json()
+    assert {o["status"] for o in offline["outcomes"] if o["doi"].startswith(("1.", "2."))} == {"unreachable"}
+    refused = run("--library", library, "add", GOOD, "--references")
+    assert refused.exit_code == 2 and "--from" in refused.stderr
+
+
 def test_dois_are_read_from_standard_input(run, library, crossref):
     result = run("--library", library, "add", "--from", "-", stdin=f"{GOOD}\n".encode())
     assert result.exit_code == 0, result.stderr

@@ -216,7 +216,24 @@ def test_add_fetches_the_pasted_identifiers_in_the_background_and_shows_the_outc
     assert re.search(r'<p id="summary">1 added; \d+ requests? to Crossref\.</p>', job)
     assert "lieber1997growth" in (library / "references.bib").read_text()
     nothing = client.post("/add", data={"csrf": _token(page.text), "ids": "no identifiers"}, headers={"origin": ORIGIN})
-    assert nothing.status_code == 400 and "No DOI or PubMed identifier" in nothing.text
+    assert nothing.status_code == 400 and "No DOI, PubMed identifier (PMID:N, PMCN) or reference" in nothing.text
+
+
+def test_add_finds_pasted_references_without_a_doi_through_crossrefs_bibliographic_search(library, crossref):
+    client, site = _client(library, offline=False)
+    pasted = (
+        "Lieber RL, Jacks TM, Mohler RG, et al. Growth hormone secretagogue increases muscle strength during "
+        "remobilization after canine hindlimb immobilization. J Orthop Res. 1997;15(4):519-27.\n"
+        "Nobody A. Unwritten thoughts on imaginary matters. J Nowhere. 2001;1:1-2.\n"
+    )
+    done = client.post("/add", data={"csrf": site.token, "ids": pasted, "references": "1"}, headers={"origin": ORIGIN})
+    job = site.jobs.get(int(done.headers["location"].rsplit("/", 1)[1]))
+    assert job.wait(60) and not job.error, job.error
+    page = client.get(done.headers["location"]).text
+    assert 'href="/works/lieber1997growth"' in page and "found for the reference" in page
+    assert "bibliographic search found no work whose title and authors agree" in page  # the second, named
+    assert "lieber1997growth" in (library / "references.bib").read_text()
+    assert (library / "references.bib").read_text().count("@") == 1
 
 
 def test_other_pages_answer_while_an_add_is_still_fetching(library, crossref):

@@ -75,7 +75,7 @@ def doi_variants(doi: str) -> list[str]:
     return list(variants)
 
 
-def _best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tuple[str, ...]] | None:
+def best_agreeing(ref: ParsedRef, candidates: Iterable[dict]) -> tuple[dict, tuple[str, ...]] | None:
     """The candidate record that agrees with the reference on its title and most other fields, if any."""
     best = None
     for message in candidates:
@@ -102,7 +102,7 @@ def _suggest(client: RecordSource | None, ref: ParsedRef) -> tuple[str, tuple[st
             candidates.extend(client.search_bibliographic(ref.text or ref.title, rows=5))
     except (Unreachable, RemoteDataError):
         return "", ()
-    best = _best_agreeing(ref, candidates)
+    best = best_agreeing(ref, candidates)
     return (str(best[0].get("DOI", "")).lower(), best[1]) if best else ("", ())
 
 
@@ -219,7 +219,7 @@ def check_references(
             found_for[number] = (work.doi, "library", None)
         elif client is not None and (ref.title or ref.text):
             try:
-                best = _best_agreeing(ref, client.search_bibliographic(ref.text or ref.title, rows=5))
+                best = best_agreeing(ref, client.search_bibliographic(ref.text or ref.title, rows=5))
             except (Unreachable, RemoteDataError):
                 best = None
             if best is not None:

@@ -80,27 +80,39 @@ def _read_from(source: str) -> str:
     "--from", "from_file", metavar="FILE", help="Read DOIs and PubMed ids from FILE (any text; '-' for stdin)."
 )
 @click.option("--refresh", is_flag=True, help="Fetch again even when a record is stored.")
+@click.option(
+    "--references",
+    "look_up",
+    is_flag=True,
+    help="Also look up, with Crossref's bibliographic search, the lines of --from that read as references but "
+    "give no DOI or PubMed id.",
+)
 @json_option
 @click.pass_obj
-def add(settings: Settings, dois, from_file, refresh, as_json) -> None:
+def add(settings: Settings, dois, from_file, refresh, look_up, as_json) -> None:
     """Fetch works by DOI (from Crossref) or PMID:N / PMCN (through PubMed) and add them to the library."""
-    from evidence.jobs.add import ids_from_text, parse_add_arguments
+    from evidence.jobs.add import ids_from_text, parse_add_arguments, references_without_ids
     from evidence.sources.crossref import raise_if_all_unreachable
 
     values = list(dois)
+    references: list[str] = []
+    if look_up and not from_file:
+        raise UsageError("--references looks up the references of --from FILE; give the file too.")
     if from_file:
-        found = ids_from_text(_read_from(from_file))
-        if not found and not values:
+        text = _read_from(from_file)
+        found = ids_from_text(text)
+        references = references_without_ids(text) if look_up else []
+        if not found and not values and not references:
             where = "standard input" if from_file == "-" else from_file
             raise BadInputError(f"No DOI or PubMed identifier was found in {where}.")
         values.extend(found)
-    if not values:
+    if not values and not references:
         raise UsageError("Give at least one DOI or PubMed identifier (PMID:N, PMCN), or --from FILE.")
     library = settings.open()
     if not settings.offline and not settings.mailto and not as_json and parse_add_arguments(values)[0]:
         note(f"Tip: set {ENV_MAILTO} (or --mailto) to use Crossref's faster polite pool.")
-    with Progress(len(values), "Fetching", enabled=not as_json) as progress:
-        report = library.add(values, refresh=refresh, progress=progress)
+    with Progress(len(values) + len(references), "Fetching", enabled=not as_json) as progress:
+        report = library.add(values, refresh=refresh, progress=progress, references=references)
     if all(o.status == "invalid" for o in report.outcomes):
         raise BadInputError(
             report.outcomes[0].message

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from evidence.doi import find_dois, normalize_doi
-from evidence.errors import InvalidDOIError
+from evidence.errors import InvalidDOIError, RemoteDataError
 from evidence.jobs.common import Notify, Progress, load, new_work, quiet, work_from_crossref
 from evidence.jobs.pubmed_ids import UNREACHABLE, entry_type_of, look_up, split_pubmed_id
 from evidence.jobs.search import sync_index
@@ -43,6 +43,60 @@ def ids_from_text(text: str) -> list[str]:
     return find_dois(text) + find_pubmed_ids(text)
 
 
+def references_without_ids(text: str) -> list[str]:
+    """The lines of a pasted reference list that read as references (a title and a year) but give no DOI or
+    PubMed identifier: each is looked for in Crossref by ``add`` with ``references``."""
+    from evidence.check.refparse import parse_reference
+
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) < 20 or find_dois(line) or find_pubmed_ids(line):
+            continue
+        parsed = parse_reference(line)
+        if parsed.title and parsed.year:
+            found.append(line)
+    return found
+
+
+def _dois_of_references(
+    client: RecordSource | None, references: list[str], progress: Progress
+) -> tuple[dict[str, str], list[AddOutcome]]:
+    """Each written reference's DOI, by Crossref's bibliographic search: its best match whose record agrees with
+    the reference on the title (and the first author, when the reference names one), as ``check`` accepts a
+    reference without a DOI; an outcome for each reference nothing agreeing was found for."""
+    from evidence.check.checking import best_agreeing
+    from evidence.check.refparse import parse_reference
+    from evidence.sources.http import Unreachable
+
+    dois: dict[str, str] = {}
+    missing = []
+    for number, text in enumerate(references):
+        shown = text if len(text) <= 100 else text[:99] + "…"
+        progress(number, len(references), f"looking up: {shown}")
+        if client is None:
+            missing.append(
+                AddOutcome(
+                    shown,
+                    "unreachable",
+                    message="offline: a reference without a DOI is looked for with Crossref's bibliographic search",
+                )
+            )
+            continue
+        try:
+            best = best_agreeing(parse_reference(text), client.search_bibliographic(text, rows=5))
+        except (Unreachable, RemoteDataError) as error:
+            missing.append(AddOutcome(shown, "unreachable", message=str(error)))
+            continue
+        doi = str(best[0].get("DOI", "")).lower() if best else ""
+        if doi:
+            dois.setdefault(doi, shown)
+        else:
+            message = "Crossref's bibliographic search found no work whose title and authors agree with it"
+            missing.append(AddOutcome(shown, "not-found", message=message))
+    return dois, missing
+
+
 def add_dois(
     store: LibraryStore,
     client: RecordSource | None,
@@ -53,6 +107,7 @@ def add_dois(
     notify: Notify = quiet,
     enrich_clients=None,
     enrich_services: tuple[str, ...] = (),
+    references: Iterable[str] = (),
 ) -> AddReport:
     """Fetch each DOI not yet in the library (stored records first, then Crossref in batches) and store it.
 
@@ -61,11 +116,16 @@ def add_dois(
     records only. With ``refresh`` every record is fetched again and the outcome says what changed in it. Works
     added or refreshed are then filled from ``enrich_services`` (PubMed, Europe PMC, OpenAlex) where Crossref left
     them without an abstract, PMID or publication types; Crossref alone is enough for the add to succeed.
+    ``references`` (written references without an identifier) are first looked for in Crossref, and each one
+    found is added by the DOI of the work that agrees with it.
     """
     from evidence.check.compare import record_changes
     from evidence.jobs.enrich import enrich_works
 
     dois, pubmed_ids, outcomes = parse_add_arguments(values)
+    by_reference, unmatched = _dois_of_references(client, list(references), progress)
+    dois += [doi for doi in by_reference if doi not in dois]
+    outcomes += unmatched
     results: dict[str, AddOutcome] = {}
     with store.locked(on_wait=notify):
         bib = load(store, notify)
@@ -164,6 +224,10 @@ def add_dois(
         store.save_bib(bib, notify)
         if index is not None:
             sync_index(store, index, bib, store.bib_signature())
+    for doi, reference in by_reference.items():
+        found = results.get(doi, AddOutcome(doi, "not-found"))
+        said = f"found for the reference '{reference}'" + (f"; {found.message}" if found.message else "")
+        results[doi] = AddOutcome(found.doi, found.status, found.key, found.title, said)
     return AddReport(
         outcomes=tuple(outcomes) + tuple(results[d] for d in dois) + tuple(pubmed_outcomes.values()),
         requests=client.counters.requests if client is not None else 0,

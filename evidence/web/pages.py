@@ -265,30 +265,28 @@ async def link(request: Request) -> Response:
 
 
 async def add(request: Request) -> Response:
-    """Start fetching the DOIs and PubMed identifiers found in the pasted text; the job's page shows progress."""
-    from evidence.jobs.add import ids_from_text
+    """Start fetching the DOIs and PubMed identifiers found in the pasted text, and (unless unticked) the works of
+    the pasted references that give neither, found by Crossref's bibliographic search; the job's page shows
+    progress."""
+    from evidence.jobs.add import ids_from_text, references_without_ids
 
     form = await _form(request)
     if form is None:
         return _forbidden(request)
     text = str(form.get("ids", ""))
     ids = ids_from_text(text)
-    if not ids:
-        return _page(
-            request,
-            "add.html",
-            status=400,
-            text=text,
-            message="No DOI or PubMed identifier (PMID:N, PMCN) was found in what you pasted.",
-        )
+    references = references_without_ids(text) if form.get("references") else []
+    if not ids and not references:
+        message = "No DOI, PubMed identifier (PMID:N, PMCN) or reference was found in what you pasted."
+        return _page(request, "add.html", status=400, text=text, message=message)
     site = _site(request)
 
     def fetch(job):
-        library = site.open(job.notes)
-        return library.add(ids, progress=job.progress)
+        return site.open(job.notes).add(ids, progress=job.progress, references=references)
 
-    started = site.jobs.start(f"Adding {len(ids)} {'work' if len(ids) == 1 else 'works'}", fetch)
-    started.total = len(ids)
+    count = len(ids) + len(references)
+    started = site.jobs.start(f"Adding {count} {'work' if count == 1 else 'works'}", fetch)
+    started.total = count
     return RedirectResponse(f"/jobs/{started.id}", status_code=303)
 
 
