@@ -104,7 +104,8 @@ def add(settings: Settings, dois, from_file, refresh, look_up, as_json) -> None:
         references = references_without_ids(text) if look_up else []
         if not found and not values and not references:
             where = "standard input" if from_file == "-" else from_file
-            raise BadInputError(f"No DOI or PubMed identifier was found in {where}.")
+            what = "DOI, PubMed identifier or reference" if look_up else "DOI or PubMed identifier"
+            raise BadInputError(f"No {what} was found in {where}.")
         values.extend(found)
     if not values and not references:
         raise UsageError("Give at least one DOI or PubMed identifier (PMID:N, PMCN), or --from FILE.")
