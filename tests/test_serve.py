@@ -530,3 +530,22 @@ def test_suggestions_that_take_long_show_their_progress_until_they_are_found(see
     monkeypatch.setattr(pages, "SUGGEST_WAIT", 30.0)
     found = client.get("/claims", params={"suggest": "autonomic-balance"}).text
     assert 'http-equiv="refresh"' not in found and 'name="key" value="fan2017acupuncture"' in found
+
+
+def test_a_body_sent_in_chunks_without_a_length_is_still_cut_off_at_the_limit(seed):
+    import http.client
+
+    from evidence.web.app import MAX_BODY
+
+    piece = b"x" * (1 << 20)
+    with _served(seed) as port:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "POST",
+            "/check",
+            body=(piece for _ in range(MAX_BODY // len(piece) + 2)),
+            headers={"Origin": f"http://127.0.0.1:{port}", "Content-Type": "application/octet-stream"},
+            encode_chunked=True,
+        )
+        answer = connection.getresponse()
+        assert answer.status == 413 and b"MB was sent" in answer.read()

@@ -71,7 +71,7 @@ class Guard:
         if length.isdigit() and int(length) > self.max_body:
             return await _refuse(send, 413, f"Refused: more than {self.max_body // 1_000_000} MB was sent.")
 
-        body = b""
+        body = bytearray()
         if scope["method"] not in SAFE_METHODS:  # read whole (bounded) before the page runs, then handed on
             more = True
             while more:
@@ -89,7 +89,7 @@ class Guard:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         async def secured_send(message):
             if message["type"] == "http.response.start":
