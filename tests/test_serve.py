@@ -549,3 +549,28 @@ def test_a_body_sent_in_chunks_without_a_length_is_still_cut_off_at_the_limit(se
         )
         answer = connection.getresponse()
         assert answer.status == 413 and b"MB was sent" in answer.read()
+
+
+def test_the_home_pages_button_fills_abstracts_as_enrich_does(run, library, crossref, biblio, tmp_path):
+    doi = "10.1126/sciadv.adi3902"  # a PubMed recording (metapub's) that the fake PubMed serves
+    item = {
+        "id": "sang2023",
+        "type": "article-journal",
+        "DOI": doi,
+        "title": "Association between frailty and depression",
+    }
+    works = tmp_path / "works.json"
+    works.write_text(json.dumps([item]))
+    assert run("--library", library, "--offline", "import", works).exit_code == 0
+    client, site = _client(library, offline=False)
+    home = client.get("/").text
+    assert 'action="/enrich"' in home and "Works without an abstract (1)" in home
+    done = client.post("/enrich", data={"csrf": site.token}, headers={"origin": ORIGIN})
+    job = site.jobs.get(int(done.headers["location"].rsplit("/", 1)[1]))
+    assert job.wait(60) and not job.error, job.error
+    page = client.get(done.headers["location"]).text
+    assert "abstract from pubmed:37729413" in page and re.search(r'<p id="summary">1 of 1 works enriched', page)
+    assert run("--library", library, "show", "sang2023", "--json").json()["pmid"] == "37729413"
+    assert "Works without an abstract" not in client.get("/").text
+    offline, _ = _client(library, offline=True)
+    assert 'action="/enrich"' not in offline.get("/").text

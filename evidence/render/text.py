@@ -142,8 +142,13 @@ def enrich_lines(outcomes, out: Console) -> None:
 
 def enrich_report(report: EnrichReport, out: Console) -> None:
     enrich_lines(report.outcomes, out)
+    out.print(escape(enrich_summary(report)))
+
+
+def enrich_summary(report: EnrichReport) -> str:
+    """The line ``enrich`` ends with (the web app's page of an enrich ends with it too)."""
     asked = f"; {report.requests} requests" if report.requests else "; nothing asked"
-    out.print(f"{report.filled} of {len(report.outcomes)} works enriched{asked}.")
+    return f"{report.filled} of {len(report.outcomes)} works enriched{asked}."
 
 
 def import_report(report: ImportReport, source: str, out: Console) -> None:

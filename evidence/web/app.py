@@ -31,6 +31,7 @@ def create_app(site: Site, allowed_hosts: set[str], max_body: int = MAX_BODY) ->
         Route("/check", pages.check_upload, methods=["POST"]),
         Route("/add", pages.add_form, methods=["GET"]),
         Route("/add", pages.add, methods=["POST"]),
+        Route("/enrich", pages.enrich, methods=["POST"]),
         Route("/jobs/{number:int}", pages.job),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -17,6 +17,7 @@ KEEP = 50  # finished jobs remembered, newest first; older ones are forgotten
 class Job:
     id: int
     what: str
+    kind: str = ""  # what its page shows of its result: 'add' or 'enrich' ('' for a job no page shows)
     total: int = 0
     done: int = 0
     current: str = ""
@@ -41,23 +42,23 @@ class JobBoard:
         self._lock = threading.Lock()
         self._by_purpose: dict[tuple, Job] = {}
 
-    def start_once(self, purpose: tuple, what: str, work: Callable[[Job], object]) -> Job:
+    def start_once(self, purpose: tuple, what: str, work: Callable[[Job], object], kind: str = "") -> Job:
         """The job already started for ``purpose`` (running, or ended well), else a new one: a page reloaded while
         its job runs follows that job instead of starting another."""
         with self._lock:
             known = self._by_purpose.get(purpose)
             if known is not None and not known.error and known.id in self._jobs:
                 return known
-        job = self.start(what, work)
+        job = self.start(what, work, kind)
         with self._lock:
             self._by_purpose = {p: j for p, j in self._by_purpose.items() if j.id in self._jobs}
             self._by_purpose[purpose] = job
         return job
 
-    def start(self, what: str, work: Callable[[Job], object]) -> Job:
+    def start(self, what: str, work: Callable[[Job], object], kind: str = "") -> Job:
         """Run ``work(job)`` in a thread; its return value becomes the job's result, an EvidenceError its sentence."""
         with self._lock:
-            job = Job(next(self._numbers), what)
+            job = Job(next(self._numbers), what, kind)
             self._jobs[job.id] = job
             for old in sorted(self._jobs)[:-KEEP]:
                 if self._jobs[old].finished:

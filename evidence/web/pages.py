@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from evidence.errors import BadInputError, EvidenceError, NotInLibraryError
 from evidence.model import STANCES
-from evidence.render.text import add_summary
+from evidence.render.text import add_summary, enrich_summary
 from evidence.web.templating import render
 
 STYLES = ("apa", "vancouver", "ieee", "chicago-author-date", "harvard-cite-them-right", "nature", "ama")
@@ -221,7 +221,10 @@ def job(request: Request) -> Response:
         return _page(
             request, "error.html", status=404, message=f"There is no job {number} (the server was restarted?)."
         )
-    return _page(request, "job.html", job=found, summary=add_summary(found.result) if found.result else "")
+    summary = ""
+    if found.result is not None:
+        summary = add_summary(found.result) if found.kind == "add" else enrich_summary(found.result)
+    return _page(request, "job.html", job=found, summary=summary)
 
 
 # -- writes ------------------------------------------------------------------------------------------------------
@@ -285,8 +288,23 @@ async def add(request: Request) -> Response:
         return site.open(job.notes).add(ids, progress=job.progress, references=references)
 
     count = len(ids) + len(references)
-    started = site.jobs.start(f"Adding {count} {'work' if count == 1 else 'works'}", fetch)
+    started = site.jobs.start(f"Adding {count} {'work' if count == 1 else 'works'}", fetch, "add")
     started.total = count
+    return RedirectResponse(f"/jobs/{started.id}", status_code=303)
+
+
+async def enrich(request: Request) -> Response:
+    """Start filling the abstracts, PMIDs and publication types the works lack from the services evidence.toml
+    names (PubMed, Europe PMC, OpenAlex), as ``evidence enrich`` does; the job's page shows progress."""
+    form = await _form(request)
+    if form is None:
+        return _forbidden(request)
+    site = _site(request)
+    started = site.jobs.start(
+        "Filling abstracts, PMIDs and publication types",
+        lambda job: site.open(job.notes).enrich(progress=job.progress),
+        "enrich",
+    )
     return RedirectResponse(f"/jobs/{started.id}", status_code=303)
 
 
