@@ -130,8 +130,9 @@ class Store:
 
     def state_stamp(self) -> tuple:
         """What changes whenever anything a verdict rests on changes: the size, time and inode of references.bib,
-        claims.toml and evidence.toml, and the times of records/ and its folders (every record is written by
-        replacing its file, which changes its folder's time). For a caller that keeps a verdict between requests."""
+        claims.toml, evidence.toml and every article (the claims of one are judged against the others), and the
+        times of records/ and its folders (every record is written by replacing its file, which changes its
+        folder's time). For a caller that keeps a verdict between requests."""
 
         def stamp(path: Path) -> tuple:
             try:
@@ -140,10 +141,13 @@ class Store:
                 return ()
             return (status.st_size, status.st_mtime_ns, status.st_ino)
 
-        folders = [self.records_dir] + (
-            sorted(p for p in self.records_dir.iterdir() if p.is_dir()) if self.records_dir.is_dir() else []
-        )
-        return tuple(stamp(path) for path in (self.bib_path, self.claims_path, self.config_path, *folders))
+        def inside(folder: Path, folders: bool) -> list[Path]:
+            return sorted(p for p in folder.iterdir() if p.is_dir() == folders) if folder.is_dir() else []
+
+        articles = self.root / ARTICLES_DIR
+        paths = [self.bib_path, self.claims_path, self.config_path, articles, *inside(articles, False)]
+        paths += [self.records_dir, *inside(self.records_dir, True)]
+        return tuple((path.name, stamp(path)) for path in paths)
 
     def read_config_text(self) -> str:
         """The text of evidence.toml, or '' when the library has none."""
