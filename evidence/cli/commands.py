@@ -492,9 +492,6 @@ def styles(word, as_json) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------------------------------------
 # serve
 
 
@@ -525,15 +522,14 @@ def serve(settings: Settings, port, host, allow_remote, no_browser, as_json) -> 
     def opener(**overrides):
         return Library.open(settings.library_path, **{**options, **overrides})
 
-    def announce(line: str) -> None:
+    def announce(url: str) -> None:
         if as_json:  # one line, so a program starting the server can read the address as soon as it is there
             import json
 
-            url = line.split(" at ", 1)[1].split(" ", 1)[0]
             click.echo(json.dumps({"library": str(settings.library_path), "url": url}))
             sys.stdout.flush()
         else:
-            note(line)
+            note(f"Serving the library {settings.library_path} at {url} (Ctrl-C to stop).")
 
     site = Site(settings.library_path, opener, offline=settings.offline)
     run_server(site, host, port, open_browser=not no_browser, announce=announce)

@@ -46,6 +46,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(site: Site, host: str, port: int, open_browser: bool, announce: Callable[[str], None]) -> None:
+    """Serve until interrupted; ``announce(url)`` hears the address once the socket listens."""
     import uvicorn
 
     sock = bind(host, port)
@@ -54,7 +55,7 @@ def serve(site: Site, host: str, port: int, open_browser: bool, announce: Callab
     app = create_app(site, allowed_hosts(host, port))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
     server = uvicorn.Server(config)
-    announce(f"Serving the library {site.library_path} at {url} (Ctrl-C to stop).")
+    announce(url)
     if open_browser:
         threading.Timer(0.5, lambda: webbrowser.open(url)).start()
     server.run(sockets=[sock])
