@@ -574,3 +574,29 @@ def test_the_home_pages_button_fills_abstracts_as_enrich_does(run, library, cros
     assert "Works without an abstract" not in client.get("/").text
     offline, _ = _client(library, offline=True)
     assert 'action="/enrich"' not in offline.get("/").text
+
+
+def test_the_home_pages_verdicts_follow_an_edit_to_another_article(seed):
+    """A claim of claims.toml that no article makes is a problem of every report, so the verdict kept for one
+    article rests on the others too."""
+    claims = seed / "claims.toml"
+    claims.write_text(claims.read_text() + '\n[claims.extra]\ntext = "Another claim."\n')
+    other = seed / "articles" / "other.md"
+    other.write_text("# Other\n\n[Another claim.]{.claim #extra}\n")
+    client, _ = _client(seed)
+    verdict = lambda: re.search(  # noqa: E731
+        r'href="/articles/nerve-pain.md">nerve-pain.md</a></td><td class="verdict-[^"]*">([^<]*)<', client.get("/").text
+    ).group(1)
+    assert not verdict().startswith("problems")
+    other.write_text("# Other\n\nNo claims here any more.\n")
+    assert verdict().startswith("problems")
+
+
+def test_serve_json_gives_the_address_whatever_the_library_is_called(seed, tmp_path):
+    odd = tmp_path / "notes at home (copy)"
+    shutil.copytree(seed, odd)
+    with _served(odd) as port:
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
+            assert answer.status == 200

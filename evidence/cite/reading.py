@@ -16,7 +16,6 @@ from evidence.files import decode_bytes, read_bytes
 # would take minutes (a 25 MB file took 170 s), so it is refused with a sentence up front.
 ARTICLE_LIMIT = 10_000_000
 WORD_LIMIT = 50_000_000  # a .docx is zipped, and carries its images
-ARTICLE_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".html", ".htm", ".docx")
 
 
 def article_text(data: bytes, name: str, what: str = "article", label: str | None = None) -> str:

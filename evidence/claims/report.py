@@ -48,10 +48,11 @@ def _works_named(store, ledger, article, bib) -> tuple[dict[str, Work], dict[str
     (or rows that no longer describe the file) mean the whole library is loaded instead."""
     if bib is None and store.has_entry_map():
         named = {support.key for claim in ledger.values() for support in claim.supports}
-        cites = [cite.key for cite in article.cites] if article is not None else []
-        cites += [cite.key for span in article.claims for cite in span.cites] if article is not None else []
-        if not any(key.lower().startswith("doi:") for key in cites):
-            found = store.works_by_key(sorted(named | set(cites))) if named | set(cites) else {}
+        if article is not None:
+            named |= {cite.key for cite in article.cites}
+            named |= {cite.key for span in article.claims for cite in span.cites}
+        if not any(key.lower().startswith("doi:") for key in named):
+            found = store.works_by_key(sorted(named)) if named else {}
             if found is not None:
                 return {key.lower(): work for key, work in found.items()}, {}
     bib = bib if bib is not None else store.load_bib()
