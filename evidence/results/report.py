@@ -10,6 +10,10 @@ from evidence.results.problems import Problem
 from evidence.results.refs import RefsResult
 
 
+# The check statuses that make a reference a problem of the report (the others: not checked, or it passed).
+FAILED_STATUSES = frozenset({"mismatch", "retracted", "not-found", "invalid"})
+
+
 @dataclass(frozen=True)
 class Report:
     article: str
@@ -24,7 +28,7 @@ class Report:
     def problems(self) -> tuple[Problem, ...]:
         found = list(self.claims.problems) + list(self.references.problems)
         for check in self.checks:
-            if check.status in ("mismatch", "retracted", "not-found", "invalid"):
+            if check.status in FAILED_STATUSES:
                 what = check.key or check.doi or check.cited[:60]
                 found.append(Problem(f"{what}: " + "; ".join(check.details or (check.status,)), check.line, check.key))
         return tuple(p for p in found if p.severity == "problem")

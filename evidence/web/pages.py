@@ -96,7 +96,9 @@ def home(request: Request) -> Response:
 
 
 def _summary(name: str, report) -> dict:
-    bad = [c for c in report.checks if c.status in ("retracted", "mismatch", "not-found", "invalid")]
+    from evidence.results.report import FAILED_STATUSES
+
+    bad = [c for c in report.checks if c.status in FAILED_STATUSES]
     return {"name": name, "verdict": report.verdict, "line": report.verdict_line, "bad": bad}
 
 
