@@ -9,7 +9,6 @@ from evidence.results.claims import ClaimsReport, ClaimView
 from evidence.results.problems import Problem
 from evidence.results.refs import RefsResult
 
-
 # The check statuses that make a reference a problem of the report (the others: not checked, or it passed).
 FAILED_STATUSES = frozenset({"mismatch", "retracted", "not-found", "invalid"})
 
