@@ -686,6 +686,43 @@ def test_a_fingerprint_extended_from_known_pieces_is_the_fingerprint_of_the_whol
         module.PIECE = saved
 
 
+_EDIT_KINDS = st.sampled_from(["same length", "longer", "shorter", "none"])
+
+
+@given(
+    st.lists(st.binary(min_size=1, max_size=6), min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(min_value=0, max_value=29), _EDIT_KINDS), min_size=1, max_size=2),
+)
+@settings(max_examples=400, deadline=None)
+def test_runs_matched_from_the_end_on_two_threads_are_those_one_backward_scan_matches(parts, edits):
+    """The runs a hand edit left at the file's end are hashed in two halves at once; whatever the edits (one or two,
+    in places; one that keeps the file's length leaves every later run at its place, so the earlier half can match
+    on its own), the answer is what one scan from the end, stopping at the first run that differs, gives."""
+    from evidence.store import derived, hand_edit
+
+    runs, at = [], 0
+    for number, part in enumerate(parts):
+        runs.append((number, number, derived.chunk_hash(part), at, at + len(part)))
+        at += len(part)
+    parts = list(parts)
+    for edited, kind in edits:
+        part = parts[min(edited, len(parts) - 1)]
+        changed = {"same length": bytes([part[0] ^ 1]) + part[1:] if part else part, "longer": part + b"+"}
+        changed["shorter"] = part[:-1]
+        parts[min(edited, len(parts) - 1)] = changed.get(kind, part)
+    new = b"".join(parts)
+    low, position = hand_edit._runs_from_start(memoryview(new), runs, 0, 0)
+
+    expected, end = [], len(new)
+    for _number, _last, digest, begin, finish in reversed(runs[low:]):  # the scan as it was before the halves
+        size = finish - begin
+        if end - size < position or derived.chunk_hash(new[end - size : end]) != digest:
+            break
+        expected.append(size)
+        end -= size
+    assert hand_edit._runs_from_end(memoryview(new), runs, low, position) == expected
+
+
 def test_a_write_just_made_is_not_trusted_by_its_signature_so_an_edit_keeping_size_and_time_is_seen(tmp_path):
     """An editor saving in place within the same clock tick as the tool's write leaves size, time and inode as
     they were: the signature recorded then must not be trusted, so the next read hashes the file and sees the edit."""

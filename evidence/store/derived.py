@@ -129,7 +129,7 @@ def _saved_rows(index_dir: Path, fingerprint: str | None, signature: list[int] |
                 return None
             if fingerprint is None and (signature is None or meta.get("signature") != signature):
                 return None
-            if fingerprint is None and _recorded_pieces(meta) is None:
+            if fingerprint is None and recorded_pieces(meta) is None:
                 return None
             if fingerprint is not None and fingerprint != meta.get("file"):
                 return None
@@ -161,7 +161,7 @@ def _blocks_from_rows(
     if saved is None:
         return None
     meta, rows = saved
-    pieces = _recorded_pieces(meta)
+    pieces = recorded_pieces(meta)
     if fingerprint is None:
         fingerprint = meta["file"]
     if meta.get("file") != fingerprint or meta.get("length") != len(source):
@@ -693,7 +693,7 @@ def remember_rows(index_dir: Path, fingerprint: str, signature: list[int] | None
             connection.close()
 
 
-def _recorded_pieces(meta: dict) -> list[str] | None:
+def recorded_pieces(meta: dict) -> list[str] | None:
     """The digests of the file's full pieces as the rows recorded them, when recorded for the rows' own file."""
     pieces = meta.get("pieces")
     if not isinstance(pieces, list) or len(pieces) != 2 or pieces[0] != meta.get("file"):

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidence.model import Work
-from evidence.store import derived
+from evidence.store import derived, fingerprint
 from evidence.store.bibfile import BibFile, parse_bibtex
+from evidence.store.fingerprint import on_two_threads
 
 _ROW = "seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases"
 _LINE, _WORK, _HASH, _START, _BYTES, _KEY = 2, 4, 5, 6, 7, 8  # the columns of a row, as fetched
@@ -89,7 +90,9 @@ def _catch_up(
     ).fetchall()
     if not count or not _runs_tile(runs, count, head, meta["length"]) or b"@" in source[:head]:
         return None
-    first, position, last, end = _unchanged_ends(connection, runs, count, head, source)
+    first, position, last, end = _unchanged_ends(
+        connection, runs, count, head, source, _same_bytes(derived.recorded_pieces(meta), pieces)
+    )
     rows = _Rows(connection)
     # Widen the stretch until entries stand on both sides of it: comment blocks next to it could merge.
     while first > 0 and rows[first - 1][_KEY] is None:
@@ -183,23 +186,19 @@ def _runs_tile(runs: list, count: int, head: int, length: int) -> bool:
     return position == length
 
 
-def _unchanged_ends(connection: sqlite3.Connection, runs: list, count: int, head: int, source: bytes):
+def _unchanged_ends(
+    connection: sqlite3.Connection, runs: list, count: int, head: int, source: bytes, same_bytes: int = 0
+):
     """(first, position, last, end): the rows before ``first`` and from ``last`` on still stand in ``source``, the
-    first ending at byte ``position``, the others from byte ``end``. Whole runs first, then block by block."""
+    first ending at byte ``position``, the others from byte ``end``. Whole runs first, then block by block.
+    ``same_bytes``: how many bytes from the start are known to be as they were (their pieces' digests are the
+    recorded ones), so the runs within them are not hashed again."""
     view = memoryview(source)
     try:
-        low, position = 0, head
-        for _first, _last, digest, start, stop in runs:
-            if derived.chunk_hash(view[position : position + stop - start]) != digest:
-                break
-            position += stop - start
-            low += 1
+        low, position = _runs_from_start(view, runs, head, same_bytes)
         high, end = len(runs), len(source)
-        while high > low:
-            _first, _last, digest, start, stop = runs[high - 1]
-            if end - (stop - start) < position or derived.chunk_hash(view[end - (stop - start) : end]) != digest:
-                break
-            end -= stop - start
+        for size in _runs_from_end(view, runs, low, position):
+            end -= size
             high -= 1
         first = runs[low - 1][1] + 1 if low else 0  # the rows of the runs that did not match
         last = runs[high][0] if high < len(runs) else count
@@ -223,6 +222,56 @@ def _unchanged_ends(connection: sqlite3.Connection, runs: list, count: int, head
     finally:
         view.release()
     return first, position, last, end
+
+
+def _same_bytes(before: list[str] | None, now: list[str] | None) -> int:
+    """How many bytes from the start the file is known to hold as it did: its full pieces (``fingerprint.PIECE``)
+    whose digests, taken for its fingerprint, are the ones recorded with the rows."""
+    same = 0
+    for old, new in zip(before or (), now or (), strict=False):
+        if old != new:
+            break
+        same += 1
+    return same * fingerprint.PIECE
+
+
+def _runs_from_start(view: memoryview, runs: list, head: int, same_bytes: int) -> tuple[int, int]:
+    """(how many runs, the byte they end at): the runs from the first that still stand where they stood."""
+    matched, position = 0, head
+    for _first, _last, digest, start, stop in runs:
+        if stop > same_bytes and derived.chunk_hash(view[position : position + stop - start]) != digest:
+            break
+        position += stop - start
+        matched += 1
+    return matched, position
+
+
+def _runs_from_end(view: memoryview, runs: list, low: int, position: int) -> list[int]:
+    """The sizes of the runs from the last back towards the ``low``-th that the file's last bytes still hold, as far
+    as they match without reaching below byte ``position``. Where an edit sits near the start this is the whole
+    file, so its two halves are hashed at once (``on_two_threads``), the earlier one in the hope that the later
+    matches whole: the time of half the file where the machine has a second core."""
+    sizes = [stop - start for _first, _last, _digest, start, stop in runs]
+    ends, end = [0] * len(runs), len(view)
+    for number in range(len(runs) - 1, low - 1, -1):  # where each run ends if every run after it matches
+        ends[number] = end
+        end -= sizes[number]
+
+    def matching(numbers: range) -> list[int]:
+        found = []
+        for number in numbers:
+            at = ends[number] - sizes[number]
+            if at < position or derived.chunk_hash(view[at : ends[number]]) != runs[number][2]:
+                break
+            found.append(sizes[number])
+        return found
+
+    middle = (low + len(runs)) // 2
+    later, earlier = range(len(runs) - 1, middle - 1, -1), range(middle - 1, low - 1, -1)
+    if len(earlier) < 2:
+        return matching(range(len(runs) - 1, low - 1, -1))
+    from_end, before = on_two_threads(lambda: matching(later), lambda: matching(earlier))
+    return from_end + before if len(from_end) == len(later) else from_end
 
 
 def _keys_elsewhere(connection: sqlite3.Connection, keys: set[str], first: int, last: int) -> bool:
