@@ -772,3 +772,108 @@ def test_a_settled_file_is_not_hashed_whole_by_a_write_that_appends_to_it(tmp_pa
     assert bib.read_as == real(store.bib_path.read_bytes())[0]  # what the next read compares with
     monkeypatch.undo()
     assert store.load_bib().by_key("added").title == "Added"
+
+
+# Blocks read from the rows, made only when asked for (``store.row_blocks``) ---------------------------------------
+
+_OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["get", "get slice", "set", "set slice", "append", "insert", "delete", "delete slice"]),
+        st.integers(min_value=-12, max_value=12),
+        st.integers(min_value=-12, max_value=12),
+    ),
+    max_size=12,
+)
+
+
+@given(st.integers(min_value=0, max_value=8), _OPERATIONS)
+@settings(max_examples=300, deadline=None)
+def test_blocks_read_from_the_rows_behave_as_the_list_of_them_whatever_is_done_to_them(count, operations):
+    """Whatever is read, replaced, added, put in among them or taken out, the sequence holds what a list of the
+    same blocks holds, and its keys and DOIs are those blocks' own."""
+    from evidence.model import Work
+    from evidence.store.bibfile import Block
+    from evidence.store.row_blocks import RowBlocks, block_hints
+
+    def entry(number: int, name: str) -> Block:
+        fields = {"doi": f"10.1/{name}{number}"}
+        work = Work(key=f"{name}{number}", entry_type="article", fields=fields, text=fields)
+        return Block(raw=f"@article{{{name}{number}}}\n", line=number + 1, work=work)
+
+    originals = [entry(number, "row") for number in range(count)]
+    made_for: list[int] = []
+
+    def make(first, spans, rows_of):
+        made_for.extend(range(first, first + len(spans)))
+        return originals[first : first + len(spans)]
+
+    hints = tuple(list(column) for column in zip(*map(block_hints, originals), strict=True)) or ([], [], [])
+    rows = RowBlocks(b"", 0, [len(block.raw) for block in originals], hints, make, "file")
+    plain = list(originals)
+    for number, (operation, at, to) in enumerate(operations):
+        new = entry(number, "new")
+        for blocks in (rows, plain):
+            try:
+                if operation == "get":
+                    blocks[at]
+                elif operation == "get slice":
+                    blocks[at:to]
+                elif operation == "set":
+                    blocks[at] = new
+                elif operation == "set slice":
+                    blocks[at:to] = [new]
+                elif operation == "append":
+                    blocks.append(new)
+                elif operation == "insert":
+                    blocks.insert(at, new)
+                elif operation == "delete":
+                    del blocks[at]
+                else:
+                    del blocks[at:to]
+            except IndexError:
+                pass
+        assert len(rows) == len(plain)
+        expected = tuple(list(column) for column in zip(*map(block_hints, plain), strict=True)) or ([], [], [])
+        assert rows.hints() in (None, expected)
+        assert rows[:] == plain
+    assert list(rows) == plain
+    assert len(made_for) == len(set(made_for))  # a block is made once, then kept with whatever was done to it
+
+
+def test_adding_a_work_to_a_library_read_from_its_rows_makes_only_the_blocks_it_touches(tmp_path, monkeypatch):
+    from evidence.store import derived
+
+    store = _library_with(
+        tmp_path, "".join(f"@article{{w{n}, title = {{T{n}}}, doi = {{10.1/{n}}}}}\n\n" for n in range(300))
+    )
+    store.load_bib()
+    made = []
+    real = derived._blocks_of_rows
+    monkeypatch.setattr(derived, "_blocks_of_rows", lambda *args: made.extend(args[4]) or real(*args))
+    with store.locked():
+        bib = store.load_bib()
+        assert "10.1/7" in bib.doi_map() and "10.1/new" not in bib.doi_map()
+        assert "w299" in bib.keys() and bib.by_key("W12").title == "T12"
+        bib.append(store.make_work("fresh", "article", {"title": "{Fresh}", "doi": "{10.1/new}"}))
+        store.save_bib(bib)
+    assert 1 <= len(made) <= 5, made  # w12, the last entry and the one before it, the first of the last run
+    monkeypatch.undo()
+    expected = parse_bibtex(store.bib_path.read_text(encoding="utf-8"), "references.bib")
+    assert store.load_bib() == expected
+    assert [work.key for work in expected.works][-2:] == ["w299", "fresh"]
+
+
+def test_a_block_asked_for_after_another_command_rewrote_the_rows_is_the_one_read_not_the_rows_new_one(tmp_path):
+    """A search catching up with a hand edit rewrites the rows while this command holds the file as it read it:
+    a block it then asks for is made from the bytes it read, never from rows that describe other bytes (an edit
+    that keeps every entry where it was moves their lines; one that lengthens an entry moves them too)."""
+    text = "".join(f"@article{{w{n}, title = {{T{n}}}}}\n\n" for n in range(40))
+    first = "@article{w0, title = {T0}}\n\n"
+    for edit in ("@article{w0,\ntitle = {T0}}\n\n", "@article{w0, title = {A much longer title, edited by hand}}\n\n"):
+        store = _library_with(tmp_path / str(len(edit)), text)
+        store.load_bib()
+        bib = store.load_bib()
+        store.bib_path.write_text(edit + text[len(first) :], encoding="utf-8")
+        assert Store(store.root).catch_up() is not None  # another command's: the rows now describe the edited file
+        assert bib.blocks[5].raw == "@article{w5, title = {T5}}\n\n" and bib.blocks[5].work.title == "T5"
+        assert bib.blocks[:] == parse_bibtex(text, "references.bib").blocks

@@ -17,6 +17,10 @@ from evidence.keys import unique_key
 from evidence.model import Work
 from evidence.store import bibtex
 from evidence.store.latex import decode_fields
+from evidence.store.row_blocks import RowBlocks
+
+# Past this many blocks to make from their rows for one lookup, they are made in one query for the stretch they span
+_ONE_BY_ONE = 32
 
 
 def _bibtexparser():
@@ -135,11 +139,40 @@ class BibFile:
 
     def works_with_keys(self, keys: set[str]) -> list[Work]:
         """The works whose keys are ``keys``, in file order; no other work is decoded."""
-        return [block.work for block in self.blocks if block.key is not None and block.key in keys]
+        hints = self._hints()
+        if hints is None:
+            return [block.work for block in self.blocks if block.key is not None and block.key in keys]
+        numbers = [number for number, key in enumerate(hints[0]) if key is not None and key in keys]
+        if len(numbers) > _ONE_BY_ONE:  # many blocks to make: their rows in one query
+            self.blocks[numbers[0] : numbers[-1] + 1]
+        return [self.blocks[number].work for number in numbers]
 
     def keys(self) -> set[str]:
         """Every key a manuscript may cite: the entries' keys and their aliases (``ids``)."""
-        return {key for block in self.blocks for key in block.citable_keys}
+        hints = self._hints()
+        if hints is None:
+            return {key for block in self.blocks for key in block.citable_keys}
+        keys, _dois, aliases = hints
+        found = {key for key in keys if key is not None}
+        for joined in aliases:
+            if joined:
+                found.update(joined.split("\n"))
+        return found
+
+    def _hints(self) -> tuple[list, list, list] | None:
+        """(keys, DOIs, aliases one a line) of every block in order, without making the blocks not yet read from
+        the rows (``RowBlocks.hints``); None when the blocks are a plain list (ask each)."""
+        return self.blocks.hints() if isinstance(self.blocks, RowBlocks) else None
+
+    def _number_of(self, key: str) -> int | None:
+        """The place of the first block whose key is ``key`` (as written), or None."""
+        hints = self._hints()
+        if hints is None:
+            return next((number for number, block in enumerate(self.blocks) if block.key == key), None)
+        try:
+            return hints[0].index(key)
+        except ValueError:
+            return None
 
     def key_map(self) -> dict[str, Work]:
         """Every citable key, lower-cased, to its work; a work's own key wins over another work's alias (as in
@@ -151,6 +184,15 @@ class BibFile:
     def by_key(self, key: str) -> Work | None:
         """The work with this key, else the work that keeps it as an alias."""
         lowered = key.lower()
+        hints = self._hints()
+        if hints is not None:
+            keys, _dois, aliases = hints
+            found = next((n for n, each in enumerate(keys) if each is not None and each.lower() == lowered), None)
+            if found is None:
+                found = next(
+                    (n for n, joined in enumerate(aliases) if joined and lowered in joined.lower().split("\n")), None
+                )
+            return None if found is None else self.blocks[found].work
         for block in self.blocks:
             if block.key is not None and block.key.lower() == lowered:
                 return block.work
@@ -184,9 +226,9 @@ class BibFile:
     def _edit_entry(self, work: Work, edit, what: str) -> Work:
         """Rewrite one entry's text with ``edit`` (its text without trailing space in, the new text out) and keep the
         result only if it reads back as one entry with the same key."""
-        for block in self.blocks:
-            if block.key != work.key:
-                continue
+        number = self._number_of(work.key)
+        if number is not None:
+            block = self.blocks[number]
             body = block.raw.rstrip()
             trailing = block.raw[len(body) :] or "\n"
             body = edit(body)
@@ -199,7 +241,13 @@ class BibFile:
 
     def doi_map(self) -> WorksByDoi:
         """The first work with each DOI; a work is decoded only when it is looked up."""
-        mapping: dict[str, Block | Work] = {}
+        mapping: dict[str, Block | Work | int] = {}
+        hints = self._hints()
+        if hints is not None:  # each DOI's block by its place, made only when looked up
+            for number, doi in enumerate(hints[1]):
+                if doi:
+                    mapping.setdefault(doi, number)
+            return WorksByDoi(mapping, self.blocks)
         for block in self.blocks:
             if block.doi:
                 mapping.setdefault(block.doi, block)
@@ -222,12 +270,13 @@ class BibFile:
 
     def replace(self, work: Work) -> None:
         """Rewrite one entry in canonical layout, in place; the text around it stays as it was."""
-        for block in self.blocks:
-            if block.key == work.key:
-                trailing = block.raw[len(block.raw.rstrip()) :]
-                block.work = work
-                block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + (trailing or "\n")
-                return
+        number = self._number_of(work.key)
+        if number is not None:
+            block = self.blocks[number]
+            trailing = block.raw[len(block.raw.rstrip()) :]
+            block.work = work
+            block.raw = bibtex.format_entry(work.entry_type, work.key, work.fields) + (trailing or "\n")
+            return
         self.append(work)
 
     def number_blocks(self, first: int = 0) -> None:
@@ -250,9 +299,11 @@ class BibFile:
         A write need only add what follows: when that is the whole source, the rest is new entries at the end."""
         if self.head.encode("utf-8") != self.source[: len(self.head.encode("utf-8"))]:
             return 0, 0
-        position = len(self.head.encode("utf-8"))
-        for number, block in enumerate(self.blocks):
-            length = block.unchanged_at(self.source, position)
+        position, start = len(self.head.encode("utf-8")), 0
+        if isinstance(self.blocks, RowBlocks):  # the blocks not yet made are known to stand where they stood
+            position, start = self.blocks.unchanged_from_start(self.source, position)
+        for number in range(start, len(self.blocks)):
+            length = self.blocks[number].unchanged_at(self.source, position)
             if length is None:
                 return position, number
             position += length
@@ -283,11 +334,14 @@ class WorksByDoi(MutableMapping):
     """DOI -> work, each work taken from its block only when looked up (a block read from the derived store decodes
     its work then), so building the map for a large library costs no decoding."""
 
-    def __init__(self, found: dict[str, Block | Work]):
+    def __init__(self, found: dict[str, Block | Work | int], blocks: RowBlocks | None = None):
         self._found = found
+        self._blocks = blocks  # where a value is a number: the blocks it is the place of
 
     def __getitem__(self, doi: str) -> Work:
         value = self._found[doi]
+        if isinstance(value, int):
+            value = self._blocks[value]
         return value.work if isinstance(value, Block) else value
 
     def __setitem__(self, doi: str, work: Work) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from evidence.model import Work
 from evidence.store import bibtex
 from evidence.store.bibfile import BibFile, Block, parse_bibtex
+from evidence.store.row_blocks import RowBlocks
 
 DERIVED_DB = "library.sqlite"  # the parse of references.bib and where each entry sits in it
 SCHEMA = 4
@@ -50,6 +51,12 @@ _TABLES = (
 )
 # what a read makes each block from: the block hashes and sizes are for writes and catch-ups only
 ROWS_FROM = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks WHERE seq >= ? ORDER BY seq"
+ROWS_BETWEEN = (
+    "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks WHERE seq BETWEEN ? AND ? "
+    "ORDER BY seq"
+)
+# what a read takes of every row: what lookups over the whole library need, and where each block ends
+COLUMNS = "SELECT bytes, key, doi, aliases FROM blocks ORDER BY seq"
 
 
 def bib_signature(bib_path: Path, handle=None) -> list[int] | None:
@@ -115,15 +122,19 @@ def set_meta(connection: sqlite3.Connection, **values) -> None:
     )
 
 
-def _saved_rows(index_dir: Path, fingerprint: str | None, signature: list[int] | None) -> tuple[dict, list] | None:
-    """The meta values and the block rows (``ROWS_FROM``) in file order; None when there are none to trust (absent,
-    damaged, by other parsing code, or not of the file whose bytes hash to ``fingerprint``; with no ``fingerprint``,
-    not recorded under ``signature`` with the digests of the file's pieces: known before any row is read)."""
+def _saved_rows(
+    index_dir: Path, fingerprint: str | None, signature: list[int] | None
+) -> tuple[dict, list[int], tuple[list, list, list]] | None:
+    """The meta values, and the rows' columns in file order (``COLUMNS``): each block's length in bytes, and its
+    key, DOI and aliases; None when there are none to trust (absent, damaged, by other parsing code, not one row for
+    each number from 0 on, or not of the file whose bytes hash to ``fingerprint``; with no ``fingerprint``, not
+    recorded under ``signature`` with the digests of the file's pieces: known before any row is read)."""
     try:
         connection = connect(index_dir)
         if connection is None:
             return None
         try:
+            connection.execute("BEGIN")  # the meta and the rows as one state: no save comes between them
             meta = read_meta(connection)
             if meta.get("parser") != parser_version():
                 return None
@@ -133,60 +144,83 @@ def _saved_rows(index_dir: Path, fingerprint: str | None, signature: list[int] |
                 return None
             if fingerprint is not None and fingerprint != meta.get("file"):
                 return None
-            rows = connection.execute(ROWS_FROM, (0,)).fetchall()  # a row naming a work not stored: read again
+            count, low, high = connection.execute("SELECT count(*), min(seq), max(seq) FROM blocks").fetchone()
+            if count and (low, high) != (0, count - 1):
+                return None  # the numbers are the primary key, so distinct: 0 to count - 1 is every one
+            lengths, keys, dois, aliases = [], [], [], []
+            for length, key, doi, joined in connection.execute(COLUMNS):
+                lengths.append(length)
+                keys.append(key)
+                dois.append(doi)
+                aliases.append(joined)
         finally:
             connection.close()
-    except (sqlite3.DatabaseError, ValueError):
+    except (sqlite3.DatabaseError, ValueError, TypeError):
         return None
-    return meta, rows
+    return meta, lengths, (keys, dois, aliases)
 
 
 def read_saved_parse(
     index_dir: Path, fingerprint: str | None, source: bytes, signature: list[int] | None = None
 ) -> BibFile | None:
-    """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block's text is cut
-    from ``source`` until it is asked for. ``signature``: the file's, taken after its bytes were read. With no
-    ``fingerprint`` (the caller has not hashed the file, whose signature is settled: ``settled``), the rows are
-    taken when they were recorded under ``signature`` (``remember_rows``), and their fingerprint and pieces'
-    digests are the file's (``read_as``, ``source_pieces``). When the index was last brought in line with this
-    file, the parse says so (``unindexed``)."""
-    with _collector_paused():
-        return _blocks_from_rows(index_dir, fingerprint, source, signature)
-
-
-def _blocks_from_rows(
-    index_dir: Path, fingerprint: str | None, source: bytes, signature: list[int] | None
-) -> BibFile | None:
+    """The saved parse if it is of these bytes (``source``, the file as UTF-8) by this code; no block is made from
+    its row, nor its text cut from ``source``, until it is asked for (``RowBlocks``). ``signature``: the file's,
+    taken after its bytes were read. With no ``fingerprint`` (the caller has not hashed the file, whose signature
+    is settled: ``settled``), the rows are taken when they were recorded under ``signature`` (``remember_rows``),
+    and their fingerprint and pieces' digests are the file's (``read_as``, ``source_pieces``). When the index was
+    last brought in line with this file, the parse says so (``unindexed``)."""
     saved = _saved_rows(index_dir, fingerprint, signature)
     if saved is None:
         return None
-    meta, rows = saved
+    meta, lengths, hints = saved
     pieces = recorded_pieces(meta)
     if fingerprint is None:
         fingerprint = meta["file"]
     if meta.get("file") != fingerprint or meta.get("length") != len(source):
         return None
     try:
-        position = meta["head_bytes"]
-        bib = BibFile(
-            source=source, strings=meta["strings"], problems=meta["problems"], head=source[:position].decode("utf-8")
-        )
-        works = SavedWorks(index_dir, bib.strings)
-        append = bib.blocks.append
-        for number, (seq, line, failed, work_id, start, length, key, doi, aliases) in enumerate(rows):
-            if start != position or seq != number:
-                return None  # the rows do not tile the file, or some are missing
-            append(StoredBlock(source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
-            position += length
+        head = meta["head_bytes"]
+        if head + sum(lengths) != len(source):
+            return None  # the rows do not tile the file
+        bib = BibFile(source=source, strings=meta["strings"], problems=meta["problems"], head=source[:head].decode())
     except (KeyError, TypeError, ValueError):
         return None
-    if position != len(source):
-        return None
+    made = functools.partial(_blocks_of_rows, index_dir, source, SavedWorks(index_dir, bib.strings))
+    bib.blocks = RowBlocks(source, head, lengths, hints, made, fingerprint)
     bib.saved_as = bib.read_as = fingerprint
     bib.source_pieces = pieces
     if meta.get("indexed") == fingerprint:  # the index was last brought in line with this very file
         bib.unindexed = set()
     return bib
+
+
+def _blocks_of_rows(
+    index_dir: Path, source: bytes, works: SavedWorks, first: int, spans: list[tuple[int, int]], rows_of: str
+) -> list[Block]:
+    """The blocks of the rows from ``first`` on, one for each (start, length) of ``spans`` (``RowBlocks.make``),
+    each as its row describes it, while the rows are still those of the file ``rows_of`` and stand where ``spans``
+    say. Rows another command has rewritten since (a search catching up with a hand edit) no longer describe
+    ``source``: then the blocks are those of ``source`` parsed whole, which is what its rows were made from."""
+    rows = []
+    with contextlib.suppress(sqlite3.DatabaseError, ValueError, TypeError):
+        connection = connect(index_dir)
+        if connection is not None:
+            try:
+                connection.execute("BEGIN")
+                if read_meta(connection).get("file") == rows_of:
+                    rows = connection.execute(ROWS_BETWEEN, (first, first + len(spans) - 1)).fetchall()
+            finally:
+                connection.close()
+    blocks = []
+    with _collector_paused():
+        for number, (row, span) in enumerate(zip(rows, spans, strict=False), start=first):
+            seq, line, failed, work_id, start, length, key, doi, aliases = row
+            if seq != number or (start, length) != span:
+                break
+            blocks.append(StoredBlock(source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
+    if len(blocks) == len(spans):
+        return blocks
+    return parse_bibtex(source.decode("utf-8")).blocks[first : first + len(spans)]
 
 
 @contextlib.contextmanager
@@ -505,6 +539,8 @@ def save_parse(index_dir: Path, bib: BibFile, fingerprint: str, kept: int = 0) -
         block.saved = row
         block.relocate(bib.source, row[3])
     bib.saved_as = fingerprint
+    if isinstance(bib.blocks, RowBlocks):  # the rows of the blocks not yet made stand: they describe this file too
+        bib.blocks.rows_of = fingerprint
     if pending is not None and written_keys is not None:
         bib.unindexed = pending | written_keys
 
