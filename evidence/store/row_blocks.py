@@ -70,6 +70,11 @@ class RowBlocks(MutableSequence):
             if step == 1 and first >= self._count:
                 self._after[first - self._count : max(stop, first) - self._count] = value
                 return
+            value = list(value)
+            if step == 1 and len(value) == max(stop - first, 0):  # as many in their place: nothing moves
+                for number, block in enumerate(value, start=first):
+                    self[number] = block
+                return
         elif self._plain is None:
             number = self._number(where)
             if number < self._count:
