@@ -877,3 +877,27 @@ def test_a_block_asked_for_after_another_command_rewrote_the_rows_is_the_one_rea
         assert Store(store.root).catch_up() is not None  # another command's: the rows now describe the edited file
         assert bib.blocks[5].raw == "@article{w5, title = {T5}}\n\n" and bib.blocks[5].work.title == "T5"
         assert bib.blocks[:] == parse_bibtex(text, "references.bib").blocks
+
+
+@pytest.mark.parametrize(
+    ("held", "twin"),
+    [("kim2020", "KIM2020"), ("kim2020", "kim2020"), ("kim2020", "\u212aim2020"), ("\u212aim2020", "kim2020")],
+)  # \u212a: the Kelvin sign, which Python lowers to k and SQLite does not
+def test_a_key_added_by_hand_that_another_entry_holds_in_any_case_is_left_to_the_full_parse(tmp_path, held, twin):
+    """Only the keys a hand edit brings are compared with the others, by SQLite where it can lower them as Python
+    does; a key another entry holds, in any case, sends the file to the full parse, which says so."""
+    from evidence.store import hand_edit
+    from evidence.store.fingerprint import file_fingerprint
+
+    entries = [f"@article{{w{n}, title = {{T{n}}}}}\n\n" for n in range(30)]
+    entries[3] = f"@article{{{held}, title = {{Kim}}}}\n\n"
+    text = "".join(entries)
+    for key, taken in ((twin, True), ("kimura2020", False)):
+        store = _library_with(tmp_path / key.encode().hex(), text)
+        store.load_bib()
+        edited = text.replace("@article{w20,", f"@article{{{key}, title = {{Twin}}}}\n\n@article{{w20,")
+        data = edited.encode()
+        parsed = hand_edit.reparse_changed(store.index_dir, data, "references.bib", *file_fingerprint(data))
+        assert (parsed is None) == taken, key
+        if taken:
+            assert parse_bibtex(edited, "references.bib").problems

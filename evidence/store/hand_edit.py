@@ -25,6 +25,8 @@ from evidence.store.fingerprint import on_two_threads
 
 _ROW = "seq, size, line, failed, work_id, hash, start, bytes, key, doi, aliases"
 _LINE, _WORK, _HASH, _START, _BYTES, _KEY = 2, 4, 5, 6, 7, 8  # the columns of a row, as fetched
+# Up to this many new keys are looked for among the others by SQLite; past it, every other key is fetched
+_KEYS_ASKED = 500
 
 
 @dataclass
@@ -275,10 +277,23 @@ def _runs_from_end(view: memoryview, runs: list, low: int, position: int) -> lis
 
 
 def _keys_elsewhere(connection: sqlite3.Connection, keys: set[str], first: int, last: int) -> bool:
-    """Whether a row outside ``first``..``last`` holds one of ``keys`` (lower-cased, as a full parse compares)."""
+    """Whether a row outside ``first``..``last`` holds one of ``keys`` (lower-cased, as a full parse compares).
+    SQLite lowers ASCII letters only: it is asked for the rows whose key it lowers to one of ``keys``, and for those
+    whose key holds any character outside printable ASCII, which Python's lowering may bring to one of them (the
+    Kelvin sign to k); Python compares what comes back, so the other 100,000 keys are never fetched."""
     if not keys:
         return False
-    others = connection.execute("SELECT key FROM blocks WHERE key IS NOT NULL AND (seq < ? OR seq >= ?)", (first, last))
+    plain = sorted(key for key in keys if key.isascii())
+    if len(plain) > _KEYS_ASKED:
+        others = connection.execute(
+            "SELECT key FROM blocks WHERE key IS NOT NULL AND (seq < ? OR seq >= ?)", (first, last)
+        )
+    else:
+        others = connection.execute(
+            "SELECT key FROM blocks WHERE key IS NOT NULL AND (seq < ? OR seq >= ?) "
+            f"AND (lower(key) IN ({', '.join('?' * len(plain)) or 'NULL'}) OR key GLOB '*[^ -~]*')",
+            (first, last, *plain),
+        )
     return any(key.lower() in keys for (key,) in others)
 
 
