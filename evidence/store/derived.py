@@ -185,7 +185,7 @@ def read_saved_parse(
         bib = BibFile(source=source, strings=meta["strings"], problems=meta["problems"], head=source[:head].decode())
     except (KeyError, TypeError, ValueError):
         return None
-    made = functools.partial(_blocks_of_rows, index_dir, source, SavedWorks(index_dir, bib.strings))
+    made = _BlocksOfRows(index_dir, source, SavedWorks(index_dir, bib.strings))
     bib.blocks = RowBlocks(source, head, lengths, hints, made, fingerprint)
     bib.saved_as = bib.read_as = fingerprint
     bib.source_pieces = pieces
@@ -194,33 +194,46 @@ def read_saved_parse(
     return bib
 
 
-def _blocks_of_rows(
-    index_dir: Path, source: bytes, works: SavedWorks, first: int, spans: list[tuple[int, int]], rows_of: str
-) -> list[Block]:
-    """The blocks of the rows from ``first`` on, one for each (start, length) of ``spans`` (``RowBlocks.make``),
+class _BlocksOfRows:
+    """``RowBlocks``' maker: the blocks of the rows from ``first`` on, one for each (start, length) of ``spans``,
     each as its row describes it, while the rows are still those of the file ``rows_of`` and stand where ``spans``
     say. Rows another command has rewritten since (a search catching up with a hand edit) no longer describe
-    ``source``: then the blocks are those of ``source`` parsed whole, which is what its rows were made from."""
-    rows = []
-    with contextlib.suppress(sqlite3.DatabaseError, ValueError, TypeError):
-        connection = connect(index_dir)
-        if connection is not None:
-            try:
-                connection.execute("BEGIN")
-                if read_meta(connection).get("file") == rows_of:
-                    rows = connection.execute(ROWS_BETWEEN, (first, first + len(spans) - 1)).fetchall()
-            finally:
-                connection.close()
-    blocks = []
-    with _collector_paused():
-        for number, (row, span) in enumerate(zip(rows, spans, strict=False), start=first):
-            seq, line, failed, work_id, start, length, key, doi, aliases = row
-            if seq != number or (start, length) != span:
-                break
-            blocks.append(StoredBlock(source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
-    if len(blocks) == len(spans):
-        return blocks
-    return parse_bibtex(source.decode("utf-8")).blocks[first : first + len(spans)]
+    ``source``: then the blocks are those of ``source`` parsed whole, which is what its rows were made from (parsed
+    once, however many blocks are asked for after)."""
+
+    def __init__(self, index_dir: Path, source: bytes, works: SavedWorks):
+        self._index_dir, self._source, self._works = index_dir, source, works
+        self._parsed: list[Block] | None = None
+
+    def __call__(self, first: int, spans: list[tuple[int, int]], rows_of: str) -> list[Block]:
+        if self._parsed is None:
+            rows = self._rows(first, len(spans), rows_of)
+            blocks = []
+            with _collector_paused():
+                for number, (row, span) in enumerate(zip(rows, spans, strict=False), start=first):
+                    seq, line, failed, work_id, start, length, key, doi, aliases = row
+                    if seq != number or (start, length) != span:
+                        break
+                    hints = (key, doi, aliases)
+                    blocks.append(
+                        StoredBlock(self._source, seq, line, start, length, failed, work_id, hints, self._works)
+                    )
+            if len(blocks) == len(spans):
+                return blocks
+            self._parsed = parse_bibtex(self._source.decode("utf-8")).blocks
+        return self._parsed[first : first + len(spans)]
+
+    def _rows(self, first: int, count: int, rows_of: str) -> list[tuple]:
+        with contextlib.suppress(sqlite3.DatabaseError, ValueError, TypeError):
+            connection = connect(self._index_dir)
+            if connection is not None:
+                try:
+                    connection.execute("BEGIN")  # the meta and the rows as one state
+                    if read_meta(connection).get("file") == rows_of:
+                        return connection.execute(ROWS_BETWEEN, (first, first + count - 1)).fetchall()
+                finally:
+                    connection.close()
+        return []
 
 
 @contextlib.contextmanager
