@@ -49,12 +49,10 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS works (id TEXT PRIMARY KEY, work TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS chunks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, hash TEXT NOT NULL)",
 )
-# what a read makes each block from: the block hashes and sizes are for writes and catch-ups only
-ROWS_FROM = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks WHERE seq >= ? ORDER BY seq"
-ROWS_BETWEEN = (
-    "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks WHERE seq BETWEEN ? AND ? "
-    "ORDER BY seq"
-)
+# what a block is made from (``StoredBlock.of_row``): the block hashes and sizes are for writes and catch-ups only
+_ROW = "SELECT seq, line, failed, work_id, start, bytes, key, doi, aliases FROM blocks"
+ROWS_FROM = f"{_ROW} WHERE seq >= ? ORDER BY seq"
+ROWS_BETWEEN = f"{_ROW} WHERE seq BETWEEN ? AND ? ORDER BY seq"
 # what a read takes of every row: what lookups over the whole library need, and where each block ends
 COLUMNS = "SELECT bytes, key, doi, aliases FROM blocks ORDER BY seq"
 
@@ -211,13 +209,9 @@ class _BlocksOfRows:
             blocks = []
             with _collector_paused():
                 for number, (row, span) in enumerate(zip(rows, spans, strict=False), start=first):
-                    seq, line, failed, work_id, start, length, key, doi, aliases = row
-                    if seq != number or (start, length) != span:
+                    if row[0] != number or (row[4], row[5]) != span:
                         break
-                    hints = (key, doi, aliases)
-                    blocks.append(
-                        StoredBlock(self._source, seq, line, start, length, failed, work_id, hints, self._works)
-                    )
+                    blocks.append(StoredBlock.of_row(self._source, row, self._works))
             if len(blocks) == len(spans):
                 return blocks
             self._parsed = parse_bibtex(self._source.decode("utf-8")).blocks
@@ -275,10 +269,9 @@ def settle(index_dir: Path, bib: BibFile, first: int) -> None:
     works = known._works if shared else SavedWorks(index_dir, bib.strings)
     settled = []
     for block, row in zip(bib.blocks[first:], rows, strict=True):
-        seq, line, failed, work_id, start, length, key, doi, aliases = row
-        if block.saved is None or (seq, start, length) != (block.saved[0], block.saved[3], block.saved[4]):
+        if block.saved is None or (row[0], row[4], row[5]) != (block.saved[0], block.saved[3], block.saved[4]):
             return
-        settled.append(StoredBlock(bib.source, seq, line, start, length, failed, work_id, (key, doi, aliases), works))
+        settled.append(StoredBlock.of_row(bib.source, row, works))
     bib.blocks[first:] = settled
 
 
@@ -415,7 +408,7 @@ class StoredBlock(Block):
     and its work fetched and decoded, only when first asked for, so a command that writes one work to a large
     library decodes one, not all."""
 
-    # slots: a large library holds one of these per entry, and a command builds them all on every read
+    # slots: a command that reads every work (an export, an index rebuild) holds one of these per entry
     __slots__ = ("_source", "at", "_length", "_raw", "_works", "work_id", "_work", "_hints")
 
     def __init__(self, source: bytes, seq: int, line: int, start: int, length: int, failed, work_id, hints, works):
@@ -425,6 +418,12 @@ class StoredBlock(Block):
         self.saved = (seq, None, line, start, length)
         self.work_id, self._hints = work_id, hints  # (key, DOI, aliases one a line) from the row's columns
         self._work = _PENDING if work_id is not None or hints[0] is not None else None
+
+    @classmethod
+    def of_row(cls, source: bytes, row: tuple, works: SavedWorks) -> StoredBlock:
+        """The block of a row as ``ROWS_FROM`` and ``ROWS_BETWEEN`` fetch it."""
+        seq, line, failed, work_id, start, length, key, doi, aliases = row
+        return cls(source, seq, line, start, length, failed, work_id, (key, doi, aliases), works)
 
     @property
     def raw(self) -> str:
